@@ -1,0 +1,95 @@
+"""Actions: what plugins decide, as plain frozen data. Reporters carry them out.
+
+An action names its target completely (change and patch set, channel), so a
+reporter needs nothing but the action to act, and a recorded action can be
+printed, compared in a test, or replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Notify = Literal["NONE", "OWNER", "OWNER_REVIEWERS", "ALL"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action:
+    """Base class. ``plugin`` is filled in by the dispatcher; ``event_id`` too."""
+
+    plugin: str = ""
+    event_id: str = ""
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"action": self.kind, **data}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vote(Action):
+    """A review on a change's patch set: label votes and/or a message.
+
+    ``fingerprint`` identifies the decision (e.g. a verdict digest); the Gerrit
+    reporter posts only when it differs from the last one posted for this
+    change and patch set, so replays and restarts never double-post.
+    """
+
+    change: str  # "project~number"
+    patchset: int
+    labels: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+    tag: str = ""
+    notify: Notify = "OWNER"
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddReviewers(Action):
+    change: str
+    reviewers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Say(Action):
+    """A PRIVMSG to a channel or a nick. ``priority`` replies jump the bulk queue."""
+
+    target: str
+    text: str
+    priority: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice(Action):
+    target: str
+    text: str
+    priority: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetTopic(Action):
+    channel: str
+    topic: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReloadConfig(Action):
+    """Ask the core to fetch and load the governance config repo now."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Remember(Action):
+    """Store a JSON-serialisable value in the plugin's own state namespace."""
+
+    key: str
+    value: Any
+
+
+ACTION_TYPES: tuple[type[Action], ...] = (
+    Vote, AddReviewers, Say, Notice, SetTopic, ReloadConfig, Remember,
+)

@@ -1,0 +1,184 @@
+"""`govbot run`: wire sources, plugins and reporters, and shut down cleanly.
+
+Lifecycle (aiohttp's setup → start → cleanup is the model): every long-lived part
+is entered in one AsyncExitStack and torn down in reverse order; the running
+parts live in one TaskGroup. SIGTERM or SIGINT stops the sources first, then
+waits for the dispatcher to finish what is in flight (bounded by
+`drain_timeout`), so an accepted event is either finished or left in the durable
+inbox for the next start — never half-posted and forgotten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from govbot.actions import Action
+from govbot.config.repo import ConfigHolder, ConfigRepo
+from govbot.dispatcher import ContextSource, Dispatcher
+from govbot.intake import Intake
+from govbot.logs import setup_logging
+from govbot.plugin import NoGerrit, PluginRegistry
+from govbot.plugin_loader import load_plugins
+from govbot.reporters import LoggingReporter, RecordingReporter, Reporter, ReporterSet
+from govbot.settings import Settings, SettingsError, load_settings
+from govbot.state.reporter import StateReporter
+from govbot.state.store import StateStore
+
+log = logging.getLogger(__name__)
+
+#: A source runs until cancelled, handing raw Gerrit lines to `accept(source, lines)`.
+Source = Callable[[Intake], Awaitable[None]]
+
+
+class Daemon:
+    def __init__(self, settings: Settings, *, dry_run: bool = False,
+                 drain_timeout: float = 30.0) -> None:
+        self.settings = settings
+        self.dry_run = dry_run
+        self.drain_timeout = drain_timeout
+        self.stopping = asyncio.Event()
+        self.started = asyncio.Event()
+        self.recorder = RecordingReporter()
+        self.sources: list[tuple[str, Source]] = []
+        self.intake: Intake | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.config_holder: ConfigHolder | None = None
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def reporters(self, store: StateStore) -> list[Reporter]:
+        reporters: list[Reporter] = [StateReporter(store)]
+        if self.dry_run:
+            reporters += [self.recorder, LoggingReporter(prefix="dry-run: ")]
+        return reporters
+
+    async def run(self) -> int:
+        s = self.settings
+        async with AsyncExitStack() as stack:
+            store = await stack.enter_async_context(StateStore(s.state.path))
+            plugins = load_plugins(s.plugins.enabled)
+            registry = PluginRegistry(plugins)
+            holder = ConfigHolder(
+                ConfigRepo(s.governance.repo, branch=s.governance.branch,
+                           subdir=s.governance.subdir,
+                           workdir=Path(s.state.workdir) / "governance"),
+                registry.config_sections(),
+            )
+            self.config_holder = holder
+            result = await holder.reload()
+            if holder.config is None:
+                for error in result.errors:
+                    log.error("config: %s", error)
+                log.error("no valid governance config at %s (%s): not starting; fix the "
+                          "errors above or run `govbot check-config`",
+                          s.governance.repo, s.governance.branch)
+                return 1
+            emitted: set[type[Action]] = set()
+            for plugin in plugins:
+                emitted.update(getattr(plugin, "emits", ()))
+            reporter_set = ReporterSet(self.reporters(store), required=emitted)
+            contexts = ContextSource(
+                config=lambda: holder.config,  # type: ignore[arg-type,return-value]
+                gerrit=NoGerrit(),
+                state=store.reader,
+                clock=lambda event: dt.datetime.now(dt.UTC),
+                settings=s.plugins.settings,
+            )
+            dispatcher = Dispatcher(
+                registry, reporter_set, contexts,
+                workers=s.dispatcher.workers, max_pending=s.dispatcher.max_pending,
+                handler_timeout=s.dispatcher.handler_timeout,
+                ignore_usernames=[u for u in [s.gerrit and s.gerrit.bot_username] if u],
+            )
+            intake = Intake(store, dispatcher)
+            self.dispatcher, self.intake = dispatcher, intake
+            await self._serve(dispatcher, intake, holder)
+        return 0
+
+    async def _serve(self, dispatcher: Dispatcher, intake: Intake, holder: ConfigHolder) -> None:
+        async with asyncio.TaskGroup() as group:
+            core = [group.create_task(dispatcher.run(), name="dispatcher"),
+                    group.create_task(intake.run(), name="inbox-flusher")]
+            await intake.recover()
+            sources = [group.create_task(source(intake), name=f"source-{name}")
+                       for name, source in self.sources]
+            sources.append(group.create_task(self._poll_config(holder), name="config-poller"))
+            log.info("govbot running (config %s%s)", holder.revision[:12] or "directory",
+                     ", dry run" if self.dry_run else "")
+            self.started.set()
+            await self.stopping.wait()
+            log.info("stopping: closing sources, finishing %d event(s) in flight",
+                     dispatcher.pending)
+            for task in sources:
+                task.cancel()
+            try:
+                await asyncio.wait_for(dispatcher.join(), self.drain_timeout)
+            except TimeoutError:
+                log.warning("stopping: %d event(s) not finished after %.0f s; they stay in "
+                            "the inbox for the next start", dispatcher.pending,
+                            self.drain_timeout)
+            for task in core:
+                task.cancel()
+        log.info("stopped")
+
+    async def _poll_config(self, holder: ConfigHolder) -> None:
+        interval = self.settings.governance.poll_interval
+        if interval <= 0:
+            return
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await holder.reload()
+            except Exception:
+                log.exception("config reload failed; keeping revision %s", holder.revision)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    redact = setup_logging(fmt=args.log_format or settings.log.format,
+                           level=args.log_level or settings.log.level)
+    redact.add(_secrets(settings))
+    daemon = Daemon(settings, dry_run=args.dry_run)
+    return asyncio.run(_main(daemon))
+
+
+async def _main(daemon: Daemon) -> int:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, daemon.stop)
+    try:
+        return await daemon.run()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+
+
+def _secrets(settings: Settings) -> list[str | None]:
+    found: list[str | None] = []
+    refs: list[tuple[str, Any]] = [("web.webhook_secret", settings.web.webhook_secret)]
+    if settings.gerrit and settings.gerrit.http:
+        refs.append(("gerrit.http.password", settings.gerrit.http.password))
+    if settings.irc:
+        refs.append(("irc.nickserv_password", settings.irc.nickserv_password))
+        if settings.irc.sasl:
+            refs.append(("irc.sasl.password", settings.irc.sasl.password))
+    for what, ref in refs:
+        with contextlib.suppress(SettingsError):
+            found.append(ref.resolve(what))
+    return found

@@ -1,0 +1,224 @@
+"""The dispatcher: per-change order, global concurrency, bounded memory.
+
+Each event carries a *lane* (`change:project~42`, `ref:project:refs/tags/x`, an IRC
+channel, ...). Events in one lane are handled strictly one after another, so a
+change's votes are decided and posted in the order its events arrived; different
+lanes are served concurrently by a fixed pool of workers. At most `max_pending`
+events wait at once: `submit` blocks when the dispatcher is full, which pushes
+back on the source (whose own inbox is durable) instead of growing memory.
+
+Every plugin call is isolated: a timeout, an exception logged with the event id,
+and per-plugin counters. One plugin's failure never skips the plugins after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from govbot.actions import Action
+from govbot.config.model import GovernanceConfig
+from govbot.plugin import ChangeReader, Plugin, PluginContext, PluginRegistry, StateReader
+from govbot.reporters import ReporterSet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Envelope:
+    """An event on its way through the dispatcher.
+
+    `on_done` is called once every plugin has handled the event and every action
+    was reported (the durable inbox uses it to mark the event done).
+    """
+
+    id: str
+    event: Any
+    lane: str
+    on_done: Callable[[], Awaitable[None]] | None = None
+
+
+@dataclass(slots=True)
+class PluginStats:
+    calls: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    actions: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    handled: int = 0
+    plugins: dict[str, PluginStats] = field(default_factory=dict)
+
+
+class ContextSource:
+    """Supplies what handlers may read; the daemon, replay and tests each build one.
+
+    `clock(event)` gives "now" for handling that event: the wall clock in the
+    daemon, the event's own time (or a fixed `--now`) in a deterministic replay.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: Callable[[], GovernanceConfig],
+        gerrit: ChangeReader,
+        state: Callable[[str], StateReader],
+        clock: Callable[[Any], dt.datetime],
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.config = config
+        self.gerrit = gerrit
+        self.state = state
+        self.clock = clock
+        self.settings = settings or {}
+        self._states: dict[str, StateReader] = {}
+
+    def context(self, plugin: str, event_id: str, now: dt.datetime,
+                config: GovernanceConfig) -> PluginContext:
+        state = self._states.get(plugin)
+        if state is None:
+            state = self._states[plugin] = self.state(plugin)
+        return PluginContext(plugin, event_id, config, self.gerrit, state, now,
+                             self.settings.get(plugin, {}))
+
+
+class Dispatcher:
+    """Route events to plugin handlers and their actions to the reporters."""
+
+    def __init__(
+        self,
+        registry: PluginRegistry,
+        reporters: ReporterSet,
+        contexts: ContextSource,
+        *,
+        workers: int = 16,
+        max_pending: int = 10_000,
+        handler_timeout: float = 60.0,
+        ignore_usernames: Sequence[str] = (),
+    ) -> None:
+        if workers < 1 or max_pending < 1:
+            raise ValueError("workers and max_pending must be at least 1")
+        self._registry = registry
+        self._reporters = reporters
+        self._contexts = contexts
+        self._workers = workers
+        self._timeout = handler_timeout
+        self._ignore = frozenset(ignore_usernames)
+        self._space = asyncio.Semaphore(max_pending)
+        self._lanes: dict[str, deque[Envelope]] = {}
+        self._ready: asyncio.Queue[str] = asyncio.Queue()
+        self._unfinished = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.stats = DispatchStats()
+        for plugin in registry.plugins:
+            self.stats.plugins[plugin.name] = PluginStats()
+
+    async def submit(self, envelope: Envelope) -> None:
+        """Queue one event; waits while `max_pending` events are already queued."""
+        await self._space.acquire()
+        self._unfinished += 1
+        self._idle.clear()
+        lane = self._lanes.get(envelope.lane)
+        if lane is not None:
+            lane.append(envelope)
+        else:
+            self._lanes[envelope.lane] = deque((envelope,))
+            self._ready.put_nowait(envelope.lane)
+
+    async def join(self) -> None:
+        """Wait until every submitted event has been handled and reported."""
+        await self._idle.wait()
+
+    @property
+    def pending(self) -> int:
+        return self._unfinished
+
+    async def run(self) -> None:
+        """Serve lanes until cancelled. Cancel it only after `join()` to lose nothing."""
+        async with asyncio.TaskGroup() as group:
+            for n in range(self._workers):
+                group.create_task(self._serve(), name=f"dispatch-worker-{n}")
+
+    async def _serve(self) -> None:
+        while True:
+            name = await self._ready.get()
+            lane = self._lanes[name]
+            while lane:
+                # The envelope stays at the head while it is handled, so a concurrent
+                # submit for this lane appends behind it instead of opening a new lane.
+                try:
+                    await self._process(lane[0])
+                except Exception:
+                    # Reporters and inbox callbacks isolate their own failures; this is
+                    # the last guard so that one event can never stall its lane.
+                    log.exception("event %s: dispatch failed", lane[0].id)
+                lane.popleft()
+                self._finish()
+            del self._lanes[name]
+
+    def _finish(self) -> None:
+        self._space.release()
+        self._unfinished -= 1
+        self.stats.handled += 1
+        if self._unfinished == 0:
+            self._idle.set()
+
+    async def _process(self, envelope: Envelope) -> None:
+        event = envelope.event
+        actor = getattr(event, "actor", None)
+        if actor is not None and self._ignore and actor.username in self._ignore:
+            # Our own votes come back as comment-added: reacting to them loops.
+            log.debug("event %s: caused by the bot itself, ignored", envelope.id)
+        else:
+            handlers = self._registry.handlers_for(type(event))
+            if handlers:
+                contexts = self._contexts
+                config = contexts.config()
+                now = contexts.clock(event)
+                for plugin, handler in handlers:
+                    ctx = contexts.context(plugin.name, envelope.id, now, config)
+                    for action in await self._call(plugin, handler, event, ctx):
+                        await self._reporters.report(action)
+        if envelope.on_done is not None:
+            await envelope.on_done()
+
+    async def _call(self, plugin: Plugin, handler: Any, event: Any,
+                    ctx: PluginContext) -> Sequence[Action]:
+        stats = self.stats.plugins[plugin.name]
+        stats.calls += 1
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._timeout):
+                actions = await handler(event, ctx)
+        except TimeoutError:
+            stats.timeouts += 1
+            log.error("event %s: plugin %s timed out after %.0f s",
+                      ctx.event_id, plugin.name, self._timeout)
+            return ()
+        except Exception:
+            stats.errors += 1
+            log.exception("event %s: plugin %s failed on %s",
+                          ctx.event_id, plugin.name, type(event).__name__)
+            return ()
+        finally:
+            stats.seconds += time.perf_counter() - started
+        if not actions:
+            return ()
+        stats.actions += len(actions)
+        return [
+            a if a.plugin and a.event_id
+            else dataclasses.replace(a, plugin=a.plugin or plugin.name,
+                                     event_id=a.event_id or ctx.event_id)
+            for a in actions
+        ]

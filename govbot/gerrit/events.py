@@ -1,0 +1,541 @@
+"""Gerrit's stream-events JSON, parsed once at the edge into frozen typed events.
+
+Every event type Gerrit documents has its own struct, chosen by the ``type`` field
+(a msgspec tagged union, so one decode call builds the whole typed tree). The parser
+accepts the variations real servers send:
+
+- ``change.number`` / ``patchSet.number`` as strings (older Gerrit) or ints;
+- top-level ``project`` as a string, or ``{"name": ...}`` (events-log output);
+- approval values as strings in the stream (``"-1"``) and ints over REST;
+- branch names bare (``master``) or as full refs in ref-updated;
+- unknown event types (plugin events such as ``ref-replicated``) and garbage lines,
+  which are counted and logged, never raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import ClassVar, Union
+
+import msgspec
+
+log = logging.getLogger(__name__)
+
+
+class _Struct(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    pass
+
+
+class Account(_Struct):
+    name: str | None = None
+    email: str | None = None
+    username: str | None = None
+
+    @property
+    def display(self) -> str:
+        return self.username or self.name or self.email or "unknown"
+
+
+class NameRef(_Struct):
+    name: str
+
+
+class Approval(_Struct):
+    type: str
+    description: str | None = None
+    # Strings in the stream ("-1", sometimes "+1"), ints over REST.
+    raw_value: int | str = msgspec.field(default=0, name="value")
+    raw_old_value: int | str | None = msgspec.field(default=None, name="oldValue")
+    by: Account | None = None
+    granted_on: int | None = msgspec.field(default=None, name="grantedOn")
+
+    @property
+    def value(self) -> int:
+        return _vote(self.raw_value)
+
+    @property
+    def old_value(self) -> int | None:
+        return None if self.raw_old_value is None else _vote(self.raw_old_value)
+
+    @property
+    def changed(self) -> bool:
+        """True when this event changed this vote (Gerrit sends oldValue only then)."""
+        return self.old_value is not None and self.old_value != self.value
+
+
+def _vote(raw: int | str) -> int:
+    if isinstance(raw, int):
+        return raw
+    try:
+        return int(raw.strip() or 0)
+    except ValueError:
+        return 0
+
+
+class ChangeKey(_Struct):
+    id: str
+
+
+class Change(_Struct):
+    project: str
+    branch: str
+    number: int
+    id: str | None = None
+    topic: str | None = None
+    subject: str = ""
+    owner: Account | None = None
+    url: str | None = None
+    commit_message: str | None = msgspec.field(default=None, name="commitMessage")
+    hashtags: tuple[str, ...] = ()
+    created_on: int | None = msgspec.field(default=None, name="createdOn")
+    last_updated: int | None = msgspec.field(default=None, name="lastUpdated")
+    open: bool | None = None
+    status: str | None = None
+    wip: bool = False
+    private: bool = False
+
+    @property
+    def key(self) -> str:
+        """The REST identifier `project~number` (unencoded)."""
+        return f"{self.project}~{self.number}"
+
+
+class PatchSet(_Struct):
+    number: int
+    revision: str = ""
+    parents: tuple[str, ...] = ()
+    ref: str | None = None
+    uploader: Account | None = None
+    author: Account | None = None
+    created_on: int | None = msgspec.field(default=None, name="createdOn")
+    kind: str | None = None
+    size_insertions: int | None = msgspec.field(default=None, name="sizeInsertions")
+    size_deletions: int | None = msgspec.field(default=None, name="sizeDeletions")
+
+
+class RefUpdate(_Struct):
+    old_rev: str = msgspec.field(default="", name="oldRev")
+    new_rev: str = msgspec.field(default="", name="newRev")
+    ref_name: str = msgspec.field(default="", name="refName")
+    project: str | NameRef = ""
+
+    @property
+    def project_name(self) -> str:
+        return self.project if isinstance(self.project, str) else self.project.name
+
+    @property
+    def full_ref(self) -> str:
+        """Some Gerrit versions send bare branch names in ref-updated."""
+        return self.ref_name if self.ref_name.startswith("refs/") else f"refs/heads/{self.ref_name}"
+
+    @property
+    def created(self) -> bool:
+        return self.old_rev == ZERO_SHA
+
+    @property
+    def deleted(self) -> bool:
+        return self.new_rev == ZERO_SHA
+
+
+ZERO_SHA = "0" * 40
+
+
+class Event(_Struct, tag_field="type"):
+    """Base of all Gerrit events. ``created_on`` is Gerrit's ``eventCreatedOn``."""
+
+    created_on: int = msgspec.field(default=0, name="eventCreatedOn")
+
+    #: Gerrit's `type` string; set on every concrete class.
+    type_name: ClassVar[str] = ""
+
+    @property
+    def lane(self) -> str:
+        """Events sharing a lane are handled strictly in order."""
+        return f"gerrit:{type(self).type_name}"
+
+    @property
+    def actor(self) -> Account | None:
+        return None
+
+
+class ChangeEvent(Event, kw_only=True):
+    """An event about one change. Most carry ``patchSet`` too."""
+
+    change: Change
+    project_field: str | NameRef | None = msgspec.field(default=None, name="project")
+    ref_name: str | None = msgspec.field(default=None, name="refName")
+    change_key: ChangeKey | None = msgspec.field(default=None, name="changeKey")
+    patch_set: PatchSet | None = msgspec.field(default=None, name="patchSet")
+
+    @property
+    def project(self) -> str:
+        p = self.project_field
+        if p is None:
+            return self.change.project
+        return p if isinstance(p, str) else p.name
+
+    @property
+    def lane(self) -> str:
+        return f"change:{self.change.project}~{self.change.number}"
+
+
+def _tag(name: str) -> dict[str, object]:
+    return {"tag": name, "kw_only": True}
+
+
+class PatchsetCreated(ChangeEvent, **_tag("patchset-created")):
+    type_name = "patchset-created"
+    uploader: Account | None = None
+
+    @property
+    def actor(self) -> Account | None:
+        return self.uploader
+
+
+class CommentAdded(ChangeEvent, **_tag("comment-added")):
+    type_name = "comment-added"
+    author: Account | None = None
+    approvals: tuple[Approval, ...] = ()
+    comment: str = ""
+
+    @property
+    def actor(self) -> Account | None:
+        return self.author
+
+    @property
+    def text(self) -> str:
+        """The comment without Gerrit's `Patch Set N: <votes>` header."""
+        head, sep, rest = self.comment.partition("\n\n")
+        if head.startswith("Patch Set ") and sep:
+            return rest
+        if head.startswith("Patch Set ") and not sep:
+            return ""
+        return self.comment
+
+
+class ChangeMerged(ChangeEvent, **_tag("change-merged")):
+    type_name = "change-merged"
+    submitter: Account | None = None
+    new_rev: str | None = msgspec.field(default=None, name="newRev")
+
+    @property
+    def actor(self) -> Account | None:
+        return self.submitter
+
+
+class ChangeAbandoned(ChangeEvent, **_tag("change-abandoned")):
+    type_name = "change-abandoned"
+    abandoner: Account | None = None
+    reason: str | None = None
+
+    @property
+    def actor(self) -> Account | None:
+        return self.abandoner
+
+
+class ChangeRestored(ChangeEvent, **_tag("change-restored")):
+    type_name = "change-restored"
+    restorer: Account | None = None
+    reason: str | None = None
+
+    @property
+    def actor(self) -> Account | None:
+        return self.restorer
+
+
+class ChangeDeleted(ChangeEvent, **_tag("change-deleted")):
+    type_name = "change-deleted"
+    deleter: Account | None = None
+
+    @property
+    def actor(self) -> Account | None:
+        return self.deleter
+
+
+class ReviewerAdded(ChangeEvent, **_tag("reviewer-added")):
+    type_name = "reviewer-added"
+    reviewer: Account | None = None
+    adder: Account | None = None
+
+    @property
+    def actor(self) -> Account | None:
+        return self.adder
+
+
+class ReviewerDeleted(ChangeEvent, **_tag("reviewer-deleted")):
+    type_name = "reviewer-deleted"
+    reviewer: Account | None = None
+    remover: Account | None = None
+    approvals: tuple[Approval, ...] = ()
+    comment: str = ""
+
+    @property
+    def actor(self) -> Account | None:
+        return self.remover
+
+
+class VoteDeleted(ChangeEvent, **_tag("vote-deleted")):
+    type_name = "vote-deleted"
+    reviewer: Account | None = None
+    remover: Account | None = None
+    approvals: tuple[Approval, ...] = ()
+    comment: str = ""
+
+    @property
+    def actor(self) -> Account | None:
+        return self.remover
+
+
+class TopicChanged(ChangeEvent, **_tag("topic-changed")):
+    type_name = "topic-changed"
+    changer: Account | None = None
+    old_topic: str | None = msgspec.field(default=None, name="oldTopic")
+
+    @property
+    def actor(self) -> Account | None:
+        return self.changer
+
+
+class HashtagsChanged(ChangeEvent, **_tag("hashtags-changed")):
+    type_name = "hashtags-changed"
+    editor: Account | None = None
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+
+    @property
+    def actor(self) -> Account | None:
+        return self.editor
+
+
+class CustomKeyedValuesChanged(ChangeEvent, **_tag("custom-keyed-values-changed")):
+    type_name = "custom-keyed-values-changed"
+    editor: Account | None = None
+    added: dict[str, str] = msgspec.field(default_factory=dict)
+    removed: tuple[str, ...] = ()
+    custom_keyed_values: dict[str, str] = msgspec.field(
+        default_factory=dict, name="customKeyedValues"
+    )
+
+    @property
+    def actor(self) -> Account | None:
+        return self.editor
+
+
+class WipStateChanged(ChangeEvent, **_tag("wip-state-changed")):
+    type_name = "wip-state-changed"
+    changer: Account | None = None
+
+    @property
+    def actor(self) -> Account | None:
+        return self.changer
+
+
+class PrivateStateChanged(ChangeEvent, **_tag("private-state-changed")):
+    type_name = "private-state-changed"
+    changer: Account | None = None
+
+    @property
+    def actor(self) -> Account | None:
+        return self.changer
+
+
+class RefEvent(Event, kw_only=True):
+    """An event about one ref (not a change)."""
+
+    ref_update: RefUpdate = msgspec.field(default_factory=RefUpdate, name="refUpdate")
+    submitter: Account | None = None
+
+    @property
+    def project(self) -> str:
+        return self.ref_update.project_name
+
+    @property
+    def lane(self) -> str:
+        return f"ref:{self.ref_update.project_name}:{self.ref_update.full_ref}"
+
+    @property
+    def actor(self) -> Account | None:
+        return self.submitter
+
+
+class RefUpdated(RefEvent, **_tag("ref-updated")):
+    type_name = "ref-updated"
+
+
+class RefReceived(RefEvent, **_tag("ref-received")):
+    type_name = "ref-received"
+
+
+class CommitReceived(RefEvent, **_tag("commit-received")):
+    type_name = "commit-received"
+    uploader: Account | None = None
+    patch_set: PatchSet | None = msgspec.field(default=None, name="patchSet")
+
+    @property
+    def actor(self) -> Account | None:
+        return self.uploader or self.submitter
+
+
+class BatchRefUpdated(Event, **_tag("batch-ref-updated")):
+    type_name = "batch-ref-updated"
+    submitter: Account | None = None
+    ref_updates: tuple[RefUpdate, ...] = msgspec.field(default=(), name="refUpdates")
+
+    @property
+    def actor(self) -> Account | None:
+        return self.submitter
+
+
+class ProjectCreated(Event, **_tag("project-created")):
+    type_name = "project-created"
+    project_name: str = msgspec.field(default="", name="projectName")
+    project_head: str | None = msgspec.field(default=None, name="projectHead")
+
+    @property
+    def lane(self) -> str:
+        return f"project:{self.project_name}"
+
+
+class ProjectHeadUpdated(Event, **_tag("project-head-updated")):
+    type_name = "project-head-updated"
+    project_name: str = msgspec.field(default="", name="projectName")
+    old_head: str | None = msgspec.field(default=None, name="oldHead")
+    new_head: str | None = msgspec.field(default=None, name="newHead")
+
+    @property
+    def lane(self) -> str:
+        return f"project:{self.project_name}"
+
+
+class DroppedOutput(Event, **_tag("dropped-output")):
+    """Gerrit dropped stream output for this (slow) reader: a backfill is due."""
+
+    type_name = "dropped-output"
+
+
+GerritEvent = Union[  # noqa: UP007 - msgspec needs a runtime Union object
+    PatchsetCreated,
+    CommentAdded,
+    ChangeMerged,
+    ChangeAbandoned,
+    ChangeRestored,
+    ChangeDeleted,
+    ReviewerAdded,
+    ReviewerDeleted,
+    VoteDeleted,
+    TopicChanged,
+    HashtagsChanged,
+    CustomKeyedValuesChanged,
+    WipStateChanged,
+    PrivateStateChanged,
+    RefUpdated,
+    RefReceived,
+    CommitReceived,
+    BatchRefUpdated,
+    ProjectCreated,
+    ProjectHeadUpdated,
+    DroppedOutput,
+]
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type_name: cls for cls in GerritEvent.__args__  # type: ignore[attr-defined]
+}
+
+
+class _TypeOnly(msgspec.Struct):
+    type: str = ""
+
+
+@dataclass(slots=True)
+class ParseStats:
+    """Counts of what the parser saw; exported as metrics and logged."""
+
+    parsed: Counter[str] = field(default_factory=Counter)
+    unknown: Counter[str] = field(default_factory=Counter)
+    malformed: int = 0
+    noise: int = 0
+
+
+class ParseError(ValueError):
+    """A line that is not a valid event of a known type."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A decoded event with its stable id (a digest of the raw line)."""
+
+    id: str
+    event: Event
+
+
+class EventParser:
+    """Turns raw stream lines into typed events; never raises on bad input.
+
+    One instance per source, so its counters describe that source.
+    """
+
+    def __init__(self, *, drop_noise: bool = True) -> None:
+        # strict=False: "12" decodes as 12, which is how older Gerrit sends numbers.
+        self._decoder = msgspec.json.Decoder(GerritEvent, strict=False)
+        self._type_decoder = msgspec.json.Decoder(_TypeOnly)
+        self.drop_noise = drop_noise
+        self.stats = ParseStats()
+
+    def parse(self, line: bytes | str) -> Parsed | None:
+        """Return the typed event, or None for unknown, malformed or noise lines."""
+        raw = line.encode() if isinstance(line, str) else line
+        try:
+            event = self._decoder.decode(raw)
+        except msgspec.DecodeError as exc:
+            self._reject(raw, exc)
+            return None
+        if self.drop_noise and is_noise(event):
+            self.stats.noise += 1
+            return None
+        self.stats.parsed[event.type_name] += 1
+        return Parsed(event_id(raw), event)
+
+    def _reject(self, raw: bytes, exc: msgspec.DecodeError) -> None:
+        try:
+            type_name = self._type_decoder.decode(raw).type
+        except msgspec.DecodeError:
+            type_name = ""
+        if type_name and type_name not in EVENT_TYPES:
+            self.stats.unknown[type_name] += 1
+            log.debug("skipping unknown Gerrit event type %r", type_name)
+            return
+        self.stats.malformed += 1
+        log.warning("malformed Gerrit event (%s): %.200r", exc, raw)
+
+
+def parse_event(line: bytes | str) -> Event:
+    """Parse one line strictly: raise ParseError for anything but a known event."""
+    parser = EventParser(drop_noise=False)
+    parsed = parser.parse(line)
+    if parsed is None:
+        if parser.stats.unknown:
+            raise ParseError(f"unknown event type {next(iter(parser.stats.unknown))!r}")
+        raise ParseError("malformed event line")
+    return parsed.event
+
+
+def event_id(raw: bytes) -> str:
+    """A stable id: the same JSON line always gets the same id (used for de-duplication)."""
+    return hashlib.blake2b(raw.strip(), digest_size=8).hexdigest()
+
+
+def is_noise(event: Event) -> bool:
+    """NoteDb writes a `refs/changes/*/meta` ref-updated for every change mutation."""
+    if isinstance(event, RefEvent):
+        ref = event.ref_update.ref_name
+        return ref.startswith("refs/changes/") and ref.endswith("/meta")
+    return False
+
+
+def encode_event(event: Event) -> bytes:
+    """Back to Gerrit's JSON (used by replay files and the emulator's tests)."""
+    return msgspec.json.encode(event)

@@ -1,0 +1,92 @@
+"""The durable inbox between sources and the dispatcher (principle 6: nothing is lost).
+
+A source hands over raw lines in small batches; they are parsed, written to the
+inbox in one transaction, and only then queued for the plugins. When every plugin
+has handled an event and its actions are reported, it is marked done (marks are
+flushed in batches). After a crash, `recover()` queues again what was not done;
+reporting is idempotent, so an event handled twice never posts twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from govbot.dispatcher import Dispatcher, Envelope
+from govbot.gerrit.events import EventParser, Parsed
+from govbot.state.store import StateStore
+
+log = logging.getLogger(__name__)
+
+
+class Intake:
+    def __init__(self, store: StateStore, dispatcher: Dispatcher, *,
+                 flush_interval: float = 0.2) -> None:
+        self._store = store
+        self._dispatcher = dispatcher
+        self._parsers: dict[str, EventParser] = {}
+        self._done: list[int] = []
+        self._flush_interval = flush_interval
+        self._wake = asyncio.Event()
+
+    def parser(self, source: str) -> EventParser:
+        parser = self._parsers.get(source)
+        if parser is None:
+            parser = self._parsers[source] = EventParser()
+        return parser
+
+    async def accept(self, source: str, lines: Sequence[bytes]) -> list[Parsed]:
+        """Persist and queue a batch of raw Gerrit event lines from `source`."""
+        parser = self.parser(source)
+        kept: list[tuple[Parsed, bytes]] = []
+        for line in lines:
+            item = parser.parse(line)
+            if item is not None:
+                kept.append((item, line.strip()))
+        if not kept:
+            return []
+        seqs = await self._store.inbox_append([(p.id, source, raw) for p, raw in kept])
+        for seq, (item, _) in zip(seqs, kept, strict=True):
+            await self._dispatcher.submit(
+                Envelope(item.id, item.event, item.event.lane, self._marker(seq)))
+        return [p for p, _ in kept]
+
+    async def recover(self) -> int:
+        """Queue the events a previous run received but did not finish."""
+        pending = await self._store.inbox_pending()
+        for item in pending:
+            parsed = self.parser(item.source).parse(item.payload)
+            if parsed is None:
+                await self._store.inbox_done([item.seq])
+                continue
+            await self._dispatcher.submit(Envelope(
+                parsed.id, parsed.event, parsed.event.lane, self._marker(item.seq)))
+        if pending:
+            log.info("recovered %d unfinished event(s) from the inbox", len(pending))
+        return len(pending)
+
+    def _marker(self, seq: int):  # type: ignore[no-untyped-def]
+        async def done() -> None:
+            self._done.append(seq)
+            if len(self._done) >= 500:
+                self._wake.set()
+        return done
+
+    async def flush(self) -> None:
+        if self._done:
+            batch, self._done = self._done, []
+            await self._store.inbox_done(batch)
+
+    async def run(self) -> None:
+        """Flush done marks periodically; flushes one last time when cancelled."""
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._flush_interval)
+                self._wake.clear()
+                await self.flush()
+        finally:
+            await asyncio.shield(self.flush())
+

@@ -1,0 +1,170 @@
+"""The plugin API: plugins decide, reporters act.
+
+A plugin declares the event classes it handles, the chat commands it offers and
+the config sections it owns. A handler receives a typed event and a read-only
+`PluginContext`, and returns actions; it never opens a socket and never writes
+state itself (it returns a `Remember` action for that). That purity is what makes
+`--dry-run`, `govbot replay` and fast tests possible. See docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from govbot.actions import Action
+from govbot.config.model import GovernanceConfig, Person
+from govbot.config.sections import ConfigSection
+
+
+class ChangeReader(Protocol):
+    """Read-only Gerrit access. Results are Gerrit's REST JSON (ChangeInfo)."""
+
+    async def get_change(self, change: str) -> Mapping[str, Any] | None:
+        """Return the change `project~number` with labels, revisions and messages."""
+
+    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
+        """Run a change query (all pages, up to `limit`)."""
+
+
+class StateReader(Protocol):
+    """Read-only view of the plugin's own key-value namespace in the state store."""
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """Return the value stored with `Remember(key=...)` by this plugin."""
+
+
+class NoGerrit:
+    """A ChangeReader for contexts without Gerrit (replay of recorded events)."""
+
+    async def get_change(self, change: str) -> Mapping[str, Any] | None:
+        return None
+
+    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
+        return ()
+
+
+class MemoryState:
+    """A StateReader over a plain dict (replay, tests)."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        self._values = dict(values or {})
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class PluginContext:
+    """What one handler call may read. Built per call; cheap."""
+
+    plugin: str
+    event_id: str
+    config: GovernanceConfig
+    gerrit: ChangeReader
+    state: StateReader
+    now: dt.datetime
+    settings: Mapping[str, Any] = field(default_factory=dict)  # this plugin's operator settings
+
+
+Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandCall:
+    """One chat command, as the IRC source parsed it."""
+
+    name: str
+    args: str
+    nick: str
+    account: str | None  # services account, None when not logged in
+    person: Person | None  # the config's person for that account
+    channel: str | None  # None for a private message
+
+    @property
+    def reply_to(self) -> str:
+        return self.channel or self.nick
+
+
+CommandHandler = Callable[[CommandCall, PluginContext], Awaitable[Sequence[Action]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Help is data: `help` prints it, docs are generated from it, examples are tested."""
+
+    name: str
+    handler: CommandHandler
+    usage: str
+    description: str
+    examples: tuple[str, ...] = ()
+    # None: anyone. Otherwise "BODY" (any member) or "BODY:ROLE" (e.g. "tc:chair").
+    permission: str | None = None
+
+
+class Plugin:
+    """Base class for plugins. Override what you need; everything defaults to empty."""
+
+    name: ClassVar[str] = ""
+
+    def handlers(self) -> Mapping[type, Handler]:
+        """Event class -> handler. A handler for a base class gets its subclasses too."""
+        return {}
+
+    def commands(self) -> Sequence[Command]:
+        return ()
+
+    def config_sections(self) -> Sequence[ConfigSection]:
+        return ()
+
+
+class PluginError(Exception):
+    """A plugin set that cannot work together (duplicate names or commands)."""
+
+
+class PluginRegistry:
+    """One registry keyed by event class; the dispatcher asks it, never string-matches."""
+
+    def __init__(self, plugins: Sequence[Plugin]) -> None:
+        self.plugins = tuple(plugins)
+        self._declared: list[tuple[type, Plugin, Handler]] = []
+        self._by_type: dict[type, tuple[tuple[Plugin, Handler], ...]] = {}
+        self.commands: dict[str, tuple[Plugin, Command]] = {}
+        names: set[str] = set()
+        for plugin in self.plugins:
+            if not plugin.name:
+                raise PluginError(f"{type(plugin).__qualname__} has no name")
+            if plugin.name in names:
+                raise PluginError(f"two plugins are named {plugin.name!r}")
+            names.add(plugin.name)
+            for event_type, handler in plugin.handlers().items():
+                self._declared.append((event_type, plugin, handler))
+            for command in plugin.commands():
+                if command.name in self.commands:
+                    other = self.commands[command.name][0].name
+                    raise PluginError(
+                        f"command {command.name!r} is offered by both {other!r} "
+                        f"and {plugin.name!r}"
+                    )
+                self.commands[command.name] = (plugin, command)
+
+    def handlers_for(self, event_type: type) -> tuple[tuple[Plugin, Handler], ...]:
+        """Handlers for an event class, in plugin order; resolved once per class."""
+        found = self._by_type.get(event_type)
+        if found is None:
+            found = tuple(
+                (plugin, handler)
+                for declared, plugin, handler in self._declared
+                if issubclass(event_type, declared)
+            )
+            self._by_type[event_type] = found
+        return found
+
+    def config_sections(self) -> list[tuple[str, ConfigSection]]:
+        return [(p.name, s) for p in self.plugins for s in p.config_sections()]
+
+    def by_name(self, name: str) -> Plugin | None:
+        return next((p for p in self.plugins if p.name == name), None)
+

@@ -1,0 +1,57 @@
+"""Find the plugins to run: the built-ins, listed explicitly, and third-party ones
+registered under the `govbot.plugins` entry-point group."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+
+from govbot.plugin import Plugin, PluginError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "govbot.plugins"
+
+#: name -> "module:Class". Explicit, so a typo or a missing module fails at start-up.
+BUILTIN_PLUGINS: dict[str, str] = {}
+
+
+def available_plugins() -> dict[str, str]:
+    """Every plugin that could be enabled: built-ins first, then entry points."""
+    found = dict(BUILTIN_PLUGINS)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in found:
+            log.warning("entry point %s=%s ignored: a plugin of that name is built in",
+                        ep.name, ep.value)
+            continue
+        found[ep.name] = ep.value
+    return found
+
+
+def load_plugins(enabled: Sequence[str] | None = None) -> list[Plugin]:
+    """Instantiate the enabled plugins (None: every built-in), in the order given."""
+    available = available_plugins()
+    names = list(BUILTIN_PLUGINS) if enabled is None else list(enabled)
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise PluginError(
+            f"unknown plugin(s) {', '.join(unknown)} in plugins.enabled; "
+            f"available: {', '.join(sorted(available)) or 'none'}"
+        )
+    return [instantiate(available[name], name) for name in names]
+
+
+def instantiate(target: str, name: str) -> Plugin:
+    module_name, _, attr = target.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise PluginError(f"plugin {name!r}: cannot load {target}: {exc}") from exc
+    plugin = cls()
+    if not isinstance(plugin, Plugin):
+        raise PluginError(f"plugin {name!r}: {target} is not a govbot.plugin.Plugin")
+    if plugin.name != name:
+        raise PluginError(f"plugin {name!r}: {target} calls itself {plugin.name!r}")
+    return plugin

@@ -1,0 +1,224 @@
+"""Operator settings (`govbot.yaml`): where Gerrit, IRC and the config repo are.
+
+Secrets never live in the YAML: a secret setting names an environment variable
+(`password_env: GOVBOT_GERRIT_PASSWORD`) or a file (`password_file:
+/run/secrets/gerrit`). Every setting, with its default, is in docs/settings.md;
+`tests/test_settings.py` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import yaml
+
+
+class SettingsError(Exception):
+    """The settings file cannot be used; the message names the file, line and fix."""
+
+
+class _S(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class SecretRef(_S):
+    """Where a secret comes from: an environment variable or a file (first line)."""
+
+    env: str | None = None
+    file: str | None = None
+
+    def resolve(self, what: str) -> str | None:
+        if self.env:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise SettingsError(f"{what}: environment variable {self.env} is not set")
+            return value
+        if self.file:
+            try:
+                return Path(self.file).read_text().strip()
+            except OSError as exc:
+                raise SettingsError(f"{what}: cannot read secret file {self.file}: "
+                                    f"{exc.strerror}") from None
+        return None
+
+
+class GerritSsh(_S):
+    host: str
+    port: int = 29418
+    username: str
+    key_file: str
+    known_hosts_file: str | None = None  # None: accept and pin the first key seen
+    keepalive_interval: float = 15.0
+    keepalive_count_max: int = 3
+    connect_timeout: float = 15.0
+
+
+class GerritHttp(_S):
+    username: str
+    password: SecretRef = msgspec.field(default_factory=SecretRef)
+
+
+class GerritSettings(_S):
+    url: str  # web and REST base URL, e.g. https://review.opendev.org
+    ssh: GerritSsh | None = None
+    http: GerritHttp | None = None
+    events_log: Literal["auto", "yes", "no"] = "auto"
+    settle_delay: float = 0.0
+    request_timeout: float = 30.0
+    bot_username: str | None = None  # events by this account are ignored
+
+
+class IrcSasl(_S):
+    mechanism: Literal["PLAIN", "EXTERNAL"] = "PLAIN"
+    username: str | None = None
+    password: SecretRef = msgspec.field(default_factory=SecretRef)
+    cert_file: str | None = None
+
+
+class IrcRate(_S):
+    burst: int = 5
+    per_second: float = 1.0
+
+
+class IrcSettings(_S):
+    host: str
+    port: int = 6697
+    tls: bool = True
+    tls_verify: bool = True
+    nick: str = "govbot"
+    alt_nicks: list[str] = msgspec.field(default_factory=list)
+    realname: str = "govbot governance bot"
+    sasl: IrcSasl | None = None
+    nickserv_password: SecretRef = msgspec.field(default_factory=SecretRef)
+    channels: list[str] = msgspec.field(default_factory=list)
+    command_prefix: str = "!"
+    rate: IrcRate = msgspec.field(default_factory=IrcRate)
+
+
+class GovernanceRepo(_S):
+    repo: str  # a URL, or a local path to a git repository or a plain directory
+    branch: str = "master"
+    subdir: str = ""
+    poll_interval: float = 300.0
+
+
+class StateSettings(_S):
+    path: str = "state/govbot.db"
+    workdir: str = "state/work"  # config repo checkout and other scratch space
+
+
+class WebSettings(_S):
+    listen: str = "127.0.0.1:8080"
+    public_url: str | None = None
+    webhook_secret: SecretRef = msgspec.field(default_factory=SecretRef)
+
+
+class DispatcherSettings(_S):
+    workers: int = 16
+    max_pending: int = 10_000
+    handler_timeout: float = 60.0
+
+
+class LogSettings(_S):
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class PluginSettings(_S):
+    enabled: list[str] | None = None  # None: every built-in plugin
+    settings: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+
+
+class Settings(_S):
+    governance: GovernanceRepo
+    gerrit: GerritSettings | None = None
+    irc: IrcSettings | None = None
+    state: StateSettings = msgspec.field(default_factory=StateSettings)
+    web: WebSettings = msgspec.field(default_factory=WebSettings)
+    dispatcher: DispatcherSettings = msgspec.field(default_factory=DispatcherSettings)
+    log: LogSettings = msgspec.field(default_factory=LogSettings)
+    plugins: PluginSettings = msgspec.field(default_factory=PluginSettings)
+
+    def resolve_paths(self, base: Path) -> Settings:
+        """Relative paths in the settings are relative to the settings file."""
+        def rel(p: str) -> str:
+            return p if os.path.isabs(p) or _is_url(p) else str((base / p).resolve())
+        state = msgspec.structs.replace(self.state, path=rel(self.state.path),
+                                        workdir=rel(self.state.workdir))
+        governance = msgspec.structs.replace(self.governance, repo=rel(self.governance.repo))
+        return msgspec.structs.replace(self, state=state, governance=governance)
+
+
+def _is_url(value: str) -> bool:
+    return bool(re.match(r"^[a-z][a-z0-9+.-]*://", value)) or value.startswith("git@")
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a settings file; raise SettingsError naming FILE:LINE."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read settings: {exc.strerror}") from None
+    return parse_settings(text, str(path), base=path.parent)
+
+
+def parse_settings(text: str, filename: str, *, base: Path) -> Settings:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise SettingsError(f"{filename}:{line}: invalid YAML: "
+                            f"{getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{filename}:1: settings must be a mapping with at least "
+                            "a 'governance:' section")
+    try:
+        settings = msgspec.convert(data, Settings)
+    except msgspec.ValidationError as exc:
+        message, path = _split_msgspec_error(str(exc))
+        line = _line_of(node, path)
+        where = f" (at {'.'.join(path)})" if path else ""
+        raise SettingsError(f"{filename}:{line}: {_friendly(message)}{where}; "
+                            "see docs/settings.md") from None
+    return settings.resolve_paths(base)
+
+
+def _split_msgspec_error(text: str) -> tuple[str, list[str]]:
+    message, _, where = text.partition(" - at `")
+    path = re.findall(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]", where.rstrip("`"))
+    keys = [a or b for a, b in path]
+    unknown = re.search(r"unknown field `([^`]+)`", message)
+    if unknown:
+        keys.append(unknown.group(1))
+    return message, keys
+
+
+def _friendly(message: str) -> str:
+    message = re.sub(r"Object contains unknown field `([^`]+)`", r"unknown setting '\1'", message)
+    return re.sub(r"Object missing required field `([^`]+)`", r"missing required setting '\1'",
+                  message)
+
+
+def _line_of(node: yaml.Node | None, path: list[str]) -> int:
+    """The line of the deepest node along `path` that exists (1-based)."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key:
+                    line, node = k.start_mark.line + 1, v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
+            node = node.value[int(key)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

@@ -1,0 +1,1 @@
+"""Durable state in SQLite (WAL): inbox, plugin values, and what later features add."""

@@ -1,0 +1,29 @@
+"""Versioned schema migrations. Append only: never edit a released step.
+
+Each step runs in one transaction with the new `user_version`, so a crash
+mid-migration leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the durable inbox (principle 6) and the plugins' key-value state.
+    """
+    CREATE TABLE inbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        received_at REAL NOT NULL,
+        done_at REAL
+    );
+    CREATE INDEX inbox_pending ON inbox (seq) WHERE done_at IS NULL;
+    CREATE TABLE plugin_values (
+        plugin TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (plugin, key)
+    );
+    """,
+)

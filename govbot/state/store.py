@@ -1,0 +1,188 @@
+"""The state store: one SQLite database in WAL mode, used from one worker thread.
+
+sqlite3 blocks, so every call runs on a dedicated single thread (never on the
+event loop). One thread also means one connection and no locking surprises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from govbot.state.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class StateError(Exception):
+    """The database is unusable (newer schema than this govbot, or corrupt)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    seq: int
+    event_id: str
+    source: str
+    payload: bytes
+
+
+class StateStore:
+    """Open with `async with StateStore(path) as store:`; `:memory:` works for tests."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govbot-state")
+        self._db: sqlite3.Connection | None = None
+
+    async def __aenter__(self) -> StateStore:
+        await self._run(self._open)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._run(self._close)
+        self._executor.shutdown(wait=True)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    # -- runs on the state thread -------------------------------------------------
+    def _open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        self._db = db
+        self._migrate(db)
+
+    def _close(self) -> None:
+        assert self._db is not None
+        self._db.close()
+        self._db = None
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        current = db.execute("PRAGMA user_version").fetchone()[0]
+        if current > len(MIGRATIONS):
+            raise StateError(
+                f"{self.path}: schema version {current} is newer than this govbot knows "
+                f"({len(MIGRATIONS)}); upgrade govbot or restore a matching backup"
+            )
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            log.info("state %s: migrating schema to version %d", self.path, version)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(MIGRATIONS[version - 1]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={version}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StateError("state store is not open")
+        return self._db
+
+    # -- public API (async) ---------------------------------------------------------
+    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(connection)` on the state thread (for stores added by later features)."""
+        return await self._run(lambda: fn(self.db))
+
+    async def schema_version(self) -> int:
+        return await self.call(lambda db: db.execute("PRAGMA user_version").fetchone()[0])
+
+    async def inbox_append(self, items: Sequence[tuple[str, str, bytes]]) -> list[int]:
+        """Append (event_id, source, payload) rows in one transaction; return their seqs."""
+        def append(db: sqlite3.Connection) -> list[int]:
+            now = time.time()
+            seqs = []
+            with _transaction(db):
+                for event_id, source, payload in items:
+                    cur = db.execute(
+                        "INSERT INTO inbox (event_id, source, payload, received_at) "
+                        "VALUES (?, ?, ?, ?)", (event_id, source, payload, now))
+                    seqs.append(int(cur.lastrowid or 0))
+            return seqs
+        return await self.call(append)
+
+    async def inbox_pending(self, limit: int = 10_000) -> list[InboxItem]:
+        """Events received but not finished: replayed after a crash."""
+        def pending(db: sqlite3.Connection) -> list[InboxItem]:
+            rows = db.execute(
+                "SELECT seq, event_id, source, payload FROM inbox WHERE done_at IS NULL "
+                "ORDER BY seq LIMIT ?", (limit,)).fetchall()
+            return [InboxItem(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+        return await self.call(pending)
+
+    async def inbox_done(self, seqs: Iterable[int]) -> None:
+        done = [(time.time(), s) for s in seqs]
+        def mark(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.executemany("UPDATE inbox SET done_at = ? WHERE seq = ?", done)
+        await self.call(mark)
+
+    async def inbox_prune(self, older_than: float) -> int:
+        """Delete finished events older than `older_than` (epoch seconds)."""
+        def prune(db: sqlite3.Connection) -> int:
+            cur = db.execute("DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?",
+                             (older_than,))
+            return cur.rowcount
+        return await self.call(prune)
+
+    async def get_value(self, plugin: str, key: str, default: Any = None) -> Any:
+        row = await self.call(lambda db: db.execute(
+            "SELECT value FROM plugin_values WHERE plugin = ? AND key = ?",
+            (plugin, key)).fetchone())
+        return default if row is None else json.loads(row[0])
+
+    async def set_value(self, plugin: str, key: str, value: Any) -> None:
+        encoded = json.dumps(value, sort_keys=True)
+        await self.call(lambda db: db.execute(
+            "INSERT INTO plugin_values (plugin, key, value, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at", (plugin, key, encoded, time.time())))
+
+    def reader(self, plugin: str) -> PluginStateReader:
+        return PluginStateReader(self, plugin)
+
+
+class PluginStateReader:
+    """The read-only view a plugin gets of its own namespace."""
+
+    def __init__(self, store: StateStore, plugin: str) -> None:
+        self._store = store
+        self._plugin = plugin
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        return await self._store.get_value(self._plugin, key, default)
+
+
+class _transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
