@@ -99,7 +99,7 @@ class Daemon:
                 registry, reporter_set, contexts,
                 workers=s.dispatcher.workers, max_pending=s.dispatcher.max_pending,
                 handler_timeout=s.dispatcher.handler_timeout,
-                ignore_usernames=[u for u in [s.gerrit and s.gerrit.bot_username] if u],
+                ignore_usernames=[u for u in [s.gerrit and s.gerrit.own_username] if u],
             )
             intake = Intake(store, dispatcher)
             self.dispatcher, self.intake = dispatcher, intake

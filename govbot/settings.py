@@ -25,7 +25,7 @@ class _S(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     pass
 
 
-class SecretRef(_S):
+class SecretRef(_S, kw_only=True):
     """Where a secret comes from: an environment variable or a file (first line)."""
 
     env: str | None = None
@@ -46,7 +46,7 @@ class SecretRef(_S):
         return None
 
 
-class GerritSsh(_S):
+class GerritSsh(_S, kw_only=True):
     host: str
     port: int = 29418
     username: str
@@ -57,12 +57,12 @@ class GerritSsh(_S):
     connect_timeout: float = 15.0
 
 
-class GerritHttp(_S):
+class GerritHttp(_S, kw_only=True):
     username: str
     password: SecretRef = msgspec.field(default_factory=SecretRef)
 
 
-class GerritSettings(_S):
+class GerritSettings(_S, kw_only=True):
     url: str  # web and REST base URL, e.g. https://review.opendev.org
     ssh: GerritSsh | None = None
     http: GerritHttp | None = None
@@ -71,20 +71,29 @@ class GerritSettings(_S):
     request_timeout: float = 30.0
     bot_username: str | None = None  # events by this account are ignored
 
+    @property
+    def own_username(self) -> str | None:
+        """The bot's Gerrit account: set explicitly, else the SSH or HTTP user."""
+        if self.bot_username:
+            return self.bot_username
+        if self.ssh:
+            return self.ssh.username
+        return self.http.username if self.http else None
 
-class IrcSasl(_S):
+
+class IrcSasl(_S, kw_only=True):
     mechanism: Literal["PLAIN", "EXTERNAL"] = "PLAIN"
     username: str | None = None
     password: SecretRef = msgspec.field(default_factory=SecretRef)
     cert_file: str | None = None
 
 
-class IrcRate(_S):
+class IrcRate(_S, kw_only=True):
     burst: int = 5
     per_second: float = 1.0
 
 
-class IrcSettings(_S):
+class IrcSettings(_S, kw_only=True):
     host: str
     port: int = 6697
     tls: bool = True
@@ -99,41 +108,41 @@ class IrcSettings(_S):
     rate: IrcRate = msgspec.field(default_factory=IrcRate)
 
 
-class GovernanceRepo(_S):
+class GovernanceRepo(_S, kw_only=True):
     repo: str  # a URL, or a local path to a git repository or a plain directory
     branch: str = "master"
     subdir: str = ""
     poll_interval: float = 300.0
 
 
-class StateSettings(_S):
+class StateSettings(_S, kw_only=True):
     path: str = "state/govbot.db"
     workdir: str = "state/work"  # config repo checkout and other scratch space
 
 
-class WebSettings(_S):
+class WebSettings(_S, kw_only=True):
     listen: str = "127.0.0.1:8080"
     public_url: str | None = None
     webhook_secret: SecretRef = msgspec.field(default_factory=SecretRef)
 
 
-class DispatcherSettings(_S):
+class DispatcherSettings(_S, kw_only=True):
     workers: int = 16
     max_pending: int = 10_000
     handler_timeout: float = 60.0
 
 
-class LogSettings(_S):
+class LogSettings(_S, kw_only=True):
     format: Literal["text", "json"] = "text"
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class PluginSettings(_S):
+class PluginSettings(_S, kw_only=True):
     enabled: list[str] | None = None  # None: every built-in plugin
     settings: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
 
 
-class Settings(_S):
+class Settings(_S, kw_only=True):
     governance: GovernanceRepo
     gerrit: GerritSettings | None = None
     irc: IrcSettings | None = None
@@ -222,3 +231,25 @@ def _line_of(node: yaml.Node | None, path: list[str]) -> int:
         else:
             return line
     return line
+
+
+def setting_keys(struct: type[msgspec.Struct] = Settings, prefix: str = "") -> list[tuple[str, str]]:
+    """Every leaf setting as (dotted.key, default as written in docs/settings.md)."""
+    keys: list[tuple[str, str]] = []
+    for f in msgspec.structs.fields(struct):
+        name = prefix + f.name
+        nested = [a for a in (*getattr(f.type, "__args__", ()), f.type)
+                  if isinstance(a, type) and issubclass(a, msgspec.Struct)]
+        if nested and nested[0] is not SecretRef:
+            keys += setting_keys(nested[0], name + ".")
+            continue
+        if f.default is not msgspec.NODEFAULT:
+            default = ("none" if f.default is None else '""' if f.default == ""
+                       else str(f.default).lower() if isinstance(f.default, bool)
+                       else str(f.default))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            default = "none" if f.default_factory is SecretRef else "empty"
+        else:
+            default = "required"
+        keys.append((name, default))
+    return keys
