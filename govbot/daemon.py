@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -27,12 +27,13 @@ from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher
 from govbot.intake import Intake
 from govbot.logs import setup_logging
-from govbot.plugin import NoGerrit, PluginRegistry
+from govbot.plugin import NoGerrit, Plugin, PluginRegistry
 from govbot.plugin_loader import load_plugins
 from govbot.reporters import LoggingReporter, RecordingReporter, Reporter, ReporterSet
 from govbot.settings import Settings, SettingsError, load_settings
 from govbot.state.reporter import StateReporter
 from govbot.state.store import StateStore
+from govbot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,9 @@ Source = Callable[[Intake], Awaitable[None]]
 
 class Daemon:
     def __init__(self, settings: Settings, *, dry_run: bool = False,
-                 drain_timeout: float = 30.0) -> None:
+                 drain_timeout: float = 30.0, plugins: Sequence[Plugin] | None = None) -> None:
         self.settings = settings
+        self._plugins = plugins  # tests and embedders; normally from the settings
         self.dry_run = dry_run
         self.drain_timeout = drain_timeout
         self.stopping = asyncio.Event()
@@ -53,6 +55,7 @@ class Daemon:
         self.intake: Intake | None = None
         self.dispatcher: Dispatcher | None = None
         self.config_holder: ConfigHolder | None = None
+        self.web: WebServer | None = None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -67,17 +70,17 @@ class Daemon:
         s = self.settings
         async with AsyncExitStack() as stack:
             store = await stack.enter_async_context(StateStore(s.state.path))
-            plugins = load_plugins(s.plugins.enabled)
+            plugins = (list(self._plugins) if self._plugins is not None
+                       else load_plugins(s.plugins.enabled))
             registry = PluginRegistry(plugins)
             holder = ConfigHolder(
-                ConfigRepo(s.governance.repo, branch=s.governance.branch,
-                           subdir=s.governance.subdir,
-                           workdir=Path(s.state.workdir) / "governance"),
+                ConfigRepo(s.governance.repo, s.governance.branch, s.governance.subdir,
+                           Path(s.state.workdir) / "governance"),
                 registry.config_sections(),
             )
             self.config_holder = holder
             result = await holder.reload()
-            if holder.config is None:
+            if not holder.loaded:
                 for error in result.errors:
                     log.error("config: %s", error)
                 log.error("no valid governance config at %s (%s): not starting; fix the "
@@ -89,7 +92,7 @@ class Daemon:
                 emitted.update(getattr(plugin, "emits", ()))
             reporter_set = ReporterSet(self.reporters(store), required=emitted)
             contexts = ContextSource(
-                config=lambda: holder.config,  # type: ignore[arg-type,return-value]
+                config=lambda: holder.config,
                 gerrit=NoGerrit(),
                 state=store.reader,
                 clock=lambda event: dt.datetime.now(dt.UTC),
@@ -103,6 +106,7 @@ class Daemon:
             )
             intake = Intake(store, dispatcher)
             self.dispatcher, self.intake = dispatcher, intake
+            self.web = await stack.enter_async_context(WebServer(self, s.web.listen))
             await self._serve(dispatcher, intake, holder)
         return 0
 

@@ -31,6 +31,9 @@ class Intake:
         self._flush_interval = flush_interval
         self._wake = asyncio.Event()
 
+    def parsers(self) -> dict[str, EventParser]:
+        return dict(self._parsers)
+
     def parser(self, source: str) -> EventParser:
         parser = self._parsers.get(source)
         if parser is None:

@@ -108,6 +108,8 @@ class Plugin:
     """Base class for plugins. Override what you need; everything defaults to empty."""
 
     name: ClassVar[str] = ""
+    #: Action types this plugin may return; start-up checks each has a reporter.
+    emits: ClassVar[tuple[type[Action], ...]] = ()
 
     def handlers(self) -> Mapping[type, Handler]:
         """Event class -> handler. A handler for a base class gets its subclasses too."""

@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "govbot.plugins"
 
 #: name -> "module:Class". Explicit, so a typo or a missing module fails at start-up.
-BUILTIN_PLUGINS: dict[str, str] = {}
+BUILTIN_PLUGINS: dict[str, str] = {
+    "announce": "govbot.plugins.announce:AnnouncePlugin",
+}
 
 
 def available_plugins() -> dict[str, str]:

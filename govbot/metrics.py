@@ -1,0 +1,69 @@
+"""Prometheus metrics, read from the live objects at scrape time.
+
+A collector per daemon on its own registry (no process-global metrics), so tests
+and several daemons in one process never see each other's numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+
+class GovbotCollector(Collector):
+    def __init__(self, daemon: Any, clock: Callable[[], float]) -> None:
+        self._daemon = daemon
+        self._clock = clock
+
+    def collect(self) -> Iterator[Any]:
+        d = self._daemon
+        dispatcher = d.dispatcher
+        if dispatcher is not None:
+            yield GaugeMetricFamily("govbot_events_pending", "Events queued or in flight",
+                                    value=dispatcher.pending)
+            yield CounterMetricFamily("govbot_events_handled", "Events fully handled",
+                                      value=dispatcher.stats.handled)
+            calls = CounterMetricFamily("govbot_plugin_calls", "Handler calls",
+                                        labels=["plugin"])
+            errors = CounterMetricFamily("govbot_plugin_errors",
+                                         "Handler calls that raised or timed out",
+                                         labels=["plugin", "kind"])
+            actions = CounterMetricFamily("govbot_plugin_actions", "Actions returned",
+                                          labels=["plugin"])
+            seconds = CounterMetricFamily("govbot_plugin_seconds",
+                                          "Time spent in handlers", labels=["plugin"])
+            for name, s in dispatcher.stats.plugins.items():
+                calls.add_metric([name], s.calls)
+                errors.add_metric([name, "exception"], s.errors)
+                errors.add_metric([name, "timeout"], s.timeouts)
+                actions.add_metric([name], s.actions)
+                seconds.add_metric([name], s.seconds)
+            yield from (calls, errors, actions, seconds)
+        if d.intake is not None:
+            parsed = CounterMetricFamily("govbot_gerrit_events", "Gerrit events parsed",
+                                         labels=["source", "type"])
+            skipped = CounterMetricFamily("govbot_gerrit_events_skipped",
+                                          "Gerrit lines not handled",
+                                          labels=["source", "reason"])
+            for source, parser in d.intake.parsers().items():
+                for type_name, n in parser.stats.parsed.items():
+                    parsed.add_metric([source, type_name], n)
+                skipped.add_metric([source, "unknown-type"], sum(parser.stats.unknown.values()))
+                skipped.add_metric([source, "malformed"], parser.stats.malformed)
+                skipped.add_metric([source, "noise"], parser.stats.noise)
+            yield from (parsed, skipped)
+        holder = d.config_holder
+        if holder is not None:
+            yield GaugeMetricFamily("govbot_config_errors",
+                                    "Errors in the newest config revision (0: it is loaded)",
+                                    value=holder.last_error_count)
+
+
+def make_registry(daemon: Any, clock: Callable[[], float]) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(GovbotCollector(daemon, clock))
+    return registry
