@@ -27,12 +27,18 @@ from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher
 from govbot.intake import Intake
 from govbot.logs import setup_logging
-from govbot.plugin import NoGerrit, Plugin, PluginRegistry
+from govbot.plugin import NoGerrit, Plugin, PluginError, PluginRegistry
 from govbot.plugin_loader import load_plugins
-from govbot.reporters import LoggingReporter, RecordingReporter, Reporter, ReporterSet
+from govbot.reporters import (
+    LoggingReporter,
+    RecordingReporter,
+    Reporter,
+    ReporterError,
+    ReporterSet,
+)
 from govbot.settings import Settings, SettingsError, load_settings
 from govbot.state.reporter import StateReporter
-from govbot.state.store import StateStore
+from govbot.state.store import StateError, StateStore
 from govbot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -158,7 +164,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                            level=args.log_level or settings.log.level)
     redact.add(_secrets(settings))
     daemon = Daemon(settings, dry_run=args.dry_run)
-    return asyncio.run(_main(daemon))
+    try:
+        return asyncio.run(_main(daemon))
+    except (PluginError, ReporterError, StateError, SettingsError) as exc:
+        # Start-up problems an operator fixes in the settings: a message, no traceback.
+        log.error("%s", exc)
+        return 2
 
 
 async def _main(daemon: Daemon) -> int:

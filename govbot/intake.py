@@ -30,6 +30,8 @@ class Intake:
         self._done: list[int] = []
         self._flush_interval = flush_interval
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self.duplicates = 0  # events dropped because they were already received
 
     def parsers(self) -> dict[str, EventParser]:
         return dict(self._parsers)
@@ -43,14 +45,22 @@ class Intake:
     async def accept(self, source: str, lines: Sequence[bytes]) -> list[Parsed]:
         """Persist and queue a batch of raw Gerrit event lines from `source`."""
         parser = self.parser(source)
-        kept: list[tuple[Parsed, bytes]] = []
-        for line in lines:
-            item = parser.parse(line)
-            if item is not None:
-                kept.append((item, line.strip()))
-        if not kept:
-            return []
-        seqs = await self._store.inbox_append([(p.id, source, raw) for p, raw in kept])
+        parsed = [(p, line) for p, line in ((parser.parse(line), line) for line in lines)
+                  if p is not None]
+        # Check-then-append must not interleave with another source's batch, or the
+        # same event arriving by stream and webhook at once would be kept twice.
+        async with self._lock:
+            fresh: dict[str, tuple[Parsed, bytes]] = {}
+            for item, line in parsed:
+                fresh.setdefault(item.id, (item, line.strip()))
+            if fresh:
+                for known in await self._store.inbox_known(list(fresh)):
+                    del fresh[known]
+            self.duplicates += len(parsed) - len(fresh)
+            if not fresh:
+                return []
+            kept = list(fresh.values())
+            seqs = await self._store.inbox_append([(p.id, source, raw) for p, raw in kept])
         for seq, (item, _) in zip(seqs, kept, strict=True):
             await self._dispatcher.submit(
                 Envelope(item.id, item.event, item.event.lane, self._marker(seq)))

@@ -233,7 +233,8 @@ def _line_of(node: yaml.Node | None, path: list[str]) -> int:
     return line
 
 
-def setting_keys(struct: type[msgspec.Struct] = Settings, prefix: str = "") -> list[tuple[str, str]]:
+def setting_keys(struct: type[msgspec.Struct] = Settings,
+                 prefix: str = "") -> list[tuple[str, str]]:
     """Every leaf setting as (dotted.key, default as written in docs/settings.md)."""
     keys: list[tuple[str, str]] = []
     for f in msgspec.structs.fields(struct):

@@ -66,13 +66,13 @@ async def test_unfinished_inbox_events_are_handled_after_a_restart(
                               base=tmp_path)
     merged = json.dumps(sample_event("change-merged")).encode()
     async with StateStore(settings.state.path) as store:  # what a crash left behind
-        seqs = await store.inbox_append([(ev.event_id(merged), "gerrit", merged)])
+        seqs = await store.inbox_append([(ev.event_id(ev.parse_event(merged)), "gerrit", merged)])
     daemon = Daemon(settings, dry_run=True, plugins=[Echo()])
     runner = asyncio.create_task(daemon.run())
     await daemon.recorder.wait_for(lambda actions: len(actions) == 1, timeout=10)
     assert daemon.recorder.actions[0] == Say(
         target="#dev", text="merged example/governance~1234", plugin="echo",
-        event_id=ev.event_id(merged))
+        event_id=ev.event_id(ev.parse_event(merged)))
     # health and metrics are served while it runs
     assert daemon.web is not None
     base = f"http://127.0.0.1:{daemon.web.bound_port}"

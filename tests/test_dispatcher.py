@@ -175,7 +175,7 @@ async def test_queue_is_bounded_and_submit_waits() -> None:
 
 async def test_events_caused_by_the_bot_itself_are_ignored() -> None:
     plugin = Gated()
-    dispatcher, recorder = make_dispatcher([plugin], ignore_usernames=["govbot"])
+    dispatcher, _ = make_dispatcher([plugin], ignore_usernames=["govbot"])
     async with asyncio.TaskGroup() as group:
         runner = group.create_task(dispatcher.run())
         await dispatcher.submit(comment(1, "from the bot", author="govbot"))

@@ -114,6 +114,31 @@ def test_ids_are_stable_per_line_and_differ_between_lines() -> None:
     assert first.id == again.id != other.id
 
 
+@pytest.mark.parametrize("type_name", ALL_TYPES)
+def test_ids_ignore_representation(type_name: str) -> None:
+    """The stream, events-log and webhooks send one event in different JSON forms."""
+    modern = sample_event(type_name)
+    legacy = sample_event(type_name, legacy=True)
+    reordered = dict(reversed(list(modern.items())))
+    parser = ev.EventParser(drop_noise=False)
+    ids = {parser.parse(json.dumps(d)).id for d in (modern, legacy, reordered)}  # type: ignore[union-attr]
+    assert len(ids) == 1
+
+
+def test_ids_tell_apart_what_differs() -> None:
+    base = comment_added("p", 1, "bob", {"Code-Review": 1}, old={"Code-Review": 0})
+    variants = [base,
+                comment_added("p", 1, "bob", {"Code-Review": 2}, old={"Code-Review": 0}),
+                comment_added("p", 1, "carol", {"Code-Review": 1}, old={"Code-Review": 0}),
+                comment_added("p", 2, "bob", {"Code-Review": 1}, old={"Code-Review": 0}),
+                comment_added("p", 1, "bob", {"Code-Review": 1}, old={"Code-Review": 0},
+                              text="other words"),
+                comment_added("p", 1, "bob", {"Code-Review": 1}, old={"Code-Review": 0},
+                              when=1_790_000_001)]
+    parser = ev.EventParser()
+    assert len({parser.parse(json.dumps(v)).id for v in variants}) == len(variants)  # type: ignore[union-attr]
+
+
 def test_extra_fields_from_newer_gerrit_are_ignored() -> None:
     data = sample_event("patchset-created")
     data["newField"] = {"nested": [1, 2]}

@@ -56,8 +56,8 @@ def test_missing_secret_names_the_setting(tmp_path: Path,
     settings = parse_settings(
         "governance: {repo: x}\nweb: {webhook_secret: {env: NOPE_SECRET}}\n", "s.yaml",
         base=tmp_path)
-    with pytest.raises(SettingsError, match="web.webhook_secret: environment variable "
-                                            "NOPE_SECRET is not set"):
+    with pytest.raises(SettingsError, match=r"web\.webhook_secret: environment variable "
+                                            r"NOPE_SECRET is not set"):
         settings.web.webhook_secret.resolve("web.webhook_secret")
     (tmp_path / "secret").write_text("from-a-file\n")
     settings = parse_settings(

@@ -25,7 +25,7 @@ async def test_newer_schema_is_refused_with_a_fix(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
     db.close()
-    with pytest.raises(StateError, match="newer than this govbot knows.*upgrade govbot"):
+    with pytest.raises(StateError, match=r"newer than this govbot knows.*upgrade govbot"):
         async with StateStore(path):
             pass
 

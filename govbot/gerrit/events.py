@@ -497,7 +497,7 @@ class EventParser:
             self.stats.noise += 1
             return None
         self.stats.parsed[event.type_name] += 1
-        return Parsed(event_id(raw), event)
+        return Parsed(event_id(event), event)
 
     def _reject(self, raw: bytes, exc: msgspec.DecodeError) -> None:
         try:
@@ -523,15 +523,40 @@ def parse_event(line: bytes | str) -> Event:
     return parsed.event
 
 
-def event_id(raw: bytes) -> str:
-    """A stable id: the same JSON line always gets the same id (used for de-duplication).
+def event_id(event: Event) -> str:
+    """A stable id for an event, the same however it reached us.
 
-    Two 32-bit checksums (64 bits): several times cheaper than a cryptographic hash on
-    the hot path, and ids only need to tell apart events Gerrit sent close together.
+    The stream, the events-log backfill and a webhook send one event in slightly
+    different JSON (`project` as a string or an object, numbers as strings or ints,
+    key order), so the id digests what the event *says*, not its bytes: type,
+    time, subject, actor, votes, comment and ref update. It is what de-duplication
+    compares. Two 32-bit checksums (64 bits) are cheap on the hot path and enough
+    to tell apart events Gerrit sent close together.
     """
-    if raw[-1:] in (b"\n", b"\r", b" "):
-        raw = raw.strip()
-    return f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
+    actor = event.actor
+    who = (actor.username or actor.email or actor.name or "") if actor else ""
+    parts = [event.type_name, str(event.created_on), event.lane, who]
+    if isinstance(event, ChangeEvent):
+        parts.append(str(event.patch_set.number) if event.patch_set else "")
+        approvals = getattr(event, "approvals", ())
+        for a in approvals:
+            parts.append(f"{a.type}={a.value}/{a.old_value}")
+        parts.append(getattr(event, "comment", ""))
+        parts.append(getattr(event, "old_topic", None) or event.change.topic or "")
+        parts.extend(getattr(event, "added", ()) or ())
+        parts.append("~")
+        parts.extend(getattr(event, "removed", ()) or ())
+        parts.append("wip" if event.change.wip else "")
+        parts.append("private" if event.change.private else "")
+        if isinstance(event, ReviewerAdded | ReviewerDeleted | VoteDeleted):
+            reviewer = event.reviewer
+            parts.append(reviewer.username or reviewer.email or "" if reviewer else "")
+    elif isinstance(event, RefEvent):
+        parts.append(event.ref_update.old_rev + event.ref_update.new_rev)
+    elif isinstance(event, BatchRefUpdated):
+        parts.extend(u.ref_name + u.new_rev for u in event.ref_updates)
+    key = "\x1f".join(parts).encode()
+    return f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"
 
 
 def is_noise(event: Event) -> bool:

@@ -26,4 +26,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (plugin, key)
     );
     """,
+    # 2: de-duplication looks events up by id (stream, backfill and webhook overlap).
+    """
+    CREATE INDEX inbox_event_id ON inbox (event_id);
+    """,
 )

@@ -121,6 +121,18 @@ class StateStore:
             return seqs
         return await self.call(append)
 
+    async def inbox_known(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these event ids the inbox already holds (done or not)."""
+        def known(db: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(event_ids), 500):  # SQLite's variable limit
+                chunk = event_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(r[0] for r in db.execute(
+                    f"SELECT event_id FROM inbox WHERE event_id IN ({marks})", chunk))
+            return found
+        return await self.call(known)
+
     async def inbox_pending(self, limit: int = 10_000) -> list[InboxItem]:
         """Events received but not finished: replayed after a crash."""
         def pending(db: sqlite3.Connection) -> list[InboxItem]:

@@ -1,0 +1,90 @@
+"""The durable inbox: persisted before handling, de-duplicated, recovered after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from govbot.actions import Action, Say
+from govbot.gerrit import events as ev
+from govbot.intake import Intake
+from govbot.plugin import Plugin, PluginContext
+from govbot.state.store import StateStore
+from govbot.testing.samples import comment_added, sample_event
+from tests.helpers import make_dispatcher
+
+
+class Count(Plugin):
+    name = "count"
+
+    def handlers(self) -> dict[type, Any]:
+        return {ev.ChangeEvent: self.on}
+
+    async def on(self, event: ev.ChangeEvent, ctx: PluginContext) -> Sequence[Action]:
+        return [Say(target="#x", text=event.type_name)]
+
+
+def line(data: dict[str, Any]) -> bytes:
+    return json.dumps(data).encode()
+
+
+async def run_intake(store: StateStore, batches: list[tuple[str, list[bytes]]]
+                     ) -> tuple[list[Action], Intake]:
+    dispatcher, recorder = make_dispatcher([Count()])
+    intake = Intake(store, dispatcher)
+    async with asyncio.TaskGroup() as group:
+        runner = group.create_task(dispatcher.run())
+        for source, lines in batches:
+            await intake.accept(source, lines)
+        await dispatcher.join()
+        await intake.flush()
+        runner.cancel()
+    return recorder.actions, intake
+
+
+async def test_same_event_from_stream_webhook_and_events_log_is_handled_once(
+        tmp_path: Path) -> None:
+    merged = sample_event("change-merged")
+    vote = comment_added("example/governance", 1234, "bob", {"Rollcall-Vote": 1},
+                         old={"Rollcall-Vote": 0})
+    async with StateStore(tmp_path / "s.db") as store:
+        actions, intake = await run_intake(store, [
+            ("stream", [line(merged), line(vote), line(merged)]),
+            ("webhook", [line(vote)]),
+            ("events-log", [line(sample_event("change-merged", legacy=True))]),
+        ])
+        assert [a.text for a in actions if isinstance(a, Say)] == ["change-merged",
+                                                                   "comment-added"]
+        assert intake.duplicates == 3
+        assert await store.inbox_pending() == []
+
+
+async def test_a_new_run_never_handles_an_old_event_again(tmp_path: Path) -> None:
+    async with StateStore(tmp_path / "s.db") as store:
+        await run_intake(store, [("stream", [line(sample_event("change-abandoned"))])])
+    async with StateStore(tmp_path / "s.db") as store:
+        actions, intake = await run_intake(
+            store, [("backfill", [line(sample_event("change-abandoned")),
+                                  line(sample_event("change-restored"))])])
+        assert [a.text for a in actions if isinstance(a, Say)] == ["change-restored"]
+        assert intake.duplicates == 1
+
+
+async def test_recover_queues_what_a_crash_left_unfinished(tmp_path: Path) -> None:
+    restored = line(sample_event("change-restored"))
+    async with StateStore(tmp_path / "s.db") as store:
+        await store.inbox_append([(ev.event_id(ev.parse_event(restored)), "stream", restored),
+                                  ("junk-id", "stream", b"not json")])
+        dispatcher, recorder = make_dispatcher([Count()])
+        intake = Intake(store, dispatcher)
+        async with asyncio.TaskGroup() as group:
+            runner = group.create_task(dispatcher.run())
+            assert await intake.recover() == 2
+            await dispatcher.join()
+            await intake.flush()
+            runner.cancel()
+        assert [a.text for a in recorder.actions if isinstance(a, Say)] == ["change-restored"]
+        assert await store.inbox_pending() == []
