@@ -22,9 +22,10 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from govbot.actions import Action
+from govbot.actions import Action, ReloadConfig
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher
+from govbot.gerrit.service import GerritService
 from govbot.intake import Intake
 from govbot.logs import setup_logging
 from govbot.plugin import NoGerrit, Plugin, PluginError, PluginRegistry
@@ -43,8 +44,23 @@ from govbot.web import WebServer
 
 log = logging.getLogger(__name__)
 
-#: A source runs until cancelled, handing raw Gerrit lines to `accept(source, lines)`.
-Source = Callable[[Intake], Awaitable[None]]
+#: A source runs until cancelled, handing raw Gerrit lines to the intake.
+Source = Callable[[], Awaitable[None]]
+
+
+class _ConfigReporter:
+    """Carries out `ReloadConfig` (the `reload` command, a merged config change)."""
+
+    action_types: tuple[type[Action], ...] = (ReloadConfig,)
+
+    def __init__(self, holder: ConfigHolder) -> None:
+        self._holder = holder
+
+    async def report(self, action: Action) -> None:
+        result = await self._holder.reload(force=True)
+        log.info("config reload (%s): %s", getattr(action, "reason", "") or action.plugin,
+                 "loaded " + self._holder.revision[:12] if result.ok
+                 else f"{len(result.errors)} error(s); keeping {self._holder.revision[:12]}")
 
 
 class Daemon:
@@ -62,6 +78,7 @@ class Daemon:
         self.dispatcher: Dispatcher | None = None
         self.config_holder: ConfigHolder | None = None
         self.web: WebServer | None = None
+        self.gerrit: GerritService | None = None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -96,10 +113,23 @@ class Daemon:
             emitted: set[type[Action]] = set()
             for plugin in plugins:
                 emitted.update(getattr(plugin, "emits", ()))
-            reporter_set = ReporterSet(self.reporters(store), required=emitted)
+            gerrit = None
+            if s.gerrit is not None:
+                gerrit = GerritService(
+                    s.gerrit, store, self._accept, workdir=Path(s.state.workdir),
+                    webhook_secret=s.web.webhook_secret.resolve("web.webhook_secret"))
+                stack.push_async_callback(gerrit.close)
+                if gerrit.stream is not None:
+                    self.sources.append(("gerrit-stream", gerrit.stream.run))
+            self.gerrit = gerrit
+            reporters = self.reporters(store)
+            reporters.append(_ConfigReporter(holder))
+            if gerrit is not None and not self.dry_run:
+                reporters.append(gerrit.reporter)
+            reporter_set = ReporterSet(reporters, required=emitted)
             contexts = ContextSource(
                 config=lambda: holder.config,
-                gerrit=NoGerrit(),
+                gerrit=gerrit.rest if gerrit is not None else NoGerrit(),
                 state=store.reader,
                 clock=lambda event: dt.datetime.now(dt.UTC),
                 settings=s.plugins.settings,
@@ -112,16 +142,23 @@ class Daemon:
             )
             intake = Intake(store, dispatcher)
             self.dispatcher, self.intake = dispatcher, intake
-            self.web = await stack.enter_async_context(WebServer(self, s.web.listen))
+            web_server = WebServer(self, s.web.listen)
+            if gerrit is not None and gerrit.webhook is not None:
+                gerrit.webhook.add_routes(web_server.app)
+            self.web = await stack.enter_async_context(web_server)
             await self._serve(dispatcher, intake, holder)
         return 0
+
+    async def _accept(self, source: str, lines: Sequence[bytes]) -> Sequence[object]:
+        assert self.intake is not None
+        return await self.intake.accept(source, lines)
 
     async def _serve(self, dispatcher: Dispatcher, intake: Intake, holder: ConfigHolder) -> None:
         async with asyncio.TaskGroup() as group:
             core = [group.create_task(dispatcher.run(), name="dispatcher"),
                     group.create_task(intake.run(), name="inbox-flusher")]
             await intake.recover()
-            sources = [group.create_task(source(intake), name=f"source-{name}")
+            sources = [group.create_task(source(), name=f"source-{name}")
                        for name, source in self.sources]
             sources.append(group.create_task(self._poll_config(holder), name="config-poller"))
             log.info("govbot running (config %s%s)", holder.revision[:12] or "directory",

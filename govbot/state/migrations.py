@@ -30,4 +30,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX inbox_event_id ON inbox (event_id);
     """,
+    # 3: what the Gerrit reporter posted, so a decision is posted once per patch set.
+    """
+    CREATE TABLE posted (
+        change TEXT NOT NULL,
+        patchset INTEGER NOT NULL,
+        plugin TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        status TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (change, patchset, plugin)
+    );
+    """,
 )

@@ -1,0 +1,52 @@
+"""Everything govbot does with one Gerrit, assembled from the settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from govbot.gerrit.backfill import Backfill
+from govbot.gerrit.reporter import GerritReporter
+from govbot.gerrit.rest import GerritRest
+from govbot.gerrit.stream import Cursor, StreamSource
+from govbot.gerrit.webhook import WebhookReceiver
+from govbot.settings import GerritSettings
+from govbot.state.posted import PostedStore
+from govbot.state.store import StateStore
+
+log = logging.getLogger(__name__)
+
+Accept = Callable[[str, Sequence[bytes]], Awaitable[Sequence[object]]]
+CURSOR_NAMESPACE = "core:gerrit-stream"
+
+
+class GerritService:
+    """REST reader and reporter, stream source with backfill, webhook receiver."""
+
+    def __init__(self, settings: GerritSettings, store: StateStore, accept: Accept, *,
+                 workdir: Path, webhook_secret: str | None = None) -> None:
+        self.settings = settings
+        password = settings.http.password.resolve("gerrit.http.password") \
+            if settings.http else None
+        self.rest = GerritRest(settings.url, username=settings.http.username
+                               if settings.http else None, password=password,
+                               timeout=settings.request_timeout)
+        self.reporter = GerritReporter(self.rest, PostedStore(store),
+                                       bot_username=settings.own_username)
+        self.backfill = Backfill(self.rest, accept, mode=settings.events_log,
+                                 web_url=settings.url)
+        self.stream: StreamSource | None = None
+        if settings.ssh is not None:
+            async def load() -> int:
+                return int(await store.get_value(CURSOR_NAMESPACE, "cursor", 0) or 0)
+
+            async def save(value: int) -> None:
+                await store.set_value(CURSOR_NAMESPACE, "cursor", value)
+
+            self.stream = StreamSource(settings.ssh, accept, self.backfill, Cursor(load, save),
+                                       pinned_host_keys=workdir / "gerrit_known_hosts")
+        self.webhook = WebhookReceiver(webhook_secret, accept) if webhook_secret else None
+
+    async def close(self) -> None:
+        await self.rest.close()
