@@ -55,6 +55,8 @@ class GerritSsh(_S, kw_only=True):
     keepalive_interval: float = 15.0
     keepalive_count_max: int = 3
     connect_timeout: float = 15.0
+    reconnect_min_delay: float = 1.0
+    reconnect_max_delay: float = 60.0
 
 
 class GerritHttp(_S, kw_only=True):
@@ -69,6 +71,7 @@ class GerritSettings(_S, kw_only=True):
     events_log: Literal["auto", "yes", "no"] = "auto"
     settle_delay: float = 0.0
     request_timeout: float = 30.0
+    retry_delay: float = 0.5
     bot_username: str | None = None  # events by this account are ignored
 
     @property

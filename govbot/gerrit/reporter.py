@@ -44,11 +44,13 @@ class GerritReporter:
     action_types: tuple[type[Action], ...] = (Vote, AddReviewers)
 
     def __init__(self, rest: GerritRest, posted: PostedStore, *, bot_username: str | None,
-                 notify_unchanged: str = "NONE", max_backoff: float = 60.0) -> None:
+                 notify_unchanged: str = "NONE", min_backoff: float = 1.0,
+                 max_backoff: float = 60.0) -> None:
         self._rest = rest
         self._posted = posted
         self._bot = bot_username
         self._notify_unchanged = notify_unchanged
+        self._min_backoff = min_backoff
         self._max_backoff = max_backoff
         self.posted = 0
         self.skipped = 0
@@ -149,7 +151,7 @@ class GerritReporter:
 
     async def _persist(self, call: Any, *, what: str, raise_http: bool = False) -> Any:
         """Retry 5xx and outages until Gerrit answers; 4xx are returned as None or raised."""
-        delay = 1.0
+        delay = self._min_backoff
         while True:
             try:
                 return await call()

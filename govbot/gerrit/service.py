@@ -31,9 +31,11 @@ class GerritService:
             if settings.http else None
         self.rest = GerritRest(settings.url, username=settings.http.username
                                if settings.http else None, password=password,
-                               timeout=settings.request_timeout)
+                               timeout=settings.request_timeout,
+                               backoff=settings.retry_delay)
         self.reporter = GerritReporter(self.rest, PostedStore(store),
-                                       bot_username=settings.own_username)
+                                       bot_username=settings.own_username,
+                                       min_backoff=settings.retry_delay)
         self.backfill = Backfill(self.rest, accept, mode=settings.events_log,
                                  web_url=settings.url)
         self.stream: StreamSource | None = None
@@ -45,7 +47,9 @@ class GerritService:
                 await store.set_value(CURSOR_NAMESPACE, "cursor", value)
 
             self.stream = StreamSource(settings.ssh, accept, self.backfill, Cursor(load, save),
-                                       pinned_host_keys=workdir / "gerrit_known_hosts")
+                                       pinned_host_keys=workdir / "gerrit_known_hosts",
+                                       min_backoff=settings.ssh.reconnect_min_delay,
+                                       max_backoff=settings.ssh.reconnect_max_delay)
         self.webhook = WebhookReceiver(webhook_secret, accept) if webhook_secret else None
 
     async def close(self) -> None:

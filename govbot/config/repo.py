@@ -1,0 +1,185 @@
+"""The governance config repo: a git checkout, and the holder of the config in force.
+
+Every GitPython call runs in `asyncio.to_thread`: git may take seconds (network,
+large fetches) and the event loop must keep draining the Gerrit stream.
+Only merged config governs (DESIGN.md, principle 5): `ConfigHolder` swaps in a
+new config only when it loads without errors, and otherwise keeps the last good one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import git
+
+from govbot.config.loader import LoadResult, load_config
+from govbot.config.model import EMPTY_CONFIG, GovernanceConfig, Source
+from govbot.config.projects_file import PROJECTS_FILE
+from govbot.config.sections import ConfigSection
+from govbot.config.yamlpos import ConfigError
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[GovernanceConfig, GovernanceConfig], Awaitable[None] | None]
+
+
+class ConfigRepo:
+    """A checkout of `url_or_path` at `branch`, kept in `workdir`, owned by the bot.
+
+    The checkout is the bot's own: `refresh` hard-resets it and removes untracked
+    files, so nobody should edit it by hand.
+    """
+
+    def __init__(self, url_or_path: str, branch: str = "master", subdir: str = "",
+                 workdir: Path | str = "config-repo") -> None:
+        self.url = str(url_or_path)
+        self.branch = branch
+        self.subdir = subdir.strip("/")
+        self.workdir = Path(workdir)
+        # One git operation at a time: fetches and resets must not interleave.
+        self._lock = asyncio.Lock()
+
+    @property
+    def root(self) -> Path:
+        """The config root inside the checkout."""
+        return self.workdir / self.subdir if self.subdir else self.workdir
+
+    async def refresh(self) -> str:
+        """Clone on first use, else fetch and hard-reset to `origin/<branch>`; return the sha."""
+        async with self._lock:
+            return await asyncio.to_thread(self._refresh)
+
+    def _refresh(self) -> str:
+        if not (self.workdir / ".git").exists():
+            self.workdir.parent.mkdir(parents=True, exist_ok=True)
+            with git.Repo.clone_from(self.url, self.workdir, branch=self.branch) as repo:
+                return str(repo.head.commit.hexsha)
+        with git.Repo(self.workdir) as repo:
+            tracking = f"refs/remotes/origin/{self.branch}"
+            repo.git.fetch("origin", f"+refs/heads/{self.branch}:{tracking}")
+            repo.git.reset("--hard", tracking)
+            repo.git.clean("-fdx")
+            return str(repo.head.commit.hexsha)
+
+    async def fetch_ref(self, ref: str) -> str:
+        """Fetch any ref (e.g. `refs/changes/45/12345/2`) from origin; return its sha."""
+        async with self._lock:
+            return await asyncio.to_thread(self._fetch_ref, ref)
+
+    def _fetch_ref(self, ref: str) -> str:
+        with git.Repo(self.workdir) as repo:
+            repo.git.fetch("origin", ref)
+            return str(repo.git.rev_parse("FETCH_HEAD^{commit}"))
+
+    async def checkout_tree(self, sha: str, dest: Path) -> Path:
+        """Write the tree of commit `sha` into `dest` (no .git); return its config root.
+
+        The bot's checkout is left untouched, so a proposal is validated without
+        ever becoming the config in force.
+        """
+        async with self._lock:
+            await asyncio.to_thread(self._checkout_tree, sha, Path(dest))
+        return Path(dest) / self.subdir if self.subdir else Path(dest)
+
+    def _checkout_tree(self, sha: str, dest: Path) -> None:
+        dest.mkdir(parents=True, exist_ok=True)
+        with git.Repo(self.workdir) as repo, tempfile.TemporaryFile() as archive:
+            repo.archive(archive, treeish=sha, format="tar")
+            archive.seek(0)
+            with tarfile.open(fileobj=archive) as tar:
+                # The "data" filter refuses links and paths that leave `dest`.
+                tar.extractall(dest, filter="data")
+
+
+class ConfigHolder:
+    """Holds the config in force; `reload` swaps it only for a config without errors."""
+
+    def __init__(self, repo: ConfigRepo, sections: Sequence[tuple[str, ConfigSection]], *,
+                 projects_file: str = PROJECTS_FILE) -> None:
+        self.repo = repo
+        self.sections = tuple(sections)
+        self.projects_file = projects_file
+        self._config = EMPTY_CONFIG
+        self.revision = ""  # sha of the config in force ("" until the first good load)
+        self.last_error_count = 0  # errors of the latest attempt (0 when it loaded)
+        self.last_result: LoadResult | None = None
+        self._last_attempt = ""
+        self._listeners: list[Listener] = []
+
+    @property
+    def config(self) -> GovernanceConfig:
+        return self._config
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.revision)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(old, new)` after each successful swap (sync or async)."""
+        self._listeners.append(listener)
+
+    async def reload(self, *, force: bool = False) -> LoadResult:
+        """Refresh the checkout and load it; swap only when there is no error.
+
+        A sha already tried is not loaded again unless `force`: polling a broken
+        branch must not log the same errors every minute.
+        """
+        try:
+            sha = await self.repo.refresh()
+        except (git.GitError, OSError) as exc:
+            error = ConfigError(Source(self.repo.url, 0), f"cannot update the config repo: {exc}")
+            log.error("config repo: %s", error.message)
+            result = LoadResult(None, [error], [])
+            self.last_error_count = 1
+            self.last_result = result
+            return result
+        if sha == self._last_attempt and self.last_result is not None and not force:
+            return self.last_result
+        self._last_attempt = sha
+        result = await asyncio.to_thread(
+            load_config, self.repo.root, self.sections, revision=sha,
+            projects_file=self.projects_file)
+        self.last_result = result
+        for warning in result.warnings:
+            log.warning("config %s: %s", sha[:12], warning)
+        if result.config is None:
+            self.last_error_count = len(result.errors)
+            for error in result.errors:
+                log.error("config %s: %s", sha[:12], error)
+            log.error("config %s has %d error(s); keeping %s", sha[:12], len(result.errors),
+                      self.revision[:12] or "the empty config")
+            return result
+        old, self._config = self._config, result.config
+        self.revision = sha
+        self.last_error_count = 0
+        log.info("config %s loaded", sha[:12])
+        await self._notify(old, result.config)
+        return result
+
+    async def _notify(self, old: GovernanceConfig, new: GovernanceConfig) -> None:
+        for listener in self._listeners:
+            try:
+                outcome = listener(old, new)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            except Exception:  # one listener's bug must not keep the others uninformed
+                log.exception("config listener %r failed", listener)
+
+    async def check_ref(self, ref: str) -> LoadResult:
+        """Load a proposed commit (e.g. a Gerrit change ref) without putting it in force."""
+        sha = await self.repo.fetch_ref(ref)
+        tmp = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="govbot-proposal-"))
+        try:
+            root = await self.repo.checkout_tree(sha, tmp)
+            return await asyncio.to_thread(
+                load_config, root, self.sections, revision=sha,
+                projects_file=self.projects_file)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, tmp, True)
