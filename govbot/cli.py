@@ -65,6 +65,16 @@ def _plugin_names(arg: str | None) -> list[str] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from govbot.plugin import PluginError
+
+    try:
+        return _dispatch(args)
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from govbot.logs import setup_logging
 
     if args.command == "version":
