@@ -200,7 +200,7 @@ def synthetic_stream(events: int = 100_000, changes: int = 2_000, *, seed: int =
             event = ref_updated(project, f"refs/changes/{number % 100:02d}/{number}/meta",
                                 when=when)
         elif kind == "ref-updated":
-            ref = "refs/tags/1.%d.0" % (i % 50) if i % 5 == 0 else "refs/heads/master"
+            ref = f"refs/tags/1.{i % 50}.0" if i % 5 == 0 else "refs/heads/master"
             event = ref_updated(project, ref, who=user, when=when, legacy=legacy)
         elif kind == "ref-replicated":
             event = {"type": "ref-replicated", "eventCreatedOn": when, "project": project,

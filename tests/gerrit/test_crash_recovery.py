@@ -45,7 +45,8 @@ class BotProcess:
 
     async def drain_log(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
-        self.log.extend(l.decode() for l in (await self.proc.stderr.read()).splitlines())
+        rest = await self.proc.stderr.read()
+        self.log.extend(line.decode() for line in rest.splitlines())
 
     async def kill(self) -> None:
         assert self.proc is not None

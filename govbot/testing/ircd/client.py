@@ -171,7 +171,7 @@ class IrcTestClient:
     def connected(self) -> bool:
         return self._writer is not None and not self._closed
 
-    async def connect(self, timeout: float = 10.0) -> IrcTestClient:  # noqa: ASYNC109
+    async def connect(self, timeout: float = 10.0) -> IrcTestClient:
         """Connect and register (CAP, SASL PLAIN, NICK/USER) until the end of the MOTD."""
         deadline = time.monotonic() + timeout
         await self.open(timeout)
@@ -182,7 +182,7 @@ class IrcTestClient:
             raise
         return self
 
-    async def open(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def open(self, timeout: float = 10.0) -> None:
         """Only open the TCP connection and start reading (for hand-written registration)."""
         self._changed = asyncio.Condition()
         self._write_lock = asyncio.Lock()
@@ -298,7 +298,7 @@ class IrcTestClient:
             async with self._changed:
                 self._changed.notify_all()
 
-    async def wait_for(self, match: Matcher, timeout: float = 5.0) -> IrcMessage:  # noqa: ASYNC109
+    async def wait_for(self, match: Matcher, timeout: float = 5.0) -> IrcMessage:
         """The first line after the previous match that matches `match`.
 
         `match` is a regex (searched in the raw line, tags included) or a predicate on
@@ -350,7 +350,7 @@ class IrcTestClient:
             self._writer.write(data)
             await self._writer.drain()
 
-    async def join(self, channel: str, timeout: float = 5.0) -> IrcMessage:  # noqa: ASYNC109
+    async def join(self, channel: str, timeout: float = 5.0) -> IrcMessage:
         """JOIN and wait for our own JOIN echo and the end of NAMES; returns the JOIN."""
         await self.send(f"JOIN {channel}")
         folded = channel.lower()
@@ -379,7 +379,7 @@ class IrcTestClient:
     async def notice(self, target: str, text: str) -> None:
         await self.send(f"NOTICE {target} :{text}")
 
-    async def quit(self, message: str = "bye", timeout: float = 2.0) -> None:  # noqa: ASYNC109
+    async def quit(self, message: str = "bye", timeout: float = 2.0) -> None:
         """QUIT and wait (briefly) for the server to close the connection."""
         if self.connected:
             with contextlib.suppress(OSError, IrcClientError):

@@ -348,7 +348,7 @@ class InspircdAtheme:
         password: str,
         email: str | None = None,
         *,
-        timeout: float = 15.0,  # noqa: ASYNC109
+        timeout: float = 15.0,
     ) -> None:
         """Register the NickServ account `name` (connects as nick `name`, then quits).
 
