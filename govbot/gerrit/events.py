@@ -44,35 +44,20 @@ class NameRef(_Struct):
 
 
 class Approval(_Struct):
+    """One vote. `value` and `old_value` are ints however Gerrit sent them: strings
+    ("-1", "2") in the stream, ints over REST (lax decoding converts)."""
+
     type: str
     description: str | None = None
-    # Strings in the stream ("-1", sometimes "+1"), ints over REST.
-    raw_value: int | str = msgspec.field(default=0, name="value")
-    raw_old_value: int | str | None = msgspec.field(default=None, name="oldValue")
+    value: int = 0
+    old_value: int | None = msgspec.field(default=None, name="oldValue")
     by: Account | None = None
     granted_on: int | None = msgspec.field(default=None, name="grantedOn")
-
-    @property
-    def value(self) -> int:
-        return _vote(self.raw_value)
-
-    @property
-    def old_value(self) -> int | None:
-        return None if self.raw_old_value is None else _vote(self.raw_old_value)
 
     @property
     def changed(self) -> bool:
         """True when this event changed this vote (Gerrit sends oldValue only then)."""
         return self.old_value is not None and self.old_value != self.value
-
-
-def _vote(raw: int | str) -> int:
-    if isinstance(raw, int):
-        return raw
-    try:
-        return int(raw.strip() or 0)
-    except ValueError:
-        return 0
 
 
 class ChangeKey(_Struct):
@@ -160,6 +145,14 @@ class Event(_Struct, tag_field="type"):
     def actor(self) -> Account | None:
         return None
 
+    def _key(self) -> tuple[object, ...]:
+        """What makes this event this event; see `event_id`."""
+        return (self.type_name, self.created_on, self.lane)
+
+
+def _who(account: Account | None) -> str | None:
+    return None if account is None else account.username or account.email or account.name
+
 
 class ChangeEvent(Event, kw_only=True):
     """An event about one change. Most carry ``patchSet`` too."""
@@ -180,6 +173,15 @@ class ChangeEvent(Event, kw_only=True):
     @property
     def lane(self) -> str:
         return f"change:{self.change.project}~{self.change.number}"
+
+    def _key(self) -> tuple[object, ...]:
+        c = self.change
+        return (self.type_name, self.created_on, c.project, c.number,
+                self.patch_set.number if self.patch_set else None, _who(self.actor),
+                c.topic, c.wip, c.private, self._details())
+
+    def _details(self) -> object:
+        return None
 
 
 def _tag(name: str) -> dict[str, object]:
@@ -204,6 +206,9 @@ class CommentAdded(ChangeEvent, **_tag("comment-added")):
     @property
     def actor(self) -> Account | None:
         return self.author
+
+    def _details(self) -> object:
+        return (self.comment, [(a.type, a.value, a.old_value) for a in self.approvals])
 
     @property
     def text(self) -> str:
@@ -264,6 +269,9 @@ class ReviewerAdded(ChangeEvent, **_tag("reviewer-added")):
     def actor(self) -> Account | None:
         return self.adder
 
+    def _details(self) -> object:
+        return _who(self.reviewer)
+
 
 class ReviewerDeleted(ChangeEvent, **_tag("reviewer-deleted")):
     type_name = "reviewer-deleted"
@@ -275,6 +283,9 @@ class ReviewerDeleted(ChangeEvent, **_tag("reviewer-deleted")):
     @property
     def actor(self) -> Account | None:
         return self.remover
+
+    def _details(self) -> object:
+        return (_who(self.reviewer), [(a.type, a.value, a.old_value) for a in self.approvals])
 
 
 class VoteDeleted(ChangeEvent, **_tag("vote-deleted")):
@@ -288,6 +299,9 @@ class VoteDeleted(ChangeEvent, **_tag("vote-deleted")):
     def actor(self) -> Account | None:
         return self.remover
 
+    def _details(self) -> object:
+        return (_who(self.reviewer), [(a.type, a.value, a.old_value) for a in self.approvals])
+
 
 class TopicChanged(ChangeEvent, **_tag("topic-changed")):
     type_name = "topic-changed"
@@ -297,6 +311,9 @@ class TopicChanged(ChangeEvent, **_tag("topic-changed")):
     @property
     def actor(self) -> Account | None:
         return self.changer
+
+    def _details(self) -> object:
+        return self.old_topic
 
 
 class HashtagsChanged(ChangeEvent, **_tag("hashtags-changed")):
@@ -309,6 +326,9 @@ class HashtagsChanged(ChangeEvent, **_tag("hashtags-changed")):
     @property
     def actor(self) -> Account | None:
         return self.editor
+
+    def _details(self) -> object:
+        return (self.added, self.removed)
 
 
 class CustomKeyedValuesChanged(ChangeEvent, **_tag("custom-keyed-values-changed")):
@@ -357,6 +377,11 @@ class RefEvent(Event, kw_only=True):
     def lane(self) -> str:
         return f"ref:{self.ref_update.project_name}:{self.ref_update.full_ref}"
 
+    def _key(self) -> tuple[object, ...]:
+        u = self.ref_update
+        return (self.type_name, self.created_on, u.project_name, u.full_ref, u.old_rev,
+                u.new_rev, _who(self.actor))
+
     @property
     def actor(self) -> Account | None:
         return self.submitter
@@ -384,6 +409,10 @@ class BatchRefUpdated(Event, **_tag("batch-ref-updated")):
     type_name = "batch-ref-updated"
     submitter: Account | None = None
     ref_updates: tuple[RefUpdate, ...] = msgspec.field(default=(), name="refUpdates")
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.type_name, self.created_on, _who(self.submitter),
+                [(u.project_name, u.full_ref, u.old_rev, u.new_rev) for u in self.ref_updates])
 
     @property
     def actor(self) -> Account | None:
@@ -523,39 +552,20 @@ def parse_event(line: bytes | str) -> Event:
     return parsed.event
 
 
+_encode = msgspec.json.Encoder().encode
+
+
 def event_id(event: Event) -> str:
     """A stable id for an event, the same however it reached us.
 
     The stream, the events-log backfill and a webhook send one event in slightly
     different JSON (`project` as a string or an object, numbers as strings or ints,
-    key order), so the id digests what the event *says*, not its bytes: type,
-    time, subject, actor, votes, comment and ref update. It is what de-duplication
-    compares. Two 32-bit checksums (64 bits) are cheap on the hot path and enough
-    to tell apart events Gerrit sent close together.
+    key order), and a REST backfill re-creates events with fewer fields; so the id
+    digests what the event *says* (`_key()`), not its bytes. It is what
+    de-duplication compares. Two 32-bit checksums (64 bits) of msgspec's encoding
+    are cheap on the hot path and enough to tell apart events sent close together.
     """
-    actor = event.actor
-    who = (actor.username or actor.email or actor.name or "") if actor else ""
-    parts = [event.type_name, str(event.created_on), event.lane, who]
-    if isinstance(event, ChangeEvent):
-        parts.append(str(event.patch_set.number) if event.patch_set else "")
-        approvals = getattr(event, "approvals", ())
-        for a in approvals:
-            parts.append(f"{a.type}={a.value}/{a.old_value}")
-        parts.append(getattr(event, "comment", ""))
-        parts.append(getattr(event, "old_topic", None) or event.change.topic or "")
-        parts.extend(getattr(event, "added", ()) or ())
-        parts.append("~")
-        parts.extend(getattr(event, "removed", ()) or ())
-        parts.append("wip" if event.change.wip else "")
-        parts.append("private" if event.change.private else "")
-        if isinstance(event, ReviewerAdded | ReviewerDeleted | VoteDeleted):
-            reviewer = event.reviewer
-            parts.append(reviewer.username or reviewer.email or "" if reviewer else "")
-    elif isinstance(event, RefEvent):
-        parts.append(event.ref_update.old_rev + event.ref_update.new_rev)
-    elif isinstance(event, BatchRefUpdated):
-        parts.extend(u.ref_name + u.new_rev for u in event.ref_updates)
-    key = "\x1f".join(parts).encode()
+    key = _encode(event._key())
     return f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"
 
 
