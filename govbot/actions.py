@@ -7,6 +7,7 @@ printed, compared in a test, or replayed.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -90,6 +91,21 @@ class Remember(Action):
     value: Any
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WakeAt(Action):
+    """Ask for a `Wakeup` event at `when` (e.g. when a waiting period ends).
+
+    One pending wake-up per plugin and `key`: a new `WakeAt` for the same key
+    replaces the old one; `when=None` cancels it. `lane` orders the wake-up with
+    other events (use the change's lane to keep a change's events in order).
+    """
+
+    key: str
+    when: dt.datetime | None
+    lane: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
 ACTION_TYPES: tuple[type[Action], ...] = (
-    Vote, AddReviewers, Say, Notice, SetTopic, ReloadConfig, Remember,
+    Vote, AddReviewers, Say, Notice, SetTopic, ReloadConfig, Remember, WakeAt,
 )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import signal
 import sys
@@ -23,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from govbot.actions import Action, ReloadConfig
+from govbot.clock import Clock, SystemClock
 from govbot.config.repo import ConfigHolder, ConfigRepo
-from govbot.dispatcher import ContextSource, Dispatcher
+from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.gerrit.service import GerritService
 from govbot.intake import Intake
 from govbot.logs import setup_logging
@@ -37,6 +37,7 @@ from govbot.reporters import (
     ReporterError,
     ReporterSet,
 )
+from govbot.scheduler import Scheduler
 from govbot.settings import Settings, SettingsError, load_settings
 from govbot.state.reporter import StateReporter
 from govbot.state.store import StateError, StateStore
@@ -65,8 +66,10 @@ class _ConfigReporter:
 
 class Daemon:
     def __init__(self, settings: Settings, *, dry_run: bool = False,
-                 drain_timeout: float = 30.0, plugins: Sequence[Plugin] | None = None) -> None:
+                 drain_timeout: float = 30.0, plugins: Sequence[Plugin] | None = None,
+                 clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self._plugins = plugins  # tests and embedders; normally from the settings
         self.dry_run = dry_run
         self.drain_timeout = drain_timeout
@@ -79,6 +82,7 @@ class Daemon:
         self.config_holder: ConfigHolder | None = None
         self.web: WebServer | None = None
         self.gerrit: GerritService | None = None
+        self.scheduler: Scheduler | None = None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -124,6 +128,8 @@ class Daemon:
             self.gerrit = gerrit
             reporters = self.reporters(store)
             reporters.append(_ConfigReporter(holder))
+            self.scheduler = Scheduler(store, self.clock, self._submit)
+            reporters.append(self.scheduler)
             if gerrit is not None and not self.dry_run:
                 reporters.append(gerrit.reporter)
             reporter_set = ReporterSet(reporters, required=emitted)
@@ -131,7 +137,7 @@ class Daemon:
                 config=lambda: holder.config,
                 gerrit=gerrit.rest if gerrit is not None else NoGerrit(),
                 state=store.reader,
-                clock=lambda event: dt.datetime.now(dt.UTC),
+                clock=lambda event: self.clock.now(),
                 settings=s.plugins.settings,
             )
             dispatcher = Dispatcher(
@@ -149,6 +155,10 @@ class Daemon:
             await self._serve(dispatcher, intake, holder)
         return 0
 
+    async def _submit(self, envelope: Envelope) -> None:
+        assert self.dispatcher is not None
+        await self.dispatcher.submit(envelope)
+
     async def _accept(self, source: str, lines: Sequence[bytes]) -> Sequence[object]:
         assert self.intake is not None
         return await self.intake.accept(source, lines)
@@ -157,9 +167,11 @@ class Daemon:
         async with asyncio.TaskGroup() as group:
             core = [group.create_task(dispatcher.run(), name="dispatcher"),
                     group.create_task(intake.run(), name="inbox-flusher")]
+            assert self.scheduler is not None
+            sources = [group.create_task(self.scheduler.run(), name="scheduler")]
             await intake.recover()
-            sources = [group.create_task(source(), name=f"source-{name}")
-                       for name, source in self.sources]
+            sources += [group.create_task(source(), name=f"source-{name}")
+                        for name, source in self.sources]
             sources.append(group.create_task(self._poll_config(holder), name="config-poller"))
             log.info("govbot running (config %s%s)", holder.revision[:12] or "directory",
                      ", dry run" if self.dry_run else "")

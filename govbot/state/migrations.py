@@ -43,4 +43,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (change, patchset, plugin)
     );
     """,
+    # 4: wake-ups plugins asked for (`WakeAt`): waiting periods, deadlines.
+    """
+    CREATE TABLE wakeups (
+        plugin TEXT NOT NULL,
+        key TEXT NOT NULL,
+        due_at REAL NOT NULL,
+        lane TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (plugin, key)
+    );
+    CREATE INDEX wakeups_due ON wakeups (due_at);
+    """,
 )
