@@ -140,13 +140,14 @@ class Daemon:
                 clock=lambda event: self.clock.now(),
                 settings=s.plugins.settings,
             )
+            own = [u for u in [s.gerrit and s.gerrit.own_username] if u]
             dispatcher = Dispatcher(
                 registry, reporter_set, contexts,
                 workers=s.dispatcher.workers, max_pending=s.dispatcher.max_pending,
-                handler_timeout=s.dispatcher.handler_timeout,
-                ignore_usernames=[u for u in [s.gerrit and s.gerrit.own_username] if u],
+                handler_timeout=s.dispatcher.handler_timeout, ignore_usernames=own,
             )
-            intake = Intake(store, dispatcher)
+            intake = Intake(store, dispatcher, ignore_usernames=own,
+                            observers=[gerrit.index.observe] if gerrit is not None else [])
             self.dispatcher, self.intake = dispatcher, intake
             web_server = WebServer(self, s.web.listen)
             if gerrit is not None and gerrit.webhook is not None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from govbot.dispatcher import Dispatcher, Envelope
-from govbot.gerrit.events import EventParser, Parsed
+from govbot.gerrit.events import Event, EventParser, Parsed
 from govbot.state.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 class Intake:
     def __init__(self, store: StateStore, dispatcher: Dispatcher, *,
-                 flush_interval: float = 0.2) -> None:
+                 flush_interval: float = 0.2,
+                 observers: Sequence[Callable[[Event], None]] = (),
+                 ignore_usernames: Sequence[str] = ()) -> None:
         self._store = store
         self._dispatcher = dispatcher
         self._parsers: dict[str, EventParser] = {}
@@ -31,7 +33,20 @@ class Intake:
         self._flush_interval = flush_interval
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._observers = tuple(observers)  # see gerrit.index: fed before handling
         self.duplicates = 0  # events dropped because they were already received
+        self.own = 0  # events caused by the bot's own account, dropped
+        self._ignore = frozenset(ignore_usernames)
+
+    def _own(self, event: Event) -> bool:
+        """Our own votes come back as events: never worth storing or handling."""
+        if not self._ignore:
+            return False
+        actor = event.actor
+        if actor is not None and actor.username in self._ignore:
+            self.own += 1
+            return True
+        return False
 
     def parsers(self) -> dict[str, EventParser]:
         return dict(self._parsers)
@@ -46,7 +61,7 @@ class Intake:
         """Persist and queue a batch of raw Gerrit event lines from `source`."""
         parser = self.parser(source)
         parsed = [(p, line) for p, line in ((parser.parse(line), line) for line in lines)
-                  if p is not None]
+                  if p is not None and not self._own(p.event)]
         # Check-then-append must not interleave with another source's batch, or the
         # same event arriving by stream and webhook at once would be kept twice.
         async with self._lock:
@@ -61,6 +76,9 @@ class Intake:
                 return []
             kept = list(fresh.values())
             seqs = await self._store.inbox_append([(p.id, source, raw) for p, raw in kept])
+        for observe in self._observers:
+            for item, _ in kept:
+                observe(item.event)
         for seq, (item, _) in zip(seqs, kept, strict=True):
             await self._dispatcher.submit(
                 Envelope(item.id, item.event, item.event.lane, self._marker(seq)))

@@ -22,6 +22,7 @@ import random
 from typing import Any
 
 from govbot.actions import Action, AddReviewers, Vote
+from govbot.gerrit.index import ChangeIndex
 from govbot.gerrit.rest import GerritHttpError, GerritRest, GerritUnavailable, change_path
 from govbot.state.posted import PostedStore
 
@@ -45,12 +46,13 @@ class GerritReporter:
 
     def __init__(self, rest: GerritRest, posted: PostedStore, *, bot_username: str | None,
                  notify_unchanged: str = "NONE", min_backoff: float = 1.0,
-                 max_backoff: float = 60.0) -> None:
+                 max_backoff: float = 60.0, index: ChangeIndex | None = None) -> None:
         self._rest = rest
         self._posted = posted
         self._bot = bot_username
         self._notify_unchanged = notify_unchanged
         self._min_backoff = min_backoff
+        self._index = index
         self._max_backoff = max_backoff
         self.posted = 0
         self.skipped = 0
@@ -80,23 +82,30 @@ class GerritReporter:
                                        labels, "posted")
                 self.skipped += 1
                 return
-        info = await self._persist(lambda: self._rest.get(
-            f"/changes/{change_path(vote.change)}", params={"o": "CURRENT_REVISION"}),
-            what=f"read {vote.change}")
-        if info is None:
-            return
-        if info.get("status") != "NEW":
+        head = self._index.get(vote.change) if self._index is not None else None
+        if head is None:
+            info = await self._persist(lambda: self._rest.get(
+                f"/changes/{change_path(vote.change)}", params={"o": "CURRENT_REVISION"}),
+                what=f"read {vote.change}")
+            if info is None:
+                return
+            revision = info.get("current_revision", "")
+            current = info.get("revisions", {}).get(revision, {}).get("_number", 0)
+            is_open = info.get("status") == "NEW"
+            if self._index is not None:
+                self._index.set(vote.change, current, is_open)
+        else:
+            current, is_open = head.patchset, head.open
+        if not is_open:
             self.closed += 1
-            log.info("event %s: %s is %s; vote dropped", vote.event_id, vote.change,
-                     info.get("status"))
+            log.info("event %s: %s is closed; vote dropped", vote.event_id, vote.change)
             return
-        revision = info.get("current_revision", "")
-        current = info.get("revisions", {}).get(revision, {}).get("_number")
         if current != vote.patchset:
             self.stale += 1
             log.info("event %s: %s is at patch set %s, not %s; stale vote dropped",
                      vote.event_id, vote.change, current, vote.patchset)
             return
+        revision = str(vote.patchset)  # a patch set number is a valid revision id
         unchanged = row is not None and row.labels == labels
         body: dict[str, Any] = {
             "message": truncate_message(vote.message),

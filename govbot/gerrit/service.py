@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from govbot.gerrit.backfill import Backfill
+from govbot.gerrit.index import ChangeIndex
 from govbot.gerrit.reporter import GerritReporter
 from govbot.gerrit.rest import GerritRest
 from govbot.gerrit.stream import Cursor, StreamSource
@@ -32,8 +33,9 @@ class GerritService:
         self.rest = GerritRest(settings.url, username=settings.http.username
                                if settings.http else None, password=password,
                                timeout=settings.request_timeout,
-                               backoff=settings.retry_delay)
-        self.reporter = GerritReporter(self.rest, PostedStore(store),
+                               backoff=settings.retry_delay, workers=8)
+        self.index = ChangeIndex()
+        self.reporter = GerritReporter(self.rest, PostedStore(store), index=self.index,
                                        bot_username=settings.own_username,
                                        min_backoff=settings.retry_delay)
         self.backfill = Backfill(self.rest, accept, mode=settings.events_log,

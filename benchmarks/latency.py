@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Latency from Gerrit emitting an event to the bot's vote arriving over REST.
+
+Starts the Gerrit emulator (SSH stream + REST on loopback) and govbot in its own
+process, connected with nothing but settings. A reviewer comments on changes at a
+steady rate (default 200 events/s); for every comment the bot posts a vote whose
+message names the comment, so each POST can be matched to the event that caused
+it. Prints p50/p90/p99/max of (POST received) - (event emitted), settle delay off.
+Run: `python benchmarks/latency.py [--rate 200] [--seconds 10]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "bench/project"
+
+
+def bot_main(settings: str) -> int:
+    """The bot process: the daemon with a plugin that votes on every comment."""
+    from govbot.actions import Action, Vote
+    from govbot.daemon import Daemon, _main
+    from govbot.gerrit import events as ev
+    from govbot.logs import setup_logging
+    from govbot.plugin import Plugin, PluginContext
+    from govbot.settings import load_settings
+
+    class Echo(Plugin):
+        name = "echo"
+        emits = (Vote,)
+
+        def handlers(self) -> dict[type, Any]:
+            return {ev.CommentAdded: self.on_comment}
+
+        async def on_comment(self, event: ev.CommentAdded, ctx: PluginContext
+                             ) -> Sequence[Action]:
+            if not event.text.startswith("bench ") or event.patch_set is None:
+                return ()
+            return [Vote(change=event.change.key, patchset=event.patch_set.number,
+                         labels={"Verified": 1}, message=f"seen {event.text}",
+                         fingerprint=event.text)]
+
+    setup_logging(level="WARNING")
+    if os.environ.get("GOVBOT_SWITCH"):
+        sys.setswitchinterval(float(os.environ["GOVBOT_SWITCH"]))
+    return asyncio.run(_main(Daemon(load_settings(Path(settings)), plugins=[Echo()])))
+
+
+async def measure(rate: float, seconds: float, changes: int) -> list[float]:
+    from govbot.testing.gerrit import GerritEmulator, Grant
+    from govbot.testing.gerrit.model import code_review_label, verified_label
+
+    tmp = Path(tempfile.mkdtemp(prefix="govbot-latency-"))
+    try:
+        async with GerritEmulator(tmp / "gerrit", meta_ref_events=True) as emu:
+            bot = emu.add_account("govbot", groups=["bots"])
+            human = emu.add_account("reviewer", groups=["core"])
+            await emu.create_project(PROJECT, labels=[code_review_label(), verified_label()],
+                                     grants={"Code-Review": [Grant("core", -2, 2)],
+                                             "Verified": [Grant("bots", -1, 1)]})
+            items = [await emu.create_change(PROJECT, "master", human, f"Change {i}",
+                                             {f"f{i}": "x\n"}) for i in range(changes)]
+            key = emu.generate_ssh_key(bot)
+            key.write_private_key(str(tmp / "key"))
+            (tmp / "pw").write_text(bot.http_password)
+            repo = tmp / "governance"
+            repo.mkdir()
+            (repo / "people.yaml").write_text("[]\n")
+            env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@e",
+                   "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@e"}
+            for cmd in (["init", "-q", "-b", "master"], ["add", "-A"], ["commit", "-qm", "x"]):
+                await asyncio.to_thread(subprocess.run, ["git", *cmd], cwd=repo, check=True,
+                                        env=env)
+            settings = tmp / "govbot.yaml"
+            settings.write_text(
+                f"governance: {{repo: {repo}, poll_interval: 0}}\n"
+                f"gerrit:\n  url: {emu.http_url}\n"
+                f"  ssh: {{host: 127.0.0.1, port: {emu.ssh_port}, username: govbot, "
+                f"key_file: {tmp}/key, known_hosts_file: {emu.known_hosts_path}}}\n"
+                f"  http: {{username: govbot, password: {{file: {tmp}/pw}}}}\n"
+                f"state: {{path: {tmp}/state.db, workdir: {tmp}/work}}\n"
+                "web: {listen: '127.0.0.1:0'}\n")
+            # GOVBOT_PROFILE=FILE: profile the bot's main thread with cProfile.
+            out = os.environ.get("GOVBOT_PROFILE")
+            profile = ["-m", "cProfile", "-o", out] if out else []
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, *profile, __file__, "--bot", str(settings), cwd=ROOT)
+            try:
+                await emu.wait_for(lambda: emu.stream_count >= 1, timeout=30)
+                emitted: dict[str, float] = {}
+                total = int(rate * seconds)
+                start = time.perf_counter()
+                for i in range(total):
+                    slot = start + i / rate
+                    delay = slot - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    text = f"bench {i}"
+                    emitted[text] = time.time()
+                    await emu.review(items[i % changes], human, {"Code-Review": 1}, text)
+
+                def posts() -> list[Any]:
+                    return emu.rest_calls(method="POST", path_contains="/review", status=200)
+
+                await emu.wait_for(lambda: len(posts()) >= total, timeout=60)
+                return [c.time - emitted[c.body["message"].removeprefix("seen ")]
+                        for c in posts()]
+            finally:
+                proc.send_signal(2)
+                await proc.wait()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rate", type=float, default=200.0, help="events per second")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--changes", type=int, default=50)
+    ap.add_argument("--bot", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.bot:
+        return bot_main(args.bot)
+    latencies = sorted(asyncio.run(measure(args.rate, args.seconds, args.changes)))
+    ms = [x * 1000 for x in latencies]
+    q = statistics.quantiles(ms, n=100)
+    print(f"{len(ms)} events at {args.rate:.0f}/s over {args.seconds:.0f} s, "
+          f"bot in its own process, SSH stream + REST vote on loopback")
+    print(f"latency event -> vote POST: p50 {q[49]:.1f} ms, p90 {q[89]:.1f} ms, "
+          f"p99 {q[98]:.1f} ms, max {ms[-1]:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
