@@ -147,6 +147,7 @@ class Daemon:
                 handler_timeout=s.dispatcher.handler_timeout, ignore_usernames=own,
             )
             intake = Intake(store, dispatcher, ignore_usernames=own,
+                            settle_delay=s.gerrit.settle_delay if s.gerrit else 0.0,
                             observers=[gerrit.index.observe] if gerrit is not None else [])
             self.dispatcher, self.intake = dispatcher, intake
             web_server = WebServer(self, s.web.listen)
@@ -170,6 +171,7 @@ class Daemon:
                     group.create_task(intake.run(), name="inbox-flusher")]
             assert self.scheduler is not None
             sources = [group.create_task(self.scheduler.run(), name="scheduler")]
+            core.append(group.create_task(intake.release_settled(), name="settle"))
             await intake.recover()
             sources += [group.create_task(source(), name=f"source-{name}")
                         for name, source in self.sources]

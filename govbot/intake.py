@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 
 from govbot.dispatcher import Dispatcher, Envelope
@@ -25,7 +27,7 @@ class Intake:
     def __init__(self, store: StateStore, dispatcher: Dispatcher, *,
                  flush_interval: float = 0.2,
                  observers: Sequence[Callable[[Event], None]] = (),
-                 ignore_usernames: Sequence[str] = ()) -> None:
+                 ignore_usernames: Sequence[str] = (), settle_delay: float = 0.0) -> None:
         self._store = store
         self._dispatcher = dispatcher
         self._parsers: dict[str, EventParser] = {}
@@ -37,6 +39,12 @@ class Intake:
         self.duplicates = 0  # events dropped because they were already received
         self.own = 0  # events caused by the bot's own account, dropped
         self._ignore = frozenset(ignore_usernames)
+        # Gerrit may serve stale data right after an event (Zuul waits ~10 s before
+        # re-reading): with a settle delay, events are handled that long after arrival.
+        # All wait equally long, so a FIFO keeps each change's order.
+        self._settle = settle_delay
+        self._delayed: deque[tuple[float, Envelope]] = deque()
+        self._delayed_ready = asyncio.Event()
 
     def _own(self, event: Event) -> bool:
         """Our own votes come back as events: never worth storing or handling."""
@@ -80,8 +88,12 @@ class Intake:
             for item, _ in kept:
                 observe(item.event)
         for seq, (item, _) in zip(seqs, kept, strict=True):
-            await self._dispatcher.submit(
-                Envelope(item.id, item.event, item.event.lane, self._marker(seq)))
+            envelope = Envelope(item.id, item.event, item.event.lane, self._marker(seq))
+            if self._settle > 0:
+                self._delayed.append((time.monotonic() + self._settle, envelope))
+                self._delayed_ready.set()
+            else:
+                await self._dispatcher.submit(envelope)
         return [p for p, _ in kept]
 
     async def recover(self) -> int:
@@ -104,6 +116,20 @@ class Intake:
             if len(self._done) >= 500:
                 self._wake.set()
         return done
+
+    async def release_settled(self) -> None:
+        """Hand settled events to the dispatcher, until cancelled (settle delay only)."""
+        while True:
+            if not self._delayed:
+                self._delayed_ready.clear()
+                await self._delayed_ready.wait()
+                continue
+            due, envelope = self._delayed[0]
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._delayed.popleft()
+            await self._dispatcher.submit(envelope)
 
     async def flush(self) -> None:
         if self._done:

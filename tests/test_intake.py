@@ -88,3 +88,24 @@ async def test_recover_queues_what_a_crash_left_unfinished(tmp_path: Path) -> No
             runner.cancel()
         assert [a.text for a in recorder.actions if isinstance(a, Say)] == ["change-restored"]
         assert await store.inbox_pending() == []
+
+
+async def test_settle_delay_holds_events_and_keeps_their_order(tmp_path: Path) -> None:
+    import time
+
+    async with StateStore(tmp_path / "s.db") as store:
+        dispatcher, recorder = make_dispatcher([Count()])
+        intake = Intake(store, dispatcher, settle_delay=0.3)
+        async with asyncio.TaskGroup() as group:
+            runner = group.create_task(dispatcher.run())
+            releaser = group.create_task(intake.release_settled())
+            started = time.monotonic()
+            await intake.accept("stream", [line(sample_event("patchset-created")),
+                                           line(sample_event("change-merged"))])
+            assert dispatcher.pending == 0 and recorder.actions == []  # held back
+            await recorder.wait_for(lambda actions: len(actions) == 2, timeout=5)
+            assert time.monotonic() - started >= 0.3
+            releaser.cancel()
+            runner.cancel()
+        assert [a.text for a in recorder.actions if isinstance(a, Say)] == [
+            "patchset-created", "change-merged"]
