@@ -16,7 +16,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from govbot.web import WebServer
 log = logging.getLogger(__name__)
 
 #: A source runs until cancelled, handing raw Gerrit lines to the intake.
-Source = Callable[[], Awaitable[None]]
+Source = Callable[[], Coroutine[Any, Any, None]]
 
 
 class _ConfigReporter:

@@ -238,12 +238,14 @@ async def _eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
     try:
         waiting_on = coro.send(None)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        result: Sequence[Action] = done.value
+        return result
     except BaseException:
         coro.close()
         raise
     async with asyncio.timeout(timeout):
-        return await _Resumed(coro, waiting_on)
+        rest: Sequence[Action] = await _Resumed(coro, waiting_on)
+    return rest
 
 
 class _Resumed:

@@ -50,10 +50,10 @@ class Backfill:
 
     async def __call__(self, since: int) -> int:
         if self._has_events_log is not False:
-            lines = await self._rest.events_log(gerrit_time(since))
-            if lines is not None:
+            logged = await self._rest.events_log(gerrit_time(since))
+            if logged is not None:
                 self._has_events_log = True
-                return len(await self._accept("events-log", [line.encode() for line in lines]))
+                return len(await self._accept("events-log", [line.encode() for line in logged]))
             if self.mode == "yes":
                 log.error("gerrit.events_log is 'yes' but the server has no events-log "
                           "plugin; backfilling from change queries instead")

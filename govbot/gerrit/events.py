@@ -29,7 +29,7 @@ class _Struct(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     pass
 
 
-class Account(_Struct):
+class Account(_Struct, frozen=True, kw_only=True):
     name: str | None = None
     email: str | None = None
     username: str | None = None
@@ -39,11 +39,11 @@ class Account(_Struct):
         return self.username or self.name or self.email or "unknown"
 
 
-class NameRef(_Struct):
+class NameRef(_Struct, frozen=True, kw_only=True):
     name: str
 
 
-class Approval(_Struct):
+class Approval(_Struct, frozen=True, kw_only=True):
     """One vote. `value` and `old_value` are ints however Gerrit sent them: strings
     ("-1", "2") in the stream, ints over REST (lax decoding converts)."""
 
@@ -60,11 +60,11 @@ class Approval(_Struct):
         return self.old_value is not None and self.old_value != self.value
 
 
-class ChangeKey(_Struct):
+class ChangeKey(_Struct, frozen=True, kw_only=True):
     id: str
 
 
-class Change(_Struct):
+class Change(_Struct, frozen=True, kw_only=True):
     project: str
     branch: str
     number: int
@@ -88,7 +88,7 @@ class Change(_Struct):
         return f"{self.project}~{self.number}"
 
 
-class PatchSet(_Struct):
+class PatchSet(_Struct, frozen=True, kw_only=True):
     number: int
     revision: str = ""
     parents: tuple[str, ...] = ()
@@ -101,7 +101,7 @@ class PatchSet(_Struct):
     size_deletions: int | None = msgspec.field(default=None, name="sizeDeletions")
 
 
-class RefUpdate(_Struct):
+class RefUpdate(_Struct, frozen=True, kw_only=True):
     old_rev: str = msgspec.field(default="", name="oldRev")
     new_rev: str = msgspec.field(default="", name="newRev")
     ref_name: str = msgspec.field(default="", name="refName")
@@ -128,7 +128,7 @@ class RefUpdate(_Struct):
 ZERO_SHA = "0" * 40
 
 
-class Event(_Struct, tag_field="type"):
+class Event(_Struct, tag_field="type", frozen=True, kw_only=True):
     """Base of all Gerrit events. ``created_on`` is Gerrit's ``eventCreatedOn``."""
 
     created_on: int = msgspec.field(default=0, name="eventCreatedOn")
@@ -154,7 +154,7 @@ def _who(account: Account | None) -> str | None:
     return None if account is None else account.username or account.email or account.name
 
 
-class ChangeEvent(Event, kw_only=True):
+class ChangeEvent(Event, frozen=True, kw_only=True):
     """An event about one change. Most carry ``patchSet`` too."""
 
     change: Change
@@ -184,11 +184,7 @@ class ChangeEvent(Event, kw_only=True):
         return None
 
 
-def _tag(name: str) -> dict[str, object]:
-    return {"tag": name, "kw_only": True}
-
-
-class PatchsetCreated(ChangeEvent, **_tag("patchset-created")):
+class PatchsetCreated(ChangeEvent, tag="patchset-created", frozen=True, kw_only=True):
     type_name = "patchset-created"
     uploader: Account | None = None
 
@@ -197,7 +193,7 @@ class PatchsetCreated(ChangeEvent, **_tag("patchset-created")):
         return self.uploader
 
 
-class CommentAdded(ChangeEvent, **_tag("comment-added")):
+class CommentAdded(ChangeEvent, tag="comment-added", frozen=True, kw_only=True):
     type_name = "comment-added"
     author: Account | None = None
     approvals: tuple[Approval, ...] = ()
@@ -221,7 +217,7 @@ class CommentAdded(ChangeEvent, **_tag("comment-added")):
         return self.comment
 
 
-class ChangeMerged(ChangeEvent, **_tag("change-merged")):
+class ChangeMerged(ChangeEvent, tag="change-merged", frozen=True, kw_only=True):
     type_name = "change-merged"
     submitter: Account | None = None
     new_rev: str | None = msgspec.field(default=None, name="newRev")
@@ -231,7 +227,7 @@ class ChangeMerged(ChangeEvent, **_tag("change-merged")):
         return self.submitter
 
 
-class ChangeAbandoned(ChangeEvent, **_tag("change-abandoned")):
+class ChangeAbandoned(ChangeEvent, tag="change-abandoned", frozen=True, kw_only=True):
     type_name = "change-abandoned"
     abandoner: Account | None = None
     reason: str | None = None
@@ -241,7 +237,7 @@ class ChangeAbandoned(ChangeEvent, **_tag("change-abandoned")):
         return self.abandoner
 
 
-class ChangeRestored(ChangeEvent, **_tag("change-restored")):
+class ChangeRestored(ChangeEvent, tag="change-restored", frozen=True, kw_only=True):
     type_name = "change-restored"
     restorer: Account | None = None
     reason: str | None = None
@@ -251,7 +247,7 @@ class ChangeRestored(ChangeEvent, **_tag("change-restored")):
         return self.restorer
 
 
-class ChangeDeleted(ChangeEvent, **_tag("change-deleted")):
+class ChangeDeleted(ChangeEvent, tag="change-deleted", frozen=True, kw_only=True):
     type_name = "change-deleted"
     deleter: Account | None = None
 
@@ -260,7 +256,7 @@ class ChangeDeleted(ChangeEvent, **_tag("change-deleted")):
         return self.deleter
 
 
-class ReviewerAdded(ChangeEvent, **_tag("reviewer-added")):
+class ReviewerAdded(ChangeEvent, tag="reviewer-added", frozen=True, kw_only=True):
     type_name = "reviewer-added"
     reviewer: Account | None = None
     adder: Account | None = None
@@ -273,7 +269,7 @@ class ReviewerAdded(ChangeEvent, **_tag("reviewer-added")):
         return _who(self.reviewer)
 
 
-class ReviewerDeleted(ChangeEvent, **_tag("reviewer-deleted")):
+class ReviewerDeleted(ChangeEvent, tag="reviewer-deleted", frozen=True, kw_only=True):
     type_name = "reviewer-deleted"
     reviewer: Account | None = None
     remover: Account | None = None
@@ -288,7 +284,7 @@ class ReviewerDeleted(ChangeEvent, **_tag("reviewer-deleted")):
         return (_who(self.reviewer), [(a.type, a.value, a.old_value) for a in self.approvals])
 
 
-class VoteDeleted(ChangeEvent, **_tag("vote-deleted")):
+class VoteDeleted(ChangeEvent, tag="vote-deleted", frozen=True, kw_only=True):
     type_name = "vote-deleted"
     reviewer: Account | None = None
     remover: Account | None = None
@@ -303,7 +299,7 @@ class VoteDeleted(ChangeEvent, **_tag("vote-deleted")):
         return (_who(self.reviewer), [(a.type, a.value, a.old_value) for a in self.approvals])
 
 
-class TopicChanged(ChangeEvent, **_tag("topic-changed")):
+class TopicChanged(ChangeEvent, tag="topic-changed", frozen=True, kw_only=True):
     type_name = "topic-changed"
     changer: Account | None = None
     old_topic: str | None = msgspec.field(default=None, name="oldTopic")
@@ -316,7 +312,7 @@ class TopicChanged(ChangeEvent, **_tag("topic-changed")):
         return self.old_topic
 
 
-class HashtagsChanged(ChangeEvent, **_tag("hashtags-changed")):
+class HashtagsChanged(ChangeEvent, tag="hashtags-changed", frozen=True, kw_only=True):
     type_name = "hashtags-changed"
     editor: Account | None = None
     added: tuple[str, ...] = ()
@@ -331,7 +327,8 @@ class HashtagsChanged(ChangeEvent, **_tag("hashtags-changed")):
         return (self.added, self.removed)
 
 
-class CustomKeyedValuesChanged(ChangeEvent, **_tag("custom-keyed-values-changed")):
+class CustomKeyedValuesChanged(ChangeEvent, tag="custom-keyed-values-changed", frozen=True,
+                               kw_only=True):
     type_name = "custom-keyed-values-changed"
     editor: Account | None = None
     added: dict[str, str] = msgspec.field(default_factory=dict)
@@ -345,7 +342,7 @@ class CustomKeyedValuesChanged(ChangeEvent, **_tag("custom-keyed-values-changed"
         return self.editor
 
 
-class WipStateChanged(ChangeEvent, **_tag("wip-state-changed")):
+class WipStateChanged(ChangeEvent, tag="wip-state-changed", frozen=True, kw_only=True):
     type_name = "wip-state-changed"
     changer: Account | None = None
 
@@ -354,7 +351,7 @@ class WipStateChanged(ChangeEvent, **_tag("wip-state-changed")):
         return self.changer
 
 
-class PrivateStateChanged(ChangeEvent, **_tag("private-state-changed")):
+class PrivateStateChanged(ChangeEvent, tag="private-state-changed", frozen=True, kw_only=True):
     type_name = "private-state-changed"
     changer: Account | None = None
 
@@ -363,7 +360,7 @@ class PrivateStateChanged(ChangeEvent, **_tag("private-state-changed")):
         return self.changer
 
 
-class RefEvent(Event, kw_only=True):
+class RefEvent(Event, frozen=True, kw_only=True):
     """An event about one ref (not a change)."""
 
     ref_update: RefUpdate = msgspec.field(default_factory=RefUpdate, name="refUpdate")
@@ -387,15 +384,15 @@ class RefEvent(Event, kw_only=True):
         return self.submitter
 
 
-class RefUpdated(RefEvent, **_tag("ref-updated")):
+class RefUpdated(RefEvent, tag="ref-updated", frozen=True, kw_only=True):
     type_name = "ref-updated"
 
 
-class RefReceived(RefEvent, **_tag("ref-received")):
+class RefReceived(RefEvent, tag="ref-received", frozen=True, kw_only=True):
     type_name = "ref-received"
 
 
-class CommitReceived(RefEvent, **_tag("commit-received")):
+class CommitReceived(RefEvent, tag="commit-received", frozen=True, kw_only=True):
     type_name = "commit-received"
     uploader: Account | None = None
     patch_set: PatchSet | None = msgspec.field(default=None, name="patchSet")
@@ -405,7 +402,7 @@ class CommitReceived(RefEvent, **_tag("commit-received")):
         return self.uploader or self.submitter
 
 
-class BatchRefUpdated(Event, **_tag("batch-ref-updated")):
+class BatchRefUpdated(Event, tag="batch-ref-updated", frozen=True, kw_only=True):
     type_name = "batch-ref-updated"
     submitter: Account | None = None
     ref_updates: tuple[RefUpdate, ...] = msgspec.field(default=(), name="refUpdates")
@@ -419,7 +416,7 @@ class BatchRefUpdated(Event, **_tag("batch-ref-updated")):
         return self.submitter
 
 
-class ProjectCreated(Event, **_tag("project-created")):
+class ProjectCreated(Event, tag="project-created", frozen=True, kw_only=True):
     type_name = "project-created"
     project_name: str = msgspec.field(default="", name="projectName")
     project_head: str | None = msgspec.field(default=None, name="projectHead")
@@ -429,7 +426,7 @@ class ProjectCreated(Event, **_tag("project-created")):
         return f"project:{self.project_name}"
 
 
-class ProjectHeadUpdated(Event, **_tag("project-head-updated")):
+class ProjectHeadUpdated(Event, tag="project-head-updated", frozen=True, kw_only=True):
     type_name = "project-head-updated"
     project_name: str = msgspec.field(default="", name="projectName")
     old_head: str | None = msgspec.field(default=None, name="oldHead")
@@ -440,7 +437,7 @@ class ProjectHeadUpdated(Event, **_tag("project-head-updated")):
         return f"project:{self.project_name}"
 
 
-class DroppedOutput(Event, **_tag("dropped-output")):
+class DroppedOutput(Event, tag="dropped-output", frozen=True, kw_only=True):
     """Gerrit dropped stream output for this (slow) reader: a backfill is due."""
 
     type_name = "dropped-output"
