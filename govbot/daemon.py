@@ -25,6 +25,7 @@ from govbot.actions import Action, ReloadConfig
 from govbot.clock import Clock, SystemClock
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
+from govbot.events import ConfigRejected, ConfigReloaded
 from govbot.gerrit.service import GerritService
 from govbot.intake import Intake
 from govbot.logs import setup_logging
@@ -54,14 +55,23 @@ class _ConfigReporter:
 
     action_types: tuple[type[Action], ...] = (ReloadConfig,)
 
+    def __init__(self, reload: Callable[[str, bool], Coroutine[Any, Any, None]]) -> None:
+        self._reload = reload
+
+    async def report(self, action: Action) -> None:
+        reason = getattr(action, "reason", "") or f"asked by {action.plugin}"
+        await self._reload(reason, True)
+
+
+class _Proposals:
+    """`ProposalChecker` over the config holder: loads a change ref of the config repo."""
+
     def __init__(self, holder: ConfigHolder) -> None:
         self._holder = holder
 
-    async def report(self, action: Action) -> None:
-        result = await self._holder.reload(force=True)
-        log.info("config reload (%s): %s", getattr(action, "reason", "") or action.plugin,
-                 "loaded " + self._holder.revision[:12] if result.ok
-                 else f"{len(result.errors)} error(s); keeping {self._holder.revision[:12]}")
+    async def check_ref(self, ref: str) -> Sequence[str]:
+        result = await self._holder.check_ref(ref)
+        return [str(e) for e in result.errors]
 
 
 class Daemon:
@@ -127,7 +137,7 @@ class Daemon:
                     self.sources.append(("gerrit-stream", gerrit.stream.run))
             self.gerrit = gerrit
             reporters = self.reporters(store)
-            reporters.append(_ConfigReporter(holder))
+            reporters.append(_ConfigReporter(self.reload_config))
             self.scheduler = Scheduler(store, self.clock, self._submit)
             reporters.append(self.scheduler)
             if gerrit is not None and not self.dry_run:
@@ -139,6 +149,7 @@ class Daemon:
                 state=store.reader,
                 clock=lambda event: self.clock.now(),
                 settings=s.plugins.settings,
+                proposals=_Proposals(holder),
             )
             own = [u for u in [s.gerrit and s.gerrit.own_username] if u]
             dispatcher = Dispatcher(
@@ -200,10 +211,31 @@ class Daemon:
             return
         while True:
             await asyncio.sleep(interval)
-            try:
-                await holder.reload()
-            except Exception:
-                log.exception("config reload failed; keeping revision %s", holder.revision)
+            await self.reload_config("poll", False)
+
+    async def reload_config(self, reason: str, force: bool) -> None:
+        """Fetch and load the config repo; tell the plugins what happened."""
+        holder = self.config_holder
+        if holder is None:
+            return
+        before, attempted = holder.revision, holder.last_result
+        try:
+            result = await holder.reload(force=force)
+        except Exception:
+            log.exception("config reload (%s) failed; keeping %s", reason, holder.revision[:12])
+            return
+        if result is attempted and not force:
+            return  # the same revision as last time: nothing new to say
+        if result.config is None:
+            event: object = ConfigRejected(holder.attempted_revision, before,
+                                           tuple(str(e) for e in result.errors))
+        elif holder.revision != before or force:
+            event = ConfigReloaded(before, holder.revision)
+        else:
+            return
+        log.info("config reload (%s): %s", reason, type(event).__name__)
+        await self._submit(Envelope(f"{type(event).__name__}-{holder.attempted_revision[:12]}",
+                                    event, "config"))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

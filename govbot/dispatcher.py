@@ -25,7 +25,14 @@ from typing import Any
 
 from govbot.actions import Action
 from govbot.config.model import GovernanceConfig
-from govbot.plugin import ChangeReader, Plugin, PluginContext, PluginRegistry, StateReader
+from govbot.plugin import (
+    ChangeReader,
+    Plugin,
+    PluginContext,
+    PluginRegistry,
+    ProposalChecker,
+    StateReader,
+)
 from govbot.reporters import ReporterSet
 
 log = logging.getLogger(__name__)
@@ -75,12 +82,14 @@ class ContextSource:
         state: Callable[[str], StateReader],
         clock: Callable[[Any], dt.datetime],
         settings: Mapping[str, Mapping[str, Any]] | None = None,
+        proposals: ProposalChecker | None = None,
     ) -> None:
         self.config = config
         self.gerrit = gerrit
         self.state = state
         self.clock = clock
         self.settings = settings or {}
+        self.proposals = proposals
         self._states: dict[str, StateReader] = {}
 
     def context(self, plugin: str, event_id: str, now: dt.datetime,
@@ -89,7 +98,7 @@ class ContextSource:
         if state is None:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
-                             self.settings.get(plugin, {}))
+                             self.settings.get(plugin, {}), self.proposals)
 
 
 class Dispatcher:

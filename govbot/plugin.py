@@ -36,6 +36,13 @@ class StateReader(Protocol):
         """Return the value stored with `Remember(key=...)` by this plugin."""
 
 
+class ProposalChecker(Protocol):
+    """Loads a proposed governance config (a Gerrit change of the config repo)."""
+
+    async def check_ref(self, ref: str) -> Sequence[str]:
+        """Return the `FILE:LINE: message` errors of the config at `ref` (empty: valid)."""
+
+
 class NoGerrit:
     """A ChangeReader for contexts without Gerrit (replay of recorded events)."""
 
@@ -67,6 +74,7 @@ class PluginContext:
     state: StateReader
     now: dt.datetime
     settings: Mapping[str, Any] = field(default_factory=dict)  # this plugin's operator settings
+    proposals: ProposalChecker | None = None  # None when no config repo can be fetched
 
 
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]

@@ -134,3 +134,53 @@ async def test_the_command_stops_cleanly_on_a_signal(tmp_path: Path, governance_
     records = [json.loads(line) for line in seen]
     assert all({"ts", "level", "logger", "message"} <= set(r) for r in records)
     assert any(r["message"].startswith("stopping") for r in records)
+
+
+class ConfigWatcher(Plugin):
+    name = "config-watcher"
+    emits = (Say,)
+
+    def handlers(self) -> dict[type, Any]:
+        from govbot.events import ConfigRejected, ConfigReloaded
+
+        return {ConfigReloaded: self.reloaded, ConfigRejected: self.rejected}
+
+    async def reloaded(self, event: Any, ctx: PluginContext) -> Sequence[Action]:
+        return [Say(target="#config", text=f"now {event.new_revision[:7]}")]
+
+    async def rejected(self, event: Any, ctx: PluginContext) -> Sequence[Action]:
+        return [Say(target="#config", text=f"rejected {event.revision[:7]}, keeping "
+                                           f"{event.kept_revision[:7]}: "
+                                           + " | ".join(event.errors))]
+
+
+async def test_a_bad_merge_keeps_the_old_config_and_says_so(tmp_path: Path,
+                                                           governance_repo: Path) -> None:
+    settings = parse_settings(settings_text(tmp_path, governance_repo), "s.yaml",
+                              base=tmp_path)
+    daemon = Daemon(settings, dry_run=True, plugins=[ConfigWatcher()])
+    runner = asyncio.create_task(daemon.run())
+    await asyncio.wait_for(daemon.started.wait(), 10)
+    assert daemon.config_holder is not None
+    good = daemon.config_holder.revision
+    people = daemon.config_holder.config.people
+
+    (governance_repo / "people.yaml").write_text("- id: x\n  nmae: X\n")
+    git("commit", "-q", "-am", "break it", cwd=governance_repo)
+    await daemon.reload_config("test", False)
+    said = await daemon.recorder.wait_for(lambda a: len(a) == 1)
+    assert said[0].text.startswith("rejected ")  # type: ignore[attr-defined]
+    assert "people.yaml:2: unknown key 'nmae'" in said[0].text  # type: ignore[attr-defined]
+    assert daemon.config_holder.revision == good
+    assert daemon.config_holder.config.people is people  # untouched, still in force
+
+    await daemon.reload_config("poll again", False)  # the same broken revision: quiet
+    (governance_repo / "people.yaml").write_text("[]\n")
+    (governance_repo / "bodies.yaml").write_text("{}\n")
+    git("commit", "-q", "-am", "fix it", cwd=governance_repo)
+    await daemon.reload_config("test", False)
+    said = await daemon.recorder.wait_for(lambda a: len(a) == 2)
+    assert said[1].text == f"now {daemon.config_holder.revision[:7]}"  # type: ignore[attr-defined]
+    assert daemon.config_holder.revision != good
+    daemon.stop()
+    assert await asyncio.wait_for(runner, 10) == 0

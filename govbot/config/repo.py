@@ -121,6 +121,11 @@ class ConfigHolder:
     def loaded(self) -> bool:
         return bool(self.revision)
 
+    @property
+    def attempted_revision(self) -> str:
+        """The newest revision a reload tried (in force, or rejected)."""
+        return self._last_attempt
+
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(old, new)` after each successful swap (sync or async)."""
         self._listeners.append(listener)
