@@ -16,6 +16,7 @@ ENTRY_POINT_GROUP = "govbot.plugins"
 
 #: name -> "module:Class". Explicit, so a typo or a missing module fails at start-up.
 BUILTIN_PLUGINS: dict[str, str] = {
+    "governance": "govbot.plugins.governance:GovernancePlugin",
     "announce": "govbot.plugins.announce:AnnouncePlugin",
 }
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import asyncssh
 
-from govbot.testing.gerrit.core import AccountRef, GerritCore, Settings
+from govbot.testing.gerrit.core import AccountRef, GerritCore, GerritError, Settings
 from govbot.testing.gerrit.events import Event
 from govbot.testing.gerrit.faults import Faults
 from govbot.testing.gerrit.model import (
@@ -131,9 +131,17 @@ class GerritEmulator(RepoOperations):
 
     # ----------------------------------------------------------------- accounts and groups
     def add_account(self, username: str, name: str | None = None, email: str | None = None, *,
-                    http_password: str | None = None, groups: Iterable[str] = ()) -> Account:
-        """Register an account; ``http_password`` defaults to ``secret-<username>``."""
-        acc = Account(account_id=next(self._account_ids), username=username,
+                    http_password: str | None = None, groups: Iterable[str] = (),
+                    account_id: int | None = None) -> Account:
+        """Register an account; ``http_password`` defaults to ``secret-<username>``.
+        ``account_id`` pins the id (e.g. to match a governance config's people)."""
+        if account_id is None:
+            account_id = next(self._account_ids)
+            while account_id in self.core.accounts:
+                account_id = next(self._account_ids)
+        elif account_id in self.core.accounts:
+            raise GerritError(409, f"account {account_id} already exists")
+        acc = Account(account_id=account_id, username=username,
                       name=name or username.title(), email=email or f"{username}@example.com",
                       http_password=http_password or f"secret-{username}",
                       registered_on=self.clock())

@@ -1,0 +1,203 @@
+"""The governance plugin: an explained verdict on every governed change, as a vote.
+
+On any event about a change it reads the change over REST (votes, files,
+revisions), evaluates it against the merged rules (`governance_eval`), and
+returns the verdict as a vote on the bot's own label with one message, plus a
+wake-up for the moment the verdict could change with no new event (the end of a
+waiting period). The Gerrit reporter posts a vote only when its fingerprint
+changed, so re-evaluating often is cheap and never noisy.
+
+Changes to the governance config repo itself are judged by the rules already
+merged; in addition the proposed tree is loaded, and if it would not load the
+verdict is blocked with every error listed. A proposal can never grant itself
+power. When the config branch moves, the config is reloaded; when a new config
+is in force, the open changes it governs are re-evaluated.
+
+Operator settings (`plugins.settings.governance`): `label` (default
+Governance-Check), `values` ({ready: 1, pending: 0, blocked: -1}),
+`config_project` / `config_branch` (the Gerrit project and branch of the config
+repo), `add_reviewers` (add the missing voters as reviewers; default false).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WakeAt
+from govbot.config.model import GovernanceConfig
+from govbot.config.sections import ConfigSection
+from govbot.events import ConfigReloaded
+from govbot.gerrit import events as ev
+from govbot.plugin import Handler, Plugin, PluginContext
+from govbot.plugins.governance_ballot import PeopleIndex
+from govbot.plugins.governance_eval import evaluate
+from govbot.plugins.governance_message import render
+from govbot.plugins.governance_parse import RULES_SECTION
+from govbot.plugins.governance_rules import RulesConfig
+from govbot.plugins.governance_state import ChangeState
+from govbot.plugins.governance_verdict import BLOCKED, UNGOVERNED, Verdict
+from govbot.scheduler import Wakeup
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LABEL = "Governance-Check"
+DEFAULT_VALUES = {"ready": 1, "pending": 0, "blocked": -1}
+CLOSING = (ev.ChangeMerged, ev.ChangeAbandoned, ev.ChangeDeleted)
+
+
+class GovernancePlugin(Plugin):
+    name = "governance"
+    emits = (Vote, WakeAt, AddReviewers, ReloadConfig)
+
+    def __init__(self) -> None:
+        # PeopleIndex per loaded config: rebuilt only when the config object changes.
+        self._index: tuple[int, PeopleIndex] | None = None
+        self._proposals: dict[tuple[int, int], tuple[str, ...]] = {}
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {ev.ChangeEvent: self.on_change, ev.RefUpdated: self.on_ref,
+                Wakeup: self.on_wakeup, ConfigReloaded: self.on_reload}
+
+    def config_sections(self) -> Sequence[ConfigSection]:
+        return [RULES_SECTION]
+
+    # -- events ---------------------------------------------------------------------
+    async def on_change(self, event: ev.ChangeEvent, ctx: PluginContext) -> Sequence[Action]:
+        if isinstance(event, CLOSING):
+            return [WakeAt(key=event.change.key, when=None)]
+        if isinstance(event, ev.ReviewerAdded | ev.ReviewerDeleted) and not event.change.wip:
+            return ()  # reviewers do not change a verdict; skip the REST read
+        return await self.judge(event.change.key, ctx, lane=event.lane)
+
+    async def on_wakeup(self, event: Wakeup, ctx: PluginContext) -> Sequence[Action]:
+        if event.plugin != self.name:
+            return ()
+        return await self.judge(event.key, ctx, lane=event.lane)
+
+    async def on_ref(self, event: ev.RefUpdated, ctx: PluginContext) -> Sequence[Action]:
+        project, branch = _config_repo(ctx)
+        if project and event.project == project \
+                and event.ref_update.full_ref == f"refs/heads/{branch}":
+            return [ReloadConfig(reason=f"{project} {branch} moved to "
+                                        f"{event.ref_update.new_rev[:12]}")]
+        return ()
+
+    async def on_reload(self, event: ConfigReloaded, ctx: PluginContext) -> Sequence[Action]:
+        """A new config is in force: re-evaluate the open changes it could govern."""
+        rules = _rules(ctx.config)
+        if rules is None:
+            return ()
+        actions: list[Action] = []
+        for info in await ctx.gerrit.query("status:open", limit=20_000):
+            change = ChangeState.from_change_info(info)
+            if not any(rule.select.projects.matches(change.project) for rule in rules.rules):
+                continue
+            actions += await self._decide(change, ctx, lane=f"change:{change.project}~"
+                                                             f"{change.number}", info=info)
+        log.info("config %s: re-evaluated open changes, %d action(s)",
+                 event.new_revision[:12], len(actions))
+        return actions
+
+    # -- deciding -------------------------------------------------------------------
+    async def judge(self, key: str, ctx: PluginContext, *, lane: str) -> Sequence[Action]:
+        info = await ctx.gerrit.get_change(key)
+        if info is None:
+            return ()
+        return await self._decide(ChangeState.from_change_info(info), ctx, lane=lane,
+                                  info=info)
+
+    async def _decide(self, change: ChangeState, ctx: PluginContext, *, lane: str,
+                      info: Mapping[str, Any]) -> Sequence[Action]:
+        key = f"{change.project}~{change.number}"
+        rules = _rules(ctx.config)
+        if rules is None or change.status != "NEW":
+            return [WakeAt(key=key, when=None)]
+        verdict = evaluate(change, ctx.config, rules, ctx.now, people=self._people(ctx.config))
+        errors = await self._proposal_errors(change, ctx, info)
+        is_config = _is_config_change(change, ctx)
+        if verdict.state == UNGOVERNED and not is_config:
+            return [WakeAt(key=key, when=None)]
+        settings = ctx.settings
+        label = str(settings.get("label", DEFAULT_LABEL))
+        values = {**DEFAULT_VALUES, **dict(settings.get("values") or {})}
+        message = render(verdict)
+        fingerprint = verdict.fingerprint()
+        state = verdict.state
+        if verdict.state == UNGOVERNED:
+            # A config change no rule governs: it is only checked to load.
+            state = "pending"
+            message = ("Governance check: the proposed config loads cleanly. No rule governs "
+                       f"changes to {change.project}, so approval is up to its reviewers.")
+            fingerprint = "config-loads"
+        if errors:
+            state = BLOCKED
+            listed = "\n".join(f"- {e}" for e in errors)
+            message = (f"Governance check: BLOCKED — the proposed config does not load "
+                       f"({len(errors)} error(s)):\n{listed}\n\n{message}")
+            fingerprint = hashlib.sha256(
+                (fingerprint + "\n" + listed).encode()).hexdigest()[:16]
+        actions: list[Action] = [
+            Vote(change=key, patchset=change.patchset, labels={label: int(values[state])},
+                 message=message, tag=f"autogenerated:govbot:{self.name}", notify="OWNER",
+                 fingerprint=fingerprint),
+            WakeAt(key=key, when=verdict.next_check, lane=lane),
+        ]
+        if settings.get("add_reviewers") and verdict.missing:
+            reviewers = _missing_usernames(verdict, ctx.config, info)
+            if reviewers:
+                actions.append(AddReviewers(change=key, reviewers=reviewers))
+        return actions
+
+    async def _proposal_errors(self, change: ChangeState, ctx: PluginContext,
+                               info: Mapping[str, Any]) -> Sequence[str]:
+        if not _is_config_change(change, ctx) or ctx.proposals is None:
+            return ()
+        cached = self._proposals.get((change.number, change.patchset))
+        if cached is not None:
+            return cached  # a patch set's tree never changes: load it once
+        revision = (info.get("revisions") or {}).get(info.get("current_revision", ""), {})
+        ref = revision.get("ref") or (f"refs/changes/{change.number % 100:02d}/"
+                                      f"{change.number}/{change.patchset}")
+        try:
+            errors = tuple(await ctx.proposals.check_ref(ref))
+        except Exception as exc:  # a fetch failure must not pass the change silently
+            log.exception("event %s: cannot load the proposed config %s", ctx.event_id, ref)
+            return [f"{ref}: the proposed config could not be fetched ({exc})"]
+        if len(self._proposals) > 1000:
+            self._proposals.clear()
+        self._proposals[(change.number, change.patchset)] = errors
+        return errors
+
+    def _people(self, config: GovernanceConfig) -> PeopleIndex:
+        if self._index is None or self._index[0] != id(config):
+            self._index = (id(config), PeopleIndex.of(config.people))
+        return self._index[1]
+
+
+def _rules(config: GovernanceConfig) -> RulesConfig | None:
+    rules = config.section(GovernancePlugin.name)
+    return rules if isinstance(rules, RulesConfig) else None
+
+
+def _config_repo(ctx: PluginContext) -> tuple[str, str]:
+    return (str(ctx.settings.get("config_project") or ""),
+            str(ctx.settings.get("config_branch") or "master"))
+
+
+def _is_config_change(change: ChangeState, ctx: PluginContext) -> bool:
+    project, branch = _config_repo(ctx)
+    return bool(project) and change.project == project and change.branch == branch
+
+
+def _missing_usernames(verdict: Verdict, config: GovernanceConfig,
+                       info: Mapping[str, Any]) -> tuple[str, ...]:
+    present = {r.get("username") for r in (info.get("reviewers") or {}).get("REVIEWER", ())}
+    names = []
+    for voter in verdict.missing:
+        person = config.people.get(voter.person) if voter.person else None
+        if person and person.gerrit_username and person.gerrit_username not in present:
+            names.append(person.gerrit_username)
+    return tuple(names)
