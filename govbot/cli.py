@@ -46,6 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true", help="one JSON object per action")
     rep.add_argument("--plugins", default=None, help="comma-separated plugins to run")
 
+    status = sub.add_parser("status", help="list open governed changes with their verdicts")
+    status.add_argument("--config", "-c", type=Path, required=True, help="settings file")
+    status.add_argument("--project", help="only this project")
+    status.add_argument("--governance", type=Path, help="judge by this local config directory")
+    status.add_argument("--json", action="store_true", help="one JSON document")
+    tally = sub.add_parser("tally", help="explain the verdict on one change")
+    tally.add_argument("change", help="a change number or project~number")
+    tally.add_argument("--config", "-c", type=Path, required=True, help="settings file")
+    tally.add_argument("--governance", type=Path, help="judge by this local config directory")
+    tally.add_argument("--json", action="store_true", help="the verdict as JSON")
+
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -86,6 +97,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "replay":
         setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
         return cmd_replay(args)
+    if args.command in ("status", "tally"):
+        setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
+        from govbot.tally import cmd_status, cmd_tally
+
+        return cmd_status(args) if args.command == "status" else cmd_tally(args)
     if args.command == "run":
         from govbot.daemon import cmd_run
 
