@@ -124,7 +124,7 @@ class GovernancePlugin(Plugin):
         label = str(settings.get("label", DEFAULT_LABEL))
         values = {**DEFAULT_VALUES, **dict(settings.get("values") or {})}
         message = render(verdict)
-        fingerprint = verdict.fingerprint()
+        fingerprint = verdict.fingerprint(message)
         state = verdict.state
         if verdict.state == UNGOVERNED:
             # A config change no rule governs: it is only checked to load.

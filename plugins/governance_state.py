@@ -30,7 +30,9 @@ def parse_gerrit_time(text: str) -> datetime:
     """
     text = text.strip().replace("T", " ").removesuffix("Z")
     main, _, fraction = text.partition(".")
-    moment = datetime.strptime(main, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    # fromisoformat is C and ~20x faster than strptime: re-evaluating thousands of
+    # changes after a reload parses tens of thousands of timestamps.
+    moment = datetime.fromisoformat(main).replace(tzinfo=UTC)
     if fraction:
         digits = (fraction + "000000")[:6]
         moment = moment.replace(microsecond=int(digits))

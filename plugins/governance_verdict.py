@@ -92,14 +92,17 @@ class Verdict:
     def ready(self) -> bool:
         return self.state == READY
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, message: str | None = None) -> str:
         """Changes exactly when what would be posted changes: the state and the message.
 
         The message never shows the wall clock (only times computed from the change),
-        so evaluating the same change again later gives the same fingerprint.
+        so evaluating the same change again later gives the same fingerprint. Pass the
+        already rendered `message` to save rendering it twice.
         """
-        # Imported here because the message module imports this one.
-        from govbot.plugins.governance_message import render
+        if message is None:
+            # Imported here because the message module imports this one.
+            from govbot.plugins.governance_message import render
 
-        text = f"{self.state}\n{render(self)}"
+            message = render(self)
+        text = f"{self.state}\n{message}"
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
