@@ -92,6 +92,19 @@ class Remember(Action):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Append(Action):
+    """Append one entry to a journal of the plugin's (e.g. a meeting's lines).
+
+    Journals are append-only and durable: written as they arrive, read back with
+    `ctx.state.journal(name)` (after a restart too). `close=True` marks it finished.
+    """
+
+    journal: str
+    entry: dict[str, Any] = field(default_factory=dict)
+    close: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WakeAt(Action):
     """Ask for a `Wakeup` event at `when` (e.g. when a waiting period ends).
 
@@ -107,5 +120,5 @@ class WakeAt(Action):
 
 
 ACTION_TYPES: tuple[type[Action], ...] = (
-    Vote, AddReviewers, Say, Notice, SetTopic, ReloadConfig, Remember, WakeAt,
+    Vote, AddReviewers, Say, Notice, SetTopic, ReloadConfig, Remember, WakeAt, Append,
 )

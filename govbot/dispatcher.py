@@ -27,6 +27,7 @@ from govbot.actions import Action
 from govbot.config.model import GovernanceConfig
 from govbot.plugin import (
     ChangeReader,
+    IrcReader,
     Plugin,
     PluginContext,
     PluginRegistry,
@@ -83,6 +84,7 @@ class ContextSource:
         clock: Callable[[Any], dt.datetime],
         settings: Mapping[str, Mapping[str, Any]] | None = None,
         proposals: ProposalChecker | None = None,
+        irc: IrcReader | None = None,
     ) -> None:
         self.config = config
         self.gerrit = gerrit
@@ -90,6 +92,7 @@ class ContextSource:
         self.clock = clock
         self.settings = settings or {}
         self.proposals = proposals
+        self.irc = irc
         self._states: dict[str, StateReader] = {}
 
     def context(self, plugin: str, event_id: str, now: dt.datetime,
@@ -98,7 +101,7 @@ class ContextSource:
         if state is None:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
-                             self.settings.get(plugin, {}), self.proposals)
+                             self.settings.get(plugin, {}), self.proposals, self.irc)
 
 
 class Dispatcher:

@@ -30,10 +30,23 @@ class ChangeReader(Protocol):
 
 
 class StateReader(Protocol):
-    """Read-only view of the plugin's own key-value namespace in the state store."""
+    """Read-only view of the plugin's own namespace in the state store."""
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the value stored with `Remember(key=...)` by this plugin."""
+
+    async def journal(self, name: str) -> list[Any]:
+        """The entries appended with `Append(journal=name)`, in order."""
+
+    async def open_journals(self) -> list[str]:
+        """Journals of this plugin with entries that were never closed."""
+
+
+class IrcReader(Protocol):
+    """Read-only IRC facts a plugin may need (e.g. `#chair NICK` resolves an account)."""
+
+    async def account_of(self, nick: str) -> str | None:
+        """The services account `nick` is logged in as right now (None: not logged in)."""
 
 
 class ProposalChecker(Protocol):
@@ -54,13 +67,21 @@ class NoGerrit:
 
 
 class MemoryState:
-    """A StateReader over a plain dict (replay, tests)."""
+    """A StateReader over plain dicts (replay, tests)."""
 
-    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, values: Mapping[str, Any] | None = None,
+                 journals: Mapping[str, list[Any]] | None = None) -> None:
         self._values = dict(values or {})
+        self._journals = {k: list(v) for k, v in (journals or {}).items()}
 
     async def get(self, key: str, default: Any = None) -> Any:
         return self._values.get(key, default)
+
+    async def journal(self, name: str) -> list[Any]:
+        return list(self._journals.get(name, ()))
+
+    async def open_journals(self) -> list[str]:
+        return sorted(self._journals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +96,7 @@ class PluginContext:
     now: dt.datetime
     settings: Mapping[str, Any] = field(default_factory=dict)  # this plugin's operator settings
     proposals: ProposalChecker | None = None  # None when no config repo can be fetched
+    irc: IrcReader | None = None  # None when IRC is off (replay, no irc: settings)
 
 
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]

@@ -54,3 +54,18 @@ async def test_plugin_values_are_namespaced_and_json(tmp_path: Path) -> None:
                                                                   "lines": [1, 2, 3]}
         assert await store.reader("other").get("current") == "x"
         assert await store.reader("nobody").get("current", 42) == 42
+
+
+async def test_journals_append_in_order_survive_reopen_and_close(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    async with StateStore(path) as store:
+        for n in range(3):
+            await store.journal_append("meetings", "tc-2026-11-22", {"line": n})
+        await store.journal_append("meetings", "other", {"line": "x"})
+    async with StateStore(path) as store:  # a restart
+        reader = store.reader("meetings")
+        assert await reader.journal("tc-2026-11-22") == [{"line": 0}, {"line": 1}, {"line": 2}]
+        assert await reader.open_journals() == ["other", "tc-2026-11-22"]
+        await store.journal_append("meetings", "other", None, close=True)
+        assert await reader.open_journals() == ["tc-2026-11-22"]
+        assert await store.reader("announce").open_journals() == []

@@ -55,4 +55,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX wakeups_due ON wakeups (due_at);
     """,
+    # 5: append-only journals of plugins (`Append`): meeting lines as they arrive.
+    """
+    CREATE TABLE journals (
+        plugin TEXT NOT NULL,
+        journal TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        entry TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (plugin, journal, seq)
+    );
+    CREATE TABLE journals_closed (
+        plugin TEXT NOT NULL,
+        journal TEXT NOT NULL,
+        closed_at REAL NOT NULL,
+        PRIMARY KEY (plugin, journal)
+    );
+    """,
 )

@@ -170,6 +170,42 @@ class StateStore:
             "ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value, "
             "updated_at = excluded.updated_at", (plugin, key, encoded, time.time())))
 
+    async def journal_append(self, plugin: str, journal: str, entry: Any | None,
+                             close: bool = False) -> int:
+        """Append an entry (and/or close the journal); return the entry's seq (0: none)."""
+        encoded = None if entry is None else json.dumps(entry, sort_keys=True, default=str)
+
+        def append(db: sqlite3.Connection) -> int:
+            seq = 0
+            with _transaction(db):
+                if encoded is not None:
+                    row = db.execute("SELECT COALESCE(MAX(seq), 0) FROM journals "
+                                     "WHERE plugin = ? AND journal = ?",
+                                     (plugin, journal)).fetchone()
+                    seq = row[0] + 1
+                    db.execute("INSERT INTO journals (plugin, journal, seq, entry, at) "
+                               "VALUES (?, ?, ?, ?, ?)",
+                               (plugin, journal, seq, encoded, time.time()))
+                if close:
+                    db.execute("INSERT OR REPLACE INTO journals_closed VALUES (?, ?, ?)",
+                               (plugin, journal, time.time()))
+            return seq
+        return await self.call(append)
+
+    async def journal(self, plugin: str, journal: str) -> list[Any]:
+        rows = await self.call(lambda db: db.execute(
+            "SELECT entry FROM journals WHERE plugin = ? AND journal = ? ORDER BY seq",
+            (plugin, journal)).fetchall())
+        return [json.loads(r[0]) for r in rows]
+
+    async def open_journals(self, plugin: str) -> list[str]:
+        """Journals with entries that were never closed (e.g. meetings a crash interrupted)."""
+        rows = await self.call(lambda db: db.execute(
+            "SELECT DISTINCT journal FROM journals j WHERE plugin = ? AND NOT EXISTS "
+            "(SELECT 1 FROM journals_closed c WHERE c.plugin = j.plugin "
+            "AND c.journal = j.journal) ORDER BY journal", (plugin,)).fetchall())
+        return [r[0] for r in rows]
+
     def reader(self, plugin: str) -> PluginStateReader:
         return PluginStateReader(self, plugin)
 
@@ -183,6 +219,12 @@ class PluginStateReader:
 
     async def get(self, key: str, default: Any = None) -> Any:
         return await self._store.get_value(self._plugin, key, default)
+
+    async def journal(self, name: str) -> list[Any]:
+        return await self._store.journal(self._plugin, name)
+
+    async def open_journals(self) -> list[str]:
+        return await self._store.open_journals(self._plugin)
 
 
 class _transaction:
