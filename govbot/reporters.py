@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
-from govbot.actions import ACTION_TYPES, Action
+from govbot.actions import Action
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class ReporterSet:
 class RecordingReporter:
     """Keeps every action in order: used by --dry-run, replay and tests."""
 
-    action_types: tuple[type[Action], ...] = ACTION_TYPES
+    action_types: tuple[type[Action], ...] = (Action,)  # every action, plugins' own too
 
     def __init__(self) -> None:
         self.actions: list[Action] = []
@@ -97,7 +97,7 @@ class RecordingReporter:
 class LoggingReporter:
     """Logs each action in one readable line."""
 
-    action_types: tuple[type[Action], ...] = ACTION_TYPES
+    action_types: tuple[type[Action], ...] = (Action,)
 
     def __init__(self, *, prefix: str = "") -> None:
         self._prefix = prefix
