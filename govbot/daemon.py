@@ -28,6 +28,8 @@ from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.events import ConfigRejected, ConfigReloaded
 from govbot.gerrit.service import GerritService
 from govbot.intake import Intake
+from govbot.irc.commands import CommandRouter
+from govbot.irc.service import IrcService
 from govbot.logs import setup_logging
 from govbot.plugin import NoGerrit, Plugin, PluginError, PluginRegistry
 from govbot.plugin_loader import load_plugins
@@ -93,6 +95,9 @@ class Daemon:
         self.web: WebServer | None = None
         self.gerrit: GerritService | None = None
         self.scheduler: Scheduler | None = None
+        self.irc: IrcService | None = None
+        #: More reporters (e.g. the minutes writer) for embedders and tests.
+        self.extra_reporters: list[Reporter] = []
 
     def stop(self) -> None:
         self.stopping.set()
@@ -109,11 +114,10 @@ class Daemon:
             store = await stack.enter_async_context(StateStore(s.state.path))
             plugins = (list(self._plugins) if self._plugins is not None
                        else load_plugins(s.plugins.enabled))
-            registry = PluginRegistry(plugins)
             holder = ConfigHolder(
                 ConfigRepo(s.governance.repo, s.governance.branch, s.governance.subdir,
                            Path(s.state.workdir) / "governance"),
-                registry.config_sections(),
+                PluginRegistry(plugins).config_sections(),
             )
             self.config_holder = holder
             result = await holder.reload()
@@ -124,25 +128,7 @@ class Daemon:
                           "errors above or run `govbot check-config`",
                           s.governance.repo, s.governance.branch)
                 return 1
-            emitted: set[type[Action]] = set()
-            for plugin in plugins:
-                emitted.update(getattr(plugin, "emits", ()))
-            gerrit = None
-            if s.gerrit is not None:
-                gerrit = GerritService(
-                    s.gerrit, store, self._accept, workdir=Path(s.state.workdir),
-                    webhook_secret=s.web.webhook_secret.resolve("web.webhook_secret"))
-                stack.push_async_callback(gerrit.close)
-                if gerrit.stream is not None:
-                    self.sources.append(("gerrit-stream", gerrit.stream.run))
-            self.gerrit = gerrit
-            reporters = self.reporters(store)
-            reporters.append(_ConfigReporter(self.reload_config))
-            self.scheduler = Scheduler(store, self.clock, self._submit)
-            reporters.append(self.scheduler)
-            if gerrit is not None and not self.dry_run:
-                reporters.append(gerrit.reporter)
-            reporter_set = ReporterSet(reporters, required=emitted)
+            gerrit = await self._gerrit(stack, store)
             contexts = ContextSource(
                 config=lambda: holder.config,
                 gerrit=gerrit.rest if gerrit is not None else NoGerrit(),
@@ -151,9 +137,27 @@ class Daemon:
                 settings=s.plugins.settings,
                 proposals=_Proposals(holder),
             )
+            irc = await self._irc(stack, plugins, holder)
+            contexts.irc = irc
+            registry = PluginRegistry(plugins)
+            if irc is not None:  # commands arrive only over IRC
+                router = CommandRouter(registry.commands, contexts,
+                                       prefix=s.irc.command_prefix if s.irc else "!",
+                                       nick=lambda: irc.nick)
+                registry = PluginRegistry([*plugins, router])
+            reporters = self.reporters(store)
+            reporters.append(_ConfigReporter(self.reload_config))
+            self.scheduler = Scheduler(store, self.clock, self._submit)
+            reporters.append(self.scheduler)
+            if gerrit is not None and not self.dry_run:
+                reporters.append(gerrit.reporter)
+            if irc is not None:
+                reporters.append(irc.reporter)
+            reporters.extend(self.extra_reporters)
+            emitted = {t for p in registry.plugins for t in getattr(p, "emits", ())}
             own = [u for u in [s.gerrit and s.gerrit.own_username] if u]
             dispatcher = Dispatcher(
-                registry, reporter_set, contexts,
+                registry, ReporterSet(reporters, required=emitted), contexts,
                 workers=s.dispatcher.workers, max_pending=s.dispatcher.max_pending,
                 handler_timeout=s.dispatcher.handler_timeout, ignore_usernames=own,
             )
@@ -167,6 +171,37 @@ class Daemon:
             self.web = await stack.enter_async_context(web_server)
             await self._serve(dispatcher, intake, holder)
         return 0
+
+    async def _gerrit(self, stack: AsyncExitStack, store: StateStore) -> GerritService | None:
+        s = self.settings
+        if s.gerrit is None:
+            return None
+        gerrit = GerritService(s.gerrit, store, self._accept, workdir=Path(s.state.workdir),
+                               webhook_secret=s.web.webhook_secret.resolve("web.webhook_secret"))
+        stack.push_async_callback(gerrit.close)
+        if gerrit.stream is not None:
+            self.sources.append(("gerrit-stream", gerrit.stream.run))
+        self.gerrit = gerrit
+        return gerrit
+
+    async def _irc(self, stack: AsyncExitStack, plugins: Sequence[Plugin],
+                   holder: ConfigHolder) -> IrcService | None:
+        s = self.settings
+        if s.irc is None or self.dry_run:
+            return None  # a dry run says nothing anywhere
+
+        def channels() -> list[str]:
+            wanted = list(s.irc.channels) if s.irc else []
+            config = holder.config
+            wanted += [b.channel for b in config.bodies.values() if b.channel]
+            for plugin in plugins:
+                wanted += list(plugin.irc_channels(config))
+            return list(dict.fromkeys(c.lower() for c in wanted))
+
+        irc = await stack.enter_async_context(
+            IrcService(s.irc, submit=self._submit, channels=channels))
+        self.irc = irc
+        return irc
 
     async def _submit(self, envelope: Envelope) -> None:
         assert self.dispatcher is not None
@@ -186,6 +221,8 @@ class Daemon:
             await intake.recover()
             sources += [group.create_task(source(), name=f"source-{name}")
                         for name, source in self.sources]
+            irc_task = (group.create_task(self.irc.run(), name="irc")
+                        if self.irc is not None else None)
             sources.append(group.create_task(self._poll_config(holder), name="config-poller"))
             log.info("govbot running (config %s%s)", holder.revision[:12] or "directory",
                      ", dry run" if self.dry_run else "")
@@ -195,12 +232,19 @@ class Daemon:
                      dispatcher.pending)
             for task in sources:
                 task.cancel()
+            if self.irc is not None:
+                self.irc.accepting = False  # no new commands; replies to earlier ones go out
             try:
-                await asyncio.wait_for(dispatcher.join(), self.drain_timeout)
+                async with asyncio.timeout(self.drain_timeout):
+                    await dispatcher.join()
             except TimeoutError:
                 log.warning("stopping: %d event(s) not finished after %.0f s; they stay in "
                             "the inbox for the next start", dispatcher.pending,
                             self.drain_timeout)
+            if self.irc is not None and irc_task is not None:
+                if not await self.irc.drain(10.0):
+                    log.warning("stopping: IRC messages still queued after 10 s are dropped")
+                irc_task.cancel()  # sends QUIT
             for task in core:
                 task.cancel()
         log.info("stopped")

@@ -10,7 +10,7 @@ state itself (it returns a `Remember` action for that). That purity is what make
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -149,6 +149,10 @@ class Plugin:
         return ()
 
     def config_sections(self) -> Sequence[ConfigSection]:
+        return ()
+
+    def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
+        """IRC channels this plugin needs joined under `config` (announcement targets)."""
         return ()
 
 

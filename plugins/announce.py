@@ -21,10 +21,11 @@ The plugin stays pure: batching a burst for one channel is the IRC reporter's jo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from govbot.actions import Action, Say
+from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.gerrit.events import (
     Account,
@@ -227,6 +228,10 @@ class AnnouncePlugin(Plugin):
     def config_sections(self) -> Sequence[ConfigSection]:
         return [ConfigSection(ANNOUNCEMENTS_FILE, parse_announcements,
                               description="IRC channels and the Gerrit events they hear about")]
+
+    def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
+        found = config.section(self.name)
+        return [c.name for c in found.channels] if isinstance(found, AnnounceConfig) else ()
 
     def _config(self, ctx: PluginContext) -> AnnounceConfig:
         found = ctx.config.section(self.name)
