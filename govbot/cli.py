@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     tally.add_argument("--governance", type=Path, help="judge by this local config directory")
     tally.add_argument("--json", action="store_true", help="the verdict as JSON")
 
+    demo = sub.add_parser("demo", help="run the bot against the Gerrit emulator and a local "
+                                       "IRC server, and narrate a short story")
+    demo.add_argument("--governance", type=Path, default=Path("etc/governance"),
+                      help="the example governance config (default: etc/governance)")
+    demo.add_argument("--keep-running", action="store_true",
+                      help="keep everything up after the story, until Ctrl-C")
+
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -102,6 +109,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from govbot.tally import cmd_status, cmd_tally
 
         return cmd_status(args) if args.command == "status" else cmd_tally(args)
+    if args.command == "demo":
+        setup_logging(fmt=args.log_format or "text", level=args.log_level or "ERROR")
+        from govbot.demo import cmd_demo
+
+        return cmd_demo(args)
     if args.command == "run":
         from govbot.daemon import cmd_run
 
