@@ -23,6 +23,7 @@ from typing import Any
 
 from govbot.clock import ManualClock
 from govbot.config.loader import load_config
+from govbot.config.model import GovernanceConfig
 from govbot.daemon import Daemon
 from govbot.plugin import PluginRegistry
 from govbot.plugin_loader import load_plugins
@@ -110,18 +111,13 @@ async def irc_server(tmp: Path) -> AsyncIterator[NgircdServer | None]:
         yield server
 
 
-async def run(governance: Path, keep: bool) -> int:
-    sections = PluginRegistry(load_plugins(None)).config_sections()
-    result = load_config(governance, sections)
-    if result.config is None:
-        print("\n".join(map(str, result.errors)))
-        return 1
+async def run(config: GovernanceConfig, files: dict[str, str], keep: bool) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="govbot-demo-"))
     clock = ManualClock(START)
     try:
         async with GerritEmulator(tmp / "gerrit", clock=clock) as emu, \
                 irc_server(tmp) as ircd:
-            people = populate(emu, result.config)
+            people = populate(emu, config)
             bot = emu.add_account("govbot", "Governance Bot", groups=[BOT_GROUP],
                                   account_id=999)
             await governed_project(emu, GOV, body_labels=[("Rollcall-Vote", "tc", -1, 1)])
@@ -129,9 +125,7 @@ async def run(governance: Path, keep: bool) -> int:
                 ("Code-Review", g, -2, 2) for g in ("nova-core", "nova-libvirt-core",
                                                     "nova-xen-core")])
             await governed_project(emu, CONFIG, body_labels=[("Code-Review", "tc", -2, 2)])
-            await emu.push(CONFIG, "master", {p.name: p.read_text() for p in
-                                              sorted(governance.glob("*.yaml"))},
-                           people["ada"])
+            await emu.push(CONFIG, "master", files, people["ada"])
             key = emu.generate_ssh_key(bot)
             key.write_private_key(str(tmp / "key"))
             (tmp / "pw").write_text(bot.http_password)
@@ -207,7 +201,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"{governance}: not a governance config repo (run from a govbot checkout, "
               "or pass --governance DIR)")
         return 2
+    sections = PluginRegistry(load_plugins(None)).config_sections()
+    result = load_config(governance, sections)
+    if result.config is None:
+        print("\n".join(map(str, result.errors)))
+        return 1
+    files = {str(p.relative_to(governance)): p.read_text()
+             for p in sorted(governance.rglob("*.yaml"))}
     try:
-        return asyncio.run(run(governance, args.keep_running))
+        return asyncio.run(run(result.config, files, args.keep_running))
     except KeyboardInterrupt:
         return 0
