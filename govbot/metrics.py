@@ -56,6 +56,39 @@ class GovbotCollector(Collector):
                 skipped.add_metric([source, "malformed"], parser.stats.malformed)
                 skipped.add_metric([source, "noise"], parser.stats.noise)
             yield from (parsed, skipped)
+        irc = getattr(d, "irc", None)
+        if irc is not None:
+            yield GaugeMetricFamily("govbot_irc_connected", "1 while registered on IRC",
+                                    value=1 if irc.connected else 0)
+            for name, help_text, value in (
+                    ("sent", "IRC messages sent", irc.stats.sent),
+                    ("dropped", "IRC messages dropped (droppable mode)", irc.stats.dropped),
+                    ("reconnects", "IRC reconnection attempts", irc.stats.reconnects),
+                    ("received", "IRC events received", irc.stats.received),
+                    ("inbound_dropped", "IRC events lost to back-pressure",
+                     irc.stats.inbound_dropped)):
+                yield CounterMetricFamily(f"govbot_irc_{name}", help_text, value=value)
+        gerrit = getattr(d, "gerrit", None)
+        if gerrit is not None:
+            reporter = gerrit.reporter
+            votes = CounterMetricFamily("govbot_gerrit_votes", "Gerrit votes by outcome",
+                                        labels=["outcome"])
+            for outcome in ("posted", "skipped", "stale", "forbidden", "closed"):
+                votes.add_metric([outcome], getattr(reporter, outcome))
+            yield votes
+            yield CounterMetricFamily("govbot_gerrit_rest_retries", "REST calls retried",
+                                      value=gerrit.rest.retried)
+            if gerrit.stream is not None:
+                yield GaugeMetricFamily("govbot_gerrit_stream_connected",
+                                        "1 while the event stream is connected",
+                                        value=1 if gerrit.stream.connected.is_set() else 0)
+                yield CounterMetricFamily("govbot_gerrit_stream_backfills",
+                                          "Backfills after a reconnect or dropped output",
+                                          value=gerrit.stream.backfills)
+        if d.intake is not None:
+            yield CounterMetricFamily("govbot_events_duplicate",
+                                      "Events dropped as already received",
+                                      value=d.intake.duplicates)
         holder = d.config_holder
         if holder is not None:
             yield GaugeMetricFamily("govbot_config_errors",

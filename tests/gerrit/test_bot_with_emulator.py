@@ -153,6 +153,13 @@ async def test_duplicated_events_give_one_vote(emu: GerritEmulator, tmp_path: Pa
     state = emu.change(change.number)
     bot_vote = state.votes[state.current.number]["Governance-Check"][world.bot.account_id]
     assert bot_vote.value == 1
+    assert daemon.web is not None
+    async with aiohttp.ClientSession() as http, \
+            http.get(f"http://127.0.0.1:{daemon.web.bound_port}/metrics") as resp:
+        metrics = await resp.text()
+    assert 'govbot_gerrit_votes_total{outcome="posted"} 1.0' in metrics
+    assert "govbot_gerrit_stream_connected 1.0" in metrics
+    assert "govbot_events_duplicate_total" in metrics
     await stop(daemon, task)
 
 
