@@ -56,11 +56,16 @@ class AddReviewers(Action):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Say(Action):
-    """A PRIVMSG to a channel or a nick. ``priority`` replies jump the bulk queue."""
+    """A PRIVMSG to a channel or a nick. ``priority`` replies jump the bulk queue.
+
+    Says with the same ``batch`` key (e.g. a change) and target that arrive within
+    a short window are sent as one line (a burst of votes on one change).
+    """
 
     target: str
     text: str
     priority: bool = False
+    batch: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

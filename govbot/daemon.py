@@ -242,6 +242,7 @@ class Daemon:
                             "the inbox for the next start", dispatcher.pending,
                             self.drain_timeout)
             if self.irc is not None and irc_task is not None:
+                self.irc.reporter.flush()  # announcements held for batching go out now
                 if not await self.irc.drain(10.0):
                     log.warning("stopping: IRC messages still queued after 10 s are dropped")
                 irc_task.cancel()  # sends QUIT

@@ -252,7 +252,9 @@ class AnnouncePlugin(Plugin):
         text = _RENDERERS[type(event)](event, change_url(event.change, ctx))
         if text is None:
             return ()
-        return [Say(target=c.name, text=text, priority=False) for c in channels]
+        # batch: a burst about one change is sent as one line (see the IRC reporter)
+        return [Say(target=c.name, text=text, priority=False, batch=event.change.key)
+                for c in channels]
 
     async def on_comment(self, event: CommentAdded, ctx: PluginContext) -> Sequence[Action]:
         if is_own_comment(event):
@@ -276,7 +278,8 @@ class AnnouncePlugin(Plugin):
             key = tuple((a.type, a.value) for a in votes)
             if key not in texts:
                 texts[key] = comment_line(event, votes, change_url(event.change, ctx))
-            actions.append(Say(target=channel.name, text=texts[key], priority=False))
+            actions.append(Say(target=channel.name, text=texts[key], priority=False,
+                               batch=event.change.key))
         return actions
 
     async def on_ref(self, event: RefUpdated, ctx: PluginContext) -> Sequence[Action]:

@@ -67,6 +67,7 @@ class IrcTuning:
     max_queued: int = 2000
     inbound_max: int = 10_000
     disabled_caps: tuple[str, ...] = ()  # e.g. ("account-tag",) for a buggy network
+    batch_window: float = 2.0  # announcements about one change within this window: one line
 
 
 @dataclass(slots=True)
@@ -115,7 +116,7 @@ class IrcService:
             nick=settings.nick, alt_nicks=settings.alt_nicks, realname=settings.realname,
             cert_file=sasl.cert_file if sasl else None, disabled_caps=tuning.disabled_caps,
             listener=self)
-        self.reporter = IrcReporter(self)
+        self.reporter = IrcReporter(self, batch_window=tuning.batch_window)
         self.accepting = True  # False: received events are no longer submitted
         self._extra_channels: dict[str, str] = {}  # joined on demand (a Say to it)
         self._wanted: dict[str, str] = {}  # last wanted_channels(), refreshed on ticks

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.irc
 
 ANNOUNCEMENTS = f"""
 example-dev:
-  events: [patchset-created, change-merged]
+  events: [patchset-created, change-merged, comment-added]
   projects: [{PROJECT}]
 """
 
@@ -63,6 +63,16 @@ async def test_announcements_and_commands_through_the_daemon(
         assert said.nick == "govbot" and said.target == "#example-dev"
         assert said.text.startswith(f"alice proposed {PROJECT} master: Add a driver")
         assert f"/c/{PROJECT}/+/{change.number}" in said.text
+
+        # a burst about one change: one line
+        burst = await emu.create_change(PROJECT, "master", world.alice, "Burst", {"b": "1\n"})
+        await emu.review(burst, world.bob, {"Code-Review": 1}, "ok")
+        await emu.review(burst, world.alice, {"Code-Review": 2}, "ok")
+        line = await watcher.wait_for(lambda m: m.command == "PRIVMSG" and "Burst" in m.text,
+                                      15)
+        assert line.text.startswith("alice proposed; bob voted Code-Review+1 on; "
+                                    "alice voted Code-Review+2 on ")
+        assert line.text.count(f"/c/{PROJECT}/+/{burst.number}") == 1
 
         await watcher.privmsg("#example-dev", "!help")
         help_line = await watcher.wait_for(lambda m: m.command == "PRIVMSG"
