@@ -128,6 +128,9 @@ async def test_formal_vote_turns_ready_exactly_after_seven_days(world: World) ->
     clock.advance(days=1)
     for who, value in (("bruno", 1), ("chiara", 1), ("dmitri", -1), ("eun-ji", 1)):
         await world.vote(change, who, value)
+    # the bot's latest message counts all four votes, and the label is still 0
+    await emu.wait_for(lambda: "3 yes, 1 no" in world.posts(change.number)[-1].body["message"],
+                       timeout=10)
     await world.settle()
     assert set(world.values(change.number)) == {0}  # the votes are there; the week is not
     message = world.posts(change.number)[-1].body["message"]
@@ -152,6 +155,7 @@ async def test_formal_vote_turns_ready_exactly_after_seven_days(world: World) ->
     # two more objections make it a tie: a tie rejects, and the label leaves +1
     await world.vote(change, "farah", -1)
     await world.vote(change, "gustavo", -1)
+    await emu.wait_for(lambda: world.values(change.number)[-1] != 1, timeout=10)
     await world.settle()
     values = world.values(change.number)
     assert values[-1] != 1 and values.count(1) == 1
