@@ -45,6 +45,7 @@ from govbot.settings import Settings, SettingsError, load_settings
 from govbot.state.reporter import StateReporter
 from govbot.state.store import StateError, StateStore
 from govbot.web import WebServer
+from govbot.zuul.client import ZuulClient
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class Daemon:
         self.gerrit: GerritService | None = None
         self.scheduler: Scheduler | None = None
         self.irc: IrcService | None = None
+        self.zuul: ZuulClient | None = None
         #: More reporters (e.g. the minutes writer) for embedders and tests.
         self.extra_reporters: list[Reporter] = []
 
@@ -129,6 +131,9 @@ class Daemon:
                           s.governance.repo, s.governance.branch)
                 return 1
             gerrit = await self._gerrit(stack, store)
+            if s.zuul is not None:
+                self.zuul = ZuulClient.from_settings(s.zuul)
+                stack.push_async_callback(self.zuul.close)
             contexts = ContextSource(
                 config=lambda: holder.config,
                 gerrit=gerrit.rest if gerrit is not None else NoGerrit(),
@@ -136,6 +141,7 @@ class Daemon:
                 clock=lambda event: self.clock.now(),
                 settings=s.plugins.settings,
                 proposals=_Proposals(holder),
+                ci=self.zuul,
             )
             irc = await self._irc(stack, plugins, holder)
             contexts.irc = irc

@@ -35,6 +35,7 @@ from govbot.plugin import (
     StateReader,
 )
 from govbot.reporters import ReporterSet
+from govbot.zuul.model import CiReader
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class ContextSource:
         settings: Mapping[str, Mapping[str, Any]] | None = None,
         proposals: ProposalChecker | None = None,
         irc: IrcReader | None = None,
+        ci: CiReader | None = None,
     ) -> None:
         self.config = config
         self.gerrit = gerrit
@@ -93,6 +95,7 @@ class ContextSource:
         self.settings = settings or {}
         self.proposals = proposals
         self.irc = irc
+        self.ci = ci
         self._states: dict[str, StateReader] = {}
 
     def context(self, plugin: str, event_id: str, now: dt.datetime,
@@ -101,7 +104,7 @@ class ContextSource:
         if state is None:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
-                             self.settings.get(plugin, {}), self.proposals, self.irc)
+                             self.settings.get(plugin, {}), self.proposals, self.irc, self.ci)
 
 
 class Dispatcher:

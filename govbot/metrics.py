@@ -89,6 +89,14 @@ class GovbotCollector(Collector):
             yield CounterMetricFamily("govbot_events_duplicate",
                                       "Events dropped as already received",
                                       value=d.intake.duplicates)
+        zuul = getattr(d, "zuul", None)
+        if zuul is not None:
+            stats = zuul.stats
+            for name in ("requests", "failures", "cache_hits"):
+                yield CounterMetricFamily(f"govbot_zuul_{name}", f"Zuul API {name}",
+                                          value=getattr(stats, name, 0))
+            yield GaugeMetricFamily("govbot_zuul_reachable", "1 while Zuul's API answers",
+                                    value=1 if getattr(stats, "reachable", False) else 0)
         holder = d.config_holder
         if holder is not None:
             yield GaugeMetricFamily("govbot_config_errors",

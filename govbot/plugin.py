@@ -19,6 +19,7 @@ import msgspec
 from govbot.actions import Action
 from govbot.config.model import GovernanceConfig, Person
 from govbot.config.sections import ConfigSection
+from govbot.zuul.model import CiReader
 
 
 class ChangeReader(Protocol):
@@ -99,6 +100,7 @@ class PluginContext(msgspec.Struct, frozen=True):
     settings: Mapping[str, Any] = msgspec.field(default_factory=dict)  # operator settings
     proposals: ProposalChecker | None = None  # None when no config repo can be fetched
     irc: IrcReader | None = None  # None when IRC is off (replay, no irc: settings)
+    ci: CiReader | None = None  # Zuul's live view; None without a zuul: section (replay)
 
 
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]

@@ -118,6 +118,16 @@ class GovernanceRepo(_S, kw_only=True):
     poll_interval: float = 300.0
 
 
+class ZuulSettings(_S, kw_only=True):
+    url: str  # Zuul's web root, e.g. https://zuul.opendev.org (the API is under /api/)
+    tenant: str
+    connect_timeout: float = 2.0
+    request_timeout: float = 5.0  # a slow Zuul must not hold up a verdict for long
+    cache_seconds: float = 10.0
+    gerrit_username: str = "zuul"  # the account Zuul votes and comments as in Gerrit
+    verified_label: str = "Verified"  # the label Zuul votes on
+
+
 class StateSettings(_S, kw_only=True):
     path: str = "state/govbot.db"
     workdir: str = "state/work"  # config repo checkout and other scratch space
@@ -149,6 +159,7 @@ class Settings(_S, kw_only=True):
     governance: GovernanceRepo
     gerrit: GerritSettings | None = None
     irc: IrcSettings | None = None
+    zuul: ZuulSettings | None = None
     state: StateSettings = msgspec.field(default_factory=StateSettings)
     web: WebSettings = msgspec.field(default_factory=WebSettings)
     dispatcher: DispatcherSettings = msgspec.field(default_factory=DispatcherSettings)

@@ -80,7 +80,12 @@ async def _run(args: argparse.Namespace, *, status: bool) -> int:
         return 1
     finally:
         await rest.close()
-    verdicts = [evaluate(ChangeState.from_change_info(i), config, rules, now, people=people)
+    from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults
+
+    ci = (CiDefaults(label=settings.zuul.verified_label, account=settings.zuul.gerrit_username)
+          if settings.zuul is not None else DEFAULT_CI)
+    verdicts = [evaluate(ChangeState.from_change_info(i), config, rules, now, people=people,
+                         ci=ci)
                 for i in infos]
     subjects = {(i.get("project"), i.get("_number")): i.get("subject", "") for i in infos}
     if not status:

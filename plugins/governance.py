@@ -17,6 +17,12 @@ Operator settings (`plugins.settings.governance`): `label` (default
 Governance-Check), `values` ({ready: 1, pending: 0, blocked: -1}),
 `config_project` / `config_branch` (the Gerrit project and branch of the config
 repo), `add_reviewers` (add the missing voters as reviewers; default false).
+
+CI: a rule's `ci` requirement reads Zuul's vote and comments from the change (pure,
+part of the verdict). When the context offers a CI reader (`ctx.ci`, Zuul's REST
+API), a governed change whose rule requires CI also gets one line of what Zuul is
+doing now ("CI: enqueued in gate"). That line is live state, not a decision: it is
+left out of the fingerprint, so Zuul starting or finishing a run never re-posts.
 """
 
 from __future__ import annotations
@@ -31,15 +37,18 @@ from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded
 from govbot.gerrit import events as ev
-from govbot.plugin import Handler, Plugin, PluginContext
+from govbot.plugin import Command, Handler, Plugin, PluginContext
+from govbot.plugins import governance_commands
 from govbot.plugins.governance_ballot import PeopleIndex
+from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults, ci_outcome, ci_requirements
 from govbot.plugins.governance_eval import evaluate
 from govbot.plugins.governance_message import render
 from govbot.plugins.governance_parse import RULES_SECTION
 from govbot.plugins.governance_rules import RulesConfig
 from govbot.plugins.governance_state import ChangeState
-from govbot.plugins.governance_verdict import BLOCKED, UNGOVERNED, Verdict
+from govbot.plugins.governance_verdict import BLOCKED, PENDING, UNGOVERNED, Verdict
 from govbot.scheduler import Wakeup
+from govbot.zuul.model import CiReader, CiStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +73,16 @@ class GovernancePlugin(Plugin):
     def config_sections(self) -> Sequence[ConfigSection]:
         return [RULES_SECTION]
 
+    def commands(self) -> Sequence[Command]:
+        offered: list[Command] = governance_commands.commands(_rules, self._people)
+        return offered
+
     # -- events ---------------------------------------------------------------------
     async def on_change(self, event: ev.ChangeEvent, ctx: PluginContext) -> Sequence[Action]:
         if isinstance(event, CLOSING):
-            return [WakeAt(key=event.change.key, when=None)]
+            # A wake-up left for a closed change finds it closed and does nothing, so
+            # there is no need to cancel it on every merge (one action per event saved).
+            return ()
         if isinstance(event, ev.ReviewerAdded | ev.ReviewerDeleted) and not event.change.wip:
             return ()  # reviewers do not change a verdict; skip the REST read
         return await self.judge(event.change.key, ctx, lane=event.lane)
@@ -95,8 +110,11 @@ class GovernancePlugin(Plugin):
             change = ChangeState.from_change_info(info)
             if not any(rule.select.projects.matches(change.project) for rule in rules.rules):
                 continue
+            # No live CI line here: one Zuul request per open change would turn a
+            # reload into thousands of calls, and the line never changes a vote.
             actions += await self._decide(change, ctx, lane=f"change:{change.project}~"
-                                                             f"{change.number}", info=info)
+                                                             f"{change.number}", info=info,
+                                          live_ci=False)
         log.info("config %s: re-evaluated open changes, %d action(s)",
                  event.new_revision[:12], len(actions))
         return actions
@@ -110,16 +128,18 @@ class GovernancePlugin(Plugin):
                                   info=info)
 
     async def _decide(self, change: ChangeState, ctx: PluginContext, *, lane: str,
-                      info: Mapping[str, Any]) -> Sequence[Action]:
+                      info: Mapping[str, Any], live_ci: bool = True) -> Sequence[Action]:
         key = f"{change.project}~{change.number}"
         rules = _rules(ctx.config)
         if rules is None or change.status != "NEW":
-            return [WakeAt(key=key, when=None)]
-        verdict = evaluate(change, ctx.config, rules, ctx.now, people=self._people(ctx.config))
+            return ()
+        reader = _ci_reader(ctx)
+        verdict = evaluate(change, ctx.config, rules, ctx.now, people=self._people(ctx.config),
+                           ci=_ci_defaults(reader))
         errors = await self._proposal_errors(change, ctx, info)
         is_config = _is_config_change(change, ctx)
         if verdict.state == UNGOVERNED and not is_config:
-            return [WakeAt(key=key, when=None)]
+            return ()
         settings = ctx.settings
         label = str(settings.get("label", DEFAULT_LABEL))
         values = {**DEFAULT_VALUES, **dict(settings.get("values") or {})}
@@ -139,6 +159,16 @@ class GovernancePlugin(Plugin):
                        f"({len(errors)} error(s)):\n{listed}\n\n{message}")
             fingerprint = hashlib.sha256(
                 (fingerprint + "\n" + listed).encode()).hexdigest()[:16]
+        rule = rules.rule(verdict.rule) if verdict.rule else None
+        needs_ci = list(ci_requirements(rule)) if rule is not None else []
+        if live_ci and reader is not None and needs_ci:
+            # The last build is worth a line only while Zuul's vote does not tell it.
+            undecided = any(ci_outcome(req, change, _ci_defaults(reader))[0] == PENDING
+                            for req in needs_ci)
+            live = await _live_ci(reader, change, ctx, last_build=undecided)
+            line = live.describe(last_build=undecided)
+            if line:
+                message = f"{message}\n\n{line}"  # after the fingerprint: see the docstring
         actions: list[Action] = [
             Vote(change=key, patchset=change.patchset, labels={label: int(values[state])},
                  message=message, tag=f"autogenerated:govbot:{self.name}", notify="OWNER",
@@ -175,6 +205,27 @@ class GovernancePlugin(Plugin):
         if self._index is None or self._index[0] != id(config):
             self._index = (id(config), PeopleIndex.of(config.people))
         return self._index[1]
+
+
+def _ci_reader(ctx: PluginContext) -> CiReader | None:
+    # `ci` is an optional field of the context: absent from cores that predate it.
+    return getattr(ctx, "ci", None)
+
+
+def _ci_defaults(reader: CiReader | None) -> CiDefaults:
+    if reader is None:
+        return DEFAULT_CI
+    return CiDefaults(label=reader.verified_label, account=reader.gerrit_username)
+
+
+async def _live_ci(reader: CiReader, change: ChangeState, ctx: PluginContext, *,
+                   last_build: bool) -> CiStatus:
+    try:
+        return await reader.ci_status(change.number, change.patchset, last_build=last_build)
+    except Exception as exc:  # a reader must not raise; a third-party one might
+        log.exception("event %s: the CI reader failed for %s~%d", ctx.event_id,
+                      change.project, change.number)
+        return CiStatus(known=False, error=str(exc))
 
 
 def _rules(config: GovernanceConfig) -> RulesConfig | None:

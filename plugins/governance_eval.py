@@ -19,6 +19,7 @@ from typing import Any
 from govbot.config.model import GovernanceConfig
 from govbot.config.schema import did_you_mean
 from govbot.plugins.governance_ballot import Ballot, PeopleIndex
+from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults
 from govbot.plugins.governance_require import Outcome, Scope, evaluate_requirement
 from govbot.plugins.governance_rules import CategoryGuard, Rule, RulesConfig
 from govbot.plugins.governance_state import ChangeState
@@ -96,11 +97,13 @@ def select_rule(change: ChangeState, rules: RulesConfig, owner: str | None) -> R
 
 
 def evaluate(change: ChangeState, config: GovernanceConfig, rules: RulesConfig,
-             now: datetime, *, people: PeopleIndex | None = None) -> Verdict:
+             now: datetime, *, people: PeopleIndex | None = None,
+             ci: CiDefaults = DEFAULT_CI) -> Verdict:
     """Decide whether `change` may be approved under `rules`, at instant `now` (UTC).
 
     `people` is `PeopleIndex.of(config.people)`; pass it when evaluating many changes
-    against one config, so it is built once.
+    against one config, so it is built once. `ci` says which account and label a
+    `ci: true` requirement reads (the operator's `zuul:` settings).
     """
     if now.tzinfo is None:  # Gerrit's times are UTC; a naive `now` is taken to be UTC too
         now = now.replace(tzinfo=UTC)
@@ -120,7 +123,8 @@ def evaluate(change: ChangeState, config: GovernanceConfig, rules: RulesConfig,
         return Verdict(state=UNGOVERNED, rule=None, description="", reasons=(
             Reason(MET, f"no rule governs changes to {change.project} "
                         f"on {change.branch}"),), **where)
-    scope = Scope(change=change, config=config, rule=rule, now=now, index=index, owner=owner)
+    scope = Scope(change=change, config=config, rule=rule, now=now, index=index, owner=owner,
+                  ci=ci)
     outcome = evaluate_requirement(rule.require, scope)
     return _verdict(rule, outcome, scope, where)
 

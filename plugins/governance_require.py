@@ -16,11 +16,13 @@ from datetime import datetime
 from govbot.config.model import Body, GovernanceConfig, Team
 from govbot.config.schema import did_you_mean
 from govbot.plugins.governance_ballot import Ballot, PeopleIndex, build_ballot, format_value
+from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults, ci_outcome
 from govbot.plugins.governance_expr import Expr
 from govbot.plugins.governance_rules import (
     FIRST_REVISION,
     AllOf,
     AnyOf,
+    CiVerified,
     Lazy,
     Majority,
     NoObjection,
@@ -62,6 +64,7 @@ class Scope:
     ballots: dict[tuple[str, str], Ballot] = field(default_factory=dict)
     role_labels: set[str] = field(default_factory=set)  # labels role requirements read
     role_voters: set[tuple[str, str | None]] = field(default_factory=set)  # (label, person)
+    ci: CiDefaults = DEFAULT_CI  # who CI is, for `ci: true`
 
     def ballot(self, body_id: str, label: str | None = None) -> Ballot:
         body = self.config.bodies[body_id]
@@ -446,5 +449,7 @@ def evaluate_requirement(req: Requirement, scope: Scope) -> Outcome:
         return _role(req, scope)
     if isinstance(req, Paths):
         return _paths(req, scope)
+    if isinstance(req, CiVerified):
+        return _one(*ci_outcome(req, scope.change, scope.ci))
     raise TypeError(f"unknown requirement {req!r}")
 

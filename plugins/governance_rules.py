@@ -17,7 +17,8 @@ from govbot.plugins.governance_expr import Expr
 from govbot.plugins.governance_state import ChangeState
 
 __all__ = [
-    "FIRST_REVISION", "LATEST_REVISION", "AllOf", "AnyOf", "CategoryGuard", "FileRule",
+    "FIRST_REVISION", "LATEST_REVISION", "AllOf", "AnyOf", "CategoryGuard", "CiVerified",
+    "FileRule",
     "GlobSet", "Lazy", "Majority", "NameSet", "NoObjection", "OpenFor", "PathOwner", "Paths",
     "Quorum", "Requirement", "RoleVote", "Rule", "RulesConfig", "Selector", "Veto", "Yes",
     "glob_regex",
@@ -224,6 +225,17 @@ class Paths:
 
 
 @dataclass(frozen=True, slots=True)
+class CiVerified:
+    """CI passed on the current patch set: the latest vote of the CI account (Zuul) on
+    `label` is at least `at_least`. None means the operator's default (the `zuul:`
+    settings: `gerrit_username`, `verified_label`), resolved when evaluating."""
+
+    label: str | None = None
+    account: str | None = None  # a Gerrit username, or an account id written as digits
+    at_least: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class AllOf:
     items: tuple[Requirement, ...]
 
@@ -234,7 +246,7 @@ class AnyOf:
 
 
 Requirement = (Yes | Majority | NoObjection | OpenFor | Lazy | Quorum | Veto | RoleVote
-               | Paths | AllOf | AnyOf)
+               | Paths | CiVerified | AllOf | AnyOf)
 
 
 # --- rules and the category guard ------------------------------------------------------

@@ -6,6 +6,8 @@
 directly, for tests and for callers that already hold typed data.
 
 Only the current patch set's votes are read: they are what Gerrit would submit.
+The change messages are kept (oldest first), for what only comments say: the build
+links in Zuul's reports.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Account", "ChangeState", "Vote", "format_duration", "format_gerrit_time",
+__all__ = ["Account", "ChangeState", "Message", "Vote", "format_duration", "format_gerrit_time",
            "format_time", "parse_gerrit_time"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -101,6 +103,31 @@ class Vote:
     date: datetime | None = None  # None only when Gerrit did not say
 
 
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One change message (MESSAGES), as Gerrit stores it: "Patch Set 3: Verified-1" and
+    then the comment."""
+
+    author: Account
+    text: str
+    patchset: int | None = None  # `_revision_number`: the patch set it was posted on
+    tag: str | None = None
+    # Gerrit's timestamp, parsed only when asked for: a busy change has hundreds of
+    # messages and the rules read the date of almost none of them.
+    date_text: str | None = None
+
+    @property
+    def date(self) -> datetime | None:
+        return _time(self.date_text)
+
+    @classmethod
+    def at(cls, author: Account, text: str, date: datetime | None = None, *,
+           patchset: int | None = None, tag: str | None = None) -> Message:
+        """Build one from a datetime (tests, callers holding typed data)."""
+        return cls(author, text, patchset, tag,
+                   format_gerrit_time(date) if date is not None else None)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChangeState:
     """One change: where it is, who owns it, what it touches, who voted what."""
@@ -118,6 +145,7 @@ class ChangeState:
     wip: bool = False
     files: tuple[str, ...] = ()  # current revision, no magic files; rename sources included
     votes: Mapping[str, tuple[Vote, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    messages: tuple[Message, ...] = ()  # oldest first, every patch set
 
     @classmethod
     def create(cls, *, project: str, number: int = 1, owner: Account, branch: str = "master",
@@ -125,7 +153,8 @@ class ChangeState:
                latest_revision_at: datetime | None = None, hashtags: Iterable[str] = (),
                topic: str | None = None, status: str = "NEW", wip: bool = False,
                files: Iterable[str] = (),
-               votes: Mapping[str, Iterable[Vote]] | None = None) -> ChangeState:
+               votes: Mapping[str, Iterable[Vote]] | None = None,
+               messages: Iterable[Message] = ()) -> ChangeState:
         """Build a change without JSON; normalises like `from_change_info` does."""
         return cls(
             project=project, branch=_short_branch(branch), number=number, owner=owner,
@@ -133,7 +162,8 @@ class ChangeState:
             latest_revision_at=latest_revision_at or first_revision_at,
             hashtags=tuple(sorted(set(hashtags))), topic=topic or None, status=status,
             wip=wip, files=tuple(sorted(set(files))),
-            votes=MappingProxyType({label: tuple(v) for label, v in (votes or {}).items()}))
+            votes=MappingProxyType({label: tuple(v) for label, v in (votes or {}).items()}),
+            messages=tuple(messages))
 
     @classmethod
     def from_change_info(cls, info: Mapping[str, Any]) -> ChangeState:
@@ -158,7 +188,8 @@ class ChangeState:
             status=str(info.get("status", "NEW")),
             wip=bool(info.get("work_in_progress", False)),
             files=_files(current.get("files") or {}),
-            votes=_votes(info.get("labels") or {}, fallback_date=updated))
+            votes=_votes(info.get("labels") or {}, fallback_date=updated),
+            messages=_messages(info.get("messages") or ()))
 
     def votes_on(self, label: str) -> tuple[Vote, ...]:
         return self.votes.get(label, ())
@@ -214,4 +245,18 @@ def _votes(labels: Mapping[str, Any], *, fallback_date: datetime | None
                 continue
             out.setdefault(label, []).append(
                 Vote(Account.from_info(entry), int(value), date or fallback_date))
+    return out
+
+
+def _messages(messages: Iterable[Any]) -> list[Message]:
+    """MESSAGES, oldest first as Gerrit lists them; malformed entries are skipped."""
+    out: list[Message] = []
+    for entry in messages:
+        if not isinstance(entry, Mapping):
+            continue
+        number = entry.get("_revision_number")
+        out.append(Message(Account.from_info(entry.get("author")),
+                           str(entry.get("message") or ""),
+                           int(number) if number is not None else None,
+                           entry.get("tag") or None, entry.get("date") or None))
     return out
