@@ -246,6 +246,7 @@ def _is_config_change(change: ChangeState, ctx: PluginContext) -> bool:
 def _missing_usernames(verdict: Verdict, config: GovernanceConfig,
                        info: Mapping[str, Any]) -> tuple[str, ...]:
     present = {r.get("username") for r in (info.get("reviewers") or {}).get("REVIEWER", ())}
+    present.add((info.get("owner") or {}).get("username"))  # Gerrit never adds the owner
     names = []
     for voter in verdict.missing:
         person = config.people.get(voter.person) if voter.person else None

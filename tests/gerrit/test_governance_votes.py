@@ -69,7 +69,8 @@ class World:
             f"state: {{path: {self.tmp}/state/db, workdir: {self.tmp}/state/work}}\n"
             "web: {listen: '127.0.0.1:0'}\n"
             "plugins:\n  enabled: [governance]\n"
-            f"  settings: {{governance: {{config_project: {CONFIG}}}}}\n")
+            f"  settings: {{governance: {{config_project: {CONFIG}, "
+            "add_reviewers: true}}\n")
 
     async def start(self) -> Daemon:
         settings = parse_settings(self.settings.read_text(), str(self.settings),
@@ -90,7 +91,8 @@ class World:
 
     def posts(self, number: int) -> list[Any]:
         return [c for c in self.emu.rest_calls(method="POST", path_contains="/review")
-                if c.status == 200 and f"~{number}/" in c.path and c.account == "govbot"]
+                if c.status == 200 and f"~{number}/" in c.path and c.account == "govbot"
+                and "labels" in c.body]  # not the requests adding reviewers
 
     def values(self, number: int) -> list[int]:
         return [c.body["labels"]["Governance-Check"] for c in self.posts(number)]
@@ -161,6 +163,25 @@ async def test_formal_vote_turns_ready_exactly_after_seven_days(world: World) ->
     assert values[-1] != 1 and values.count(1) == 1
     transitions = [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
     assert transitions == [0, 1, values[-1]]
+
+
+async def test_missing_voters_are_added_as_reviewers(world: World) -> None:
+    change = await world.emu.create_change(GOV, "master", world.people["ada"], "A motion",
+                                           {"resolutions/motion.rst": "x\n"},
+                                           hashtags=["formal-vote"])
+
+    def added() -> set[str]:
+        return {world.emu.account(a).username for a in world.emu.change(change.number).reviewers}
+
+    await world.emu.wait_for(lambda: len(added()) >= 8, timeout=10)
+    assert {"bokafor", "chiara", "dvolk", "eunji", "ivo"} <= added()
+    assert "ada" not in added()  # the owner is not asked to review their own change
+    await world.vote(change, "bruno", 1)  # another evaluation: nobody is added twice
+    await world.emu.wait_for(lambda: len(world.posts(change.number)) >= 2, timeout=10)
+    await world.settle()
+    asked = [c for c in world.emu.rest_calls(method="POST", path_contains="/review")
+             if c.account == "govbot" and "reviewers" in c.body]
+    assert len(asked) == 1
 
 
 async def test_a_charter_change_under_formal_vote_is_blocked_naming_the_hashtag(

@@ -271,6 +271,17 @@ class GerritRestServer:
         labels = body.get("labels")
         if labels is not None and not isinstance(labels, dict):
             raise GerritError(400, "Invalid JSON input")
+        reviewers = body.get("reviewers") or []
+        if not isinstance(reviewers, list) or not all(
+                isinstance(r, dict) and isinstance(r.get("reviewer"), str) for r in reviewers):
+            raise GerritError(400, "Invalid JSON input")
+        # ReviewInput.reviewers: added before the review, as Gerrit does (unknown: 400)
+        for entry in reviewers:
+            if self.core.find_account(entry["reviewer"]) is None:
+                raise GerritError(400, f"{entry['reviewer']} does not identify a registered user")
+        for entry in reviewers:
+            self.core.add_reviewer(change, caller, entry["reviewer"],
+                                   "CC" if entry.get("state") == "CC" else "REVIEWER")
         applied = self.core.review(
             change, caller, labels=labels, message=body.get("message"), tag=body.get("tag"),
             patch_set=ps.number, ready=bool(body.get("ready")),
