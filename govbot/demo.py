@@ -175,8 +175,7 @@ class _Watcher:
 
     async def aclose(self) -> None:
         self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        await asyncio.gather(self.task, return_exceptions=True)
         await self.client.close()
 
 

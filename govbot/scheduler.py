@@ -10,7 +10,6 @@ while the bot was down fires at start. One pending wake-up per plugin and key.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -103,10 +102,11 @@ class Scheduler:
                 try:
                     await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
-                    for task in (sleeper, changed):
-                        task.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await task
+                    sleeper.cancel()
+                    changed.cancel()
+                    # gather, not `suppress(CancelledError)`: a cancel of this task
+                    # arriving right now must propagate, not be swallowed.
+                    await asyncio.gather(sleeper, changed, return_exceptions=True)
                 continue  # re-read: an earlier wake-up may have been added
             for row in rows:
                 if row.due > self._clock.now().timestamp():

@@ -186,8 +186,7 @@ class StreamSource:
                 await self._hand_over(lines)
         finally:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            await asyncio.gather(reader, return_exceptions=True)  # never swallows our cancel
 
     async def _hand_over(self, lines: list[bytes]) -> None:
         await self._accept("stream", lines)
@@ -222,5 +221,4 @@ class StreamSource:
     async def close(self) -> None:
         if self._backfilling is not None:
             self._backfilling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._backfilling
+            await asyncio.gather(self._backfilling, return_exceptions=True)
