@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep-running", action="store_true",
                       help="keep everything up after the story, until Ctrl-C")
 
+    minutes = sub.add_parser("minutes", help="re-render meeting minutes from a journal or a "
+                                             "raw log (recovery)")
+    from govbot.plugins import meetings_cli
+
+    meetings_cli.add_arguments(minutes)
+
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -109,6 +115,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from govbot.tally import cmd_status, cmd_tally
 
         return cmd_status(args) if args.command == "status" else cmd_tally(args)
+    if args.command == "minutes":
+        setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
+        from govbot.plugins import meetings_cli
+
+        return int(meetings_cli.run(args))
     if args.command == "demo":
         setup_logging(fmt=args.log_format or "text", level=args.log_level or "ERROR")
         from govbot.demo import cmd_demo

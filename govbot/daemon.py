@@ -21,7 +21,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from govbot.actions import Action, ReloadConfig
+from govbot.actions import Action, AddReviewers, ReloadConfig, Vote
 from govbot.clock import Clock, SystemClock
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
@@ -31,6 +31,7 @@ from govbot.intake import Intake
 from govbot.irc.commands import CommandRouter
 from govbot.irc.service import IrcService
 from govbot.logs import setup_logging
+from govbot.minutes import MinutesReporter, WriteMinutes
 from govbot.plugin import NoGerrit, Plugin, PluginError, PluginRegistry
 from govbot.plugin_loader import load_plugins
 from govbot.reporters import (
@@ -64,6 +65,21 @@ class _ConfigReporter:
     async def report(self, action: Action) -> None:
         reason = getattr(action, "reason", "") or f"asked by {action.plugin}"
         await self._reload(reason, True)
+
+
+class _NoGerrit:
+    """Takes Gerrit actions when no `gerrit:` section is set: says so, once per kind."""
+
+    action_types: tuple[type[Action], ...] = (Vote, AddReviewers)
+
+    def __init__(self) -> None:
+        self._said: set[str] = set()
+
+    async def report(self, action: Action) -> None:
+        if action.kind not in self._said:
+            self._said.add(action.kind)
+            log.warning("%s from %s dropped: no gerrit: section in the settings",
+                        action.kind, action.plugin)
 
 
 class _Proposals:
@@ -139,7 +155,7 @@ class Daemon:
                 gerrit=gerrit.rest if gerrit is not None else NoGerrit(),
                 state=store.reader,
                 clock=lambda event: self.clock.now(),
-                settings=s.plugins.settings,
+                settings=self._plugin_settings(),
                 proposals=_Proposals(holder),
                 ci=self.zuul,
             )
@@ -159,8 +175,15 @@ class Daemon:
                 reporters.append(gerrit.reporter)
             if irc is not None:
                 reporters.append(irc.reporter)
-            reporters.extend(self.extra_reporters)
             emitted = {t for p in registry.plugins for t in getattr(p, "emits", ())}
+            if WriteMinutes in emitted and not self.dry_run:
+                reporters.append(MinutesReporter.from_settings(
+                    s.plugins.settings.get("meetings", {}),
+                    default_dir=Path(s.state.workdir) / "minutes"))
+            if gerrit is None:
+                # Without Gerrit, plugins that also comment on changes (meetings) still run.
+                reporters.append(_NoGerrit())
+            reporters.extend(self.extra_reporters)
             own = [u for u in [s.gerrit and s.gerrit.own_username] if u]
             dispatcher = Dispatcher(
                 registry, ReporterSet(reporters, required=emitted), contexts,
@@ -177,6 +200,14 @@ class Daemon:
             self.web = await stack.enter_async_context(web_server)
             await self._serve(dispatcher, intake, holder)
         return 0
+
+    def _plugin_settings(self) -> dict[str, Any]:
+        """The operator's plugin settings, with defaults the core knows (the bot's nick)."""
+        s = self.settings
+        merged: dict[str, Any] = {k: dict(v) for k, v in s.plugins.settings.items()}
+        merged.setdefault("meetings", {}).setdefault("bot_nick", s.irc.nick if s.irc
+                                                     else "govbot")
+        return merged
 
     async def _gerrit(self, stack: AsyncExitStack, store: StateStore) -> GerritService | None:
         s = self.settings

@@ -18,6 +18,7 @@ ENTRY_POINT_GROUP = "govbot.plugins"
 BUILTIN_PLUGINS: dict[str, str] = {
     "governance": "govbot.plugins.governance:GovernancePlugin",
     "announce": "govbot.plugins.announce:AnnouncePlugin",
+    "meetings": "govbot.plugins.meetings:MeetingsPlugin",
 }
 
 

@@ -1,0 +1,307 @@
+"""The meetings plugin: MeetBot's `#startmeeting` … `#endmeeting`, journaled.
+
+Lines starting with `#` in a channel are MeetBot commands (not router commands):
+this plugin reads every `IrcMessage` of a channel. While a meeting is open, each line
+is journaled as it arrives (`Append`), with what it did (decided once by
+`meetings_commands.interpret`) and what the bot answered; the meeting is a pure fold
+of that journal (`meetings_model.Meeting`). The in-memory cache is just that fold,
+kept up to date; after a restart the open journals are folded again, and the bot
+says in the channel that it resumed. A crash between `#endmeeting` and the closing
+of the journal is finished at the next start (minutes written again, atomically;
+Gerrit comments deduplicated by fingerprint).
+
+`#endmeeting` returns the minutes in four formats (`WriteMinutes`, rendered here,
+written by `govbot.minutes.MinutesReporter`), one Gerrit comment per decision that
+names a change, and closes the journal. Settings: see `meetings_config`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from govbot.actions import Action, Append, Say, SetTopic, Vote, WakeAt
+from govbot.config.model import GovernanceConfig
+from govbot.config.sections import ConfigSection
+from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
+from govbot.minutes import MinutesFiles, WriteMinutes
+from govbot.plugin import Handler, Plugin, PluginContext
+from govbot.plugins.meetings_commands import Env, Outcome, Said, interpret, parse
+from govbot.plugins.meetings_config import (
+    MEETBOT_SECTION,
+    Options,
+    electorates,
+    person_of,
+)
+from govbot.plugins.meetings_gerrit import decision_votes
+from govbot.plugins.meetings_model import Meeting, identity_of, irc_lower
+from govbot.plugins.meetings_policy import (
+    ScheduleLookup,
+    check_start,
+    policy_for,
+    scheduled_slots,
+)
+from govbot.plugins.meetings_render import links, render
+from govbot.scheduler import Wakeup
+
+log = logging.getLogger(__name__)
+
+GERRIT_TIMEOUT = 20.0  # seconds for the change lookups of one meeting's decisions
+
+
+class MeetingsPlugin(Plugin):
+    name = "meetings"
+    emits = (Say, SetTopic, Append, WakeAt, Vote, WriteMinutes)
+
+    def __init__(self, schedule: ScheduleLookup | None = None) -> None:
+        self._schedule = schedule
+        self._open: dict[str, Meeting] = {}  # irc_lower(channel) -> meeting in progress
+        self._loaded = False
+        self._load_lock: asyncio.Lock | None = None
+        self._to_resume: dict[str, list[Meeting]] = {}  # found open at start, not yet told
+        self._to_finish: dict[str, list[Meeting]] = {}  # ended, but the journal not closed
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {IrcMessage: self.on_message, IrcNickChange: self.on_nick,
+                IrcJoin: self.on_join, Wakeup: self.on_wakeup}
+
+    def config_sections(self) -> Sequence[ConfigSection]:
+        return [MEETBOT_SECTION]
+
+    def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
+        """Channels with a meeting in progress (rejoined after a reconnect)."""
+        return [m.channel for m in self._open.values() if m.channel]
+
+    def meeting_in(self, channel: str) -> Meeting | None:
+        return self._open.get(irc_lower(channel))
+
+    # -- events ---------------------------------------------------------------------------
+    async def on_message(self, event: IrcMessage, ctx: PluginContext) -> Sequence[Action]:
+        if event.channel is None:
+            return ()
+        channel, key = event.channel, irc_lower(event.channel)
+        actions = await self._prepare(key, ctx)
+        meeting = self._open.get(key)
+        parsed = parse(event.text)
+        starting = parsed is not None and parsed[0] == "startmeeting"
+        if meeting is None and not (starting and not event.action and not event.notice):
+            return actions  # chatter outside meetings is not recorded
+        opts = Options.of(ctx.settings)
+        said = Said(channel, event.time, event.nick, event.account, event.text,
+                    event.action, event.notice)
+        env = await self._env(meeting, said, parsed, opts, ctx)
+        out = interpret(meeting, said, env)
+        if meeting is None:
+            if not out.started:
+                return [*actions, *self._say(channel, out.said)]
+            meeting = Meeting(_journal_id(channel, event.time, ctx.event_id))
+            self._topic_note(channel, env, out, ctx)
+        entry = _line_entry(said, env.identity, out)
+        meeting.apply(entry)
+        actions.append(Append(journal=meeting.id, entry=entry))
+        if out.end:  # the files first: the URLs said next must already work
+            actions.append(self._minutes(meeting, opts, ctx))
+        actions += self._say(channel, out.said)
+        if out.topic is not None and self._may_set_topic(meeting, ctx):
+            actions.append(SetTopic(channel=channel, topic=out.topic))
+        if out.started:
+            self._open[key] = meeting
+            actions.append(WakeAt(key=meeting.id, when=event.time + opts.orphan_after,
+                                  lane=lane_of(channel)))
+        if out.save:
+            actions.append(self._minutes(meeting, opts, ctx))
+        if out.end:
+            del self._open[key]
+            actions += await self._finish(meeting, opts, ctx, written=True)
+        return actions
+
+    async def on_nick(self, event: IrcNickChange, ctx: PluginContext) -> Sequence[Action]:
+        key = irc_lower(event.channel)
+        actions = await self._prepare(key, ctx)
+        meeting = self._open.get(key)
+        if meeting is None:
+            return actions
+        entry = {"type": "nick", "time": event.time.isoformat(), "old": event.old,
+                 "new": event.new}
+        meeting.apply(entry)
+        return [*actions, Append(journal=meeting.id, entry=entry)]
+
+    async def on_join(self, event: IrcJoin, ctx: PluginContext) -> Sequence[Action]:
+        # The bot's own JOIN after a restart is the first event of the channel: the
+        # moment to say that an interrupted meeting goes on.
+        return await self._prepare(irc_lower(event.channel), ctx)
+
+    async def on_wakeup(self, event: Wakeup, ctx: PluginContext) -> Sequence[Action]:
+        if event.plugin != self.name:
+            return ()
+        key = event.key.rsplit("/", 1)[0]
+        actions = await self._prepare(key, ctx)
+        meeting = self._open.get(key)
+        if meeting is None or meeting.id != event.key:
+            return actions
+        opts = Options.of(ctx.settings)
+        last = meeting.last_chair_time or meeting.started or ctx.now
+        if ctx.now - last < opts.orphan_after:
+            return [*actions, WakeAt(key=meeting.id, when=last + opts.orphan_after,
+                                     lane=lane_of(meeting.channel))]
+        minutes = int(opts.orphan_after.total_seconds() // 60)
+        text = (f"No chair has spoken in this meeting for {minutes} minutes: anyone may "
+                "now end it with #endmeeting.")
+        return [*actions, *self._bot_entry(meeting, [text], ctx.now)]
+
+    # -- what a line needs looked up --------------------------------------------------------
+    async def _env(self, meeting: Meeting | None, said: Said, parsed: tuple[str, str] | None,
+                   opts: Options, ctx: PluginContext) -> Env:
+        config = ctx.config
+        identity = identity_of(said.account, said.nick, opts.trust_nicks)
+        person = person_of(config, said.account, said.nick, opts.trust_nicks)
+        command, arg = parsed or ("", "")
+        resolved: dict[str, str | None] = {}
+        start = None
+        if meeting is not None and command in ("chair", "unchair") \
+                and meeting.is_chair(identity) and ctx.irc is not None:
+            for nick in {n for n in arg.replace(",", " ").split() if n}:
+                account = await ctx.irc.account_of(nick)
+                resolved[irc_lower(nick)] = identity_of(account, nick, opts.trust_nicks)
+        if meeting is None and command == "startmeeting":
+            schedule = self._schedule or _default_schedule(opts)
+            slots = schedule(config, said.channel, ctx.now)
+            start = check_start(policy_for(ctx.settings, said.channel), slots, config,
+                                said.channel, arg, account=said.account, nick=said.nick,
+                                person=person)
+        return Env(now=ctx.now, identity=identity, person=person.id if person else None,
+                   trust_nicks=opts.trust_nicks, orphan_after=opts.orphan_after,
+                   resolved=resolved, can_resolve=ctx.irc is not None, start=start,
+                   bodies=electorates(config) if command == "startvote" else {},
+                   links=lambda m: links(m, opts.minutes_url))
+
+    def _may_set_topic(self, meeting: Meeting, ctx: PluginContext) -> bool:
+        policy = policy_for(ctx.settings, meeting.channel).topic
+        return policy == "always" or (policy == "sanctioned" and bool(meeting.sanctioned))
+
+    def _topic_note(self, channel: str, env: Env, out: Outcome, ctx: PluginContext) -> None:
+        policy = policy_for(ctx.settings, channel).topic
+        if out.said and policy == "sanctioned" and not (env.start and env.start.sanctioned):
+            out.said.append("This meeting will not change the channel topic: it is not a "
+                            "scheduled meeting of this channel.")
+
+    # -- restart: fold the open journals once ----------------------------------------------
+    async def _prepare(self, key: str, ctx: PluginContext) -> list[Action]:
+        if not self._loaded:
+            await self._load(ctx)
+        actions: list[Action] = []
+        opts = None
+        for meeting in self._to_finish.pop(key, ()):
+            opts = opts or Options.of(ctx.settings)
+            actions += self._bot_entry(meeting, ["The minutes of this meeting were not all "
+                                                 "written before a restart; writing them "
+                                                 "now."], ctx.now)
+            actions += await self._finish(meeting, opts, ctx)
+        for meeting in self._to_resume.pop(key, ()):
+            text = (f"Resuming the meeting '{meeting.name}' after a restart of the bot "
+                    f"(started by {meeting.owner_nick}; {len(meeting.lines)} lines kept). "
+                    "Carry on.")
+            actions += self._bot_entry(meeting, [text], ctx.now)
+        return actions
+
+    async def _load(self, ctx: PluginContext) -> None:
+        if self._load_lock is None:
+            self._load_lock = asyncio.Lock()
+        async with self._load_lock:
+            if self._loaded:
+                return
+            meetings = []
+            for name in await ctx.state.open_journals():
+                entries = await ctx.state.journal(name)
+                meeting = Meeting.fold(name, entries)
+                if meeting.is_started:
+                    meetings.append(meeting)
+            meetings.sort(key=lambda m: m.started or ctx.now, reverse=True)  # newest wins
+            for meeting in meetings:
+                key = irc_lower(meeting.channel)
+                if meeting.ended is not None or key in self._open:
+                    # A second open meeting in one channel cannot happen live; if the
+                    # journals say so, the older one is ended where it stopped.
+                    if meeting.ended is None:
+                        meeting.apply(_bot({"op": "end"}, ctx.now))
+                    self._to_finish.setdefault(key, []).append(meeting)
+                    continue
+                self._open[key] = meeting
+                self._to_resume.setdefault(key, []).append(meeting)
+            if meetings:
+                log.info("meetings: %d open journal(s) folded after a start", len(meetings))
+            self._loaded = True
+
+    # -- saying, writing and finishing ----------------------------------------------------
+    def _say(self, channel: str, texts: Iterable[str]) -> list[Action]:
+        # Lurking is decided by the interpreter: a lurking meeting's `said` is empty.
+        return [Say(target=channel, text=t) for t in texts]
+
+    def _bot_entry(self, meeting: Meeting, texts: list[str], now: dt.datetime
+                   ) -> list[Action]:
+        if meeting.lurk:
+            return []
+        entry = {"type": "bot", "time": now.isoformat(), "said": texts}
+        meeting.apply(entry)
+        return [Append(journal=meeting.id, entry=entry),
+                *self._say(meeting.channel, texts)]
+
+    def _minutes(self, meeting: Meeting, opts: Options, ctx: PluginContext) -> WriteMinutes:
+        files = render(meeting, bot_nick=opts.bot_nick, url_base=opts.minutes_url, now=ctx.now)
+        return WriteMinutes(meeting=meeting.name, files=MinutesFiles(files),
+                            url_base=opts.minutes_url, restricted=meeting.restricted)
+
+    async def _finish(self, meeting: Meeting, opts: Options, ctx: PluginContext, *,
+                      written: bool = False) -> list[Action]:
+        actions: list[Action] = [] if written else [self._minutes(meeting, opts, ctx)]
+        if not meeting.restricted:
+            # Bounded well below the dispatcher's handler timeout: the meeting is already
+            # ended in the cache, and its journal must be closed whatever Gerrit does.
+            try:
+                async with asyncio.timeout(GERRIT_TIMEOUT):
+                    actions += await decision_votes(meeting, ctx.gerrit,
+                                                    links(meeting, opts.minutes_url),
+                                                    gerrit_url=opts.gerrit_url)
+            except TimeoutError:
+                log.error("meeting %s: Gerrit did not answer within %.0f s; its decisions "
+                          "are not commented on", meeting.id, GERRIT_TIMEOUT)
+        # Closed last: if the bot dies before this, the next start finishes the job.
+        actions += [WakeAt(key=meeting.id, when=None),
+                    Append(journal=meeting.id, close=True)]
+        return actions
+
+
+def _default_schedule(opts: Options) -> ScheduleLookup:
+    def lookup(config: GovernanceConfig, channel: str, now: dt.datetime) -> list[Any]:
+        return list(scheduled_slots(config, channel, now, grace=opts.start_grace))
+    return lookup
+
+
+def _journal_id(channel: str, when: dt.datetime, event_id: str) -> str:
+    # The channel first: after a restart the channel of a journal is known from its name.
+    stamp = when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    digest = hashlib.sha1(event_id.encode(), usedforsecurity=False).hexdigest()[:6]
+    return f"{irc_lower(channel)}/{stamp}-{digest}"
+
+
+def _line_entry(said: Said, identity: str | None, out: Outcome) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": "line", "time": said.time.isoformat(), "nick": said.nick,
+                             "account": said.account, "id": identity, "text": said.text}
+    if said.action:
+        entry["action"] = True
+    if said.notice:
+        entry["notice"] = True
+    if out.fx:
+        entry["fx"] = out.fx
+    if out.said:
+        entry["said"] = list(out.said)
+    return entry
+
+
+def _bot(fx: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    return {"type": "bot", "time": now.isoformat(), "fx": [fx],
+            "said": ["The meeting was ended by the bot: a newer one started in this channel."]}

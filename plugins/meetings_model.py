@@ -1,0 +1,234 @@
+"""A meeting's state as a pure fold over its journal.
+
+Every line said in the channel while a meeting is open becomes one journal entry
+(`Append(journal=<meeting id>, entry=...)`) carrying what the line *did* (its
+effects, decided once by the command interpreter) and what the bot answered. The
+state below is rebuilt by applying the entries in order, so a restarted bot, the
+`govbot minutes` recovery command and the live plugin all see the same meeting.
+Effects are data decided at the time (e.g. "bob's account is now a chair"), never
+re-decided on replay: a nick's account or the config may have changed since.
+
+Entry shapes (JSON, `time` is ISO 8601 UTC):
+- `{"type": "line", "time", "nick", "account", "id", "text", "action"?, "notice"?,
+  "fx": [effect...]?, "said": [bot reply...]?}` — one line received;
+- `{"type": "nick", "time", "old", "new"}` — a nick change in the channel;
+- `{"type": "bot", "time", "said": [...], "fx"?}` — the bot on its own (resume, reminder).
+
+Effects (`op`): start, item, topic, meetingtopic, chair, unchair, undo, name, lurk,
+restrictlogs, nicks, startvote, vote, endvote, end, save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from govbot.plugins.meetings_votes import Ballot, Poll, VoteResult, decide
+
+NAME_MAX = 64
+_NOT_SAFE = re.compile(r"[^a-z0-9]")
+
+#: Item kinds as MeetBot prints them.
+DECISIONS = ("AGREED", "ACCEPTED", "REJECTED")
+ITEM_KINDS = ("TOPIC", *DECISIONS, "ACTION", "INFO", "IDEA", "HELP", "LINK", "VOTE")
+
+
+def normalise_name(text: str) -> str:
+    """MeetBot's file name rule: lower case, every non-alphanumeric becomes `_`.
+
+    Only ASCII letters and digits survive, so no name can hold `/`, `.` or `..`:
+    whatever a participant types, the minutes stay inside their directory.
+    """
+    return _NOT_SAFE.sub("_", text.strip().lower())[:NAME_MAX]
+
+
+def default_name(channel: str) -> str:
+    return normalise_name(channel.lstrip("#&")) or "meeting"
+
+
+def irc_lower(nick: str) -> str:
+    # RFC 1459 case mapping: []\\~ are the upper case of {}|^ (what ngircd and most use).
+    return nick.lower().translate(_RFC1459)
+
+
+_RFC1459 = str.maketrans("[]\\~", "{}|^")
+
+
+def identity_of(account: str | None, nick: str, trust_nicks: bool) -> str | None:
+    """Who speaks, for authority: the services account; the nick only if trusted."""
+    if account:
+        return "account:" + account.casefold()
+    return "nick:" + irc_lower(nick) if trust_nicks else None
+
+
+def parse_time(text: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    n: int  # 1-based: the anchor `l-N` in the HTML log
+    time: dt.datetime
+    kind: str  # msg | action | notice | bot | event
+    nick: str  # "" for the bot and for events
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    kind: str  # one of ITEM_KINDS
+    text: str
+    nick: str
+    time: dt.datetime
+    line: int
+    vote: VoteResult | None = None
+
+
+class Meeting:
+    """Mutable while folding; only `apply` changes it."""
+
+    __slots__ = ("_attendees", "_nick_display", "chairs", "channel", "ended", "id", "items",
+                 "last_chair_time", "lines", "lurk", "meeting_topic", "name", "owner",
+                 "owner_nick", "poll", "restricted", "sanctioned", "started")
+
+    def __init__(self, journal_id: str) -> None:
+        self.id = journal_id
+        self.channel = ""
+        self.name = ""
+        self.owner = ""  # identity of the starter: never removable
+        self.owner_nick = ""
+        self.chairs: dict[str, str] = {}  # identity -> nick (as last seen)
+        self.started: dt.datetime | None = None
+        self.ended: dt.datetime | None = None
+        self.last_chair_time: dt.datetime | None = None
+        self.lines: list[LogLine] = []
+        self.items: list[Item] = []
+        self._attendees: dict[str, int] = {}  # irc_lower(nick) -> lines said
+        self._nick_display: dict[str, str] = {}
+        self.meeting_topic: str | None = None
+        self.lurk = False
+        self.restricted = False
+        self.sanctioned = False
+        self.poll: Poll | None = None
+
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def is_started(self) -> bool:
+        return self.started is not None
+
+    @property
+    def topic(self) -> str:
+        """The current topic: the last #topic still in the minutes (an #undo reverts it)."""
+        return next((i.text for i in reversed(self.items) if i.kind == "TOPIC"), "")
+
+    def attendees(self) -> list[tuple[str, int]]:
+        """(nick, lines said), most lines first, as MeetBot lists them."""
+        pairs = [(self._nick_display[k], c) for k, c in self._attendees.items()]
+        return sorted(pairs, key=lambda p: (-p[1], p[0].lower()))
+
+    def is_chair(self, identity: str | None) -> bool:
+        return identity is not None and (identity == self.owner or identity in self.chairs)
+
+    def chair_nicks(self) -> list[str]:
+        names = {self.owner: self.owner_nick, **self.chairs}
+        return sorted(names.values(), key=str.lower)
+
+    def votes(self) -> list[VoteResult]:
+        return [i.vote for i in self.items if i.vote is not None]
+
+    # -- folding ------------------------------------------------------------------------
+    @classmethod
+    def fold(cls, journal_id: str, entries: Iterable[Mapping[str, Any]]) -> Meeting:
+        meeting = cls(journal_id)
+        for entry in entries:
+            meeting.apply(entry)
+        return meeting
+
+    def apply(self, entry: Mapping[str, Any]) -> None:
+        kind = entry.get("type")
+        time = parse_time(entry["time"])
+        if kind == "line":
+            nick = entry["nick"]
+            line_kind = "action" if entry.get("action") else (
+                "notice" if entry.get("notice") else "msg")
+            n = self._log(time, line_kind, nick, entry["text"])
+            self._count(nick, 1)
+            for fx in entry.get("fx", ()):
+                self._effect(fx, n, time, nick)
+            if self.is_chair(entry.get("id")):
+                self.last_chair_time = time
+        elif kind == "nick":
+            old, new = entry["old"], entry["new"]
+            self._log(time, "event", "", f"{old} is now known as {new}")
+            # A trusted-nick chair (networks without services) follows their nick.
+            key = "nick:" + irc_lower(old)
+            if key in self.chairs:
+                del self.chairs[key]
+                self.chairs["nick:" + irc_lower(new)] = new
+            if self.owner == key:
+                self.owner, self.owner_nick = "nick:" + irc_lower(new), new
+        for text in entry.get("said", ()):
+            self._log(time, "bot", "", text)
+        if kind == "bot":  # the bot acting on its own (ending a superseded meeting)
+            for fx in entry.get("fx", ()):
+                self._effect(fx, len(self.lines), time, "")
+
+    def _log(self, time: dt.datetime, kind: str, nick: str, text: str) -> int:
+        n = len(self.lines) + 1
+        self.lines.append(LogLine(n, time, kind, nick, text))
+        return n
+
+    def _count(self, nick: str, lines: int) -> None:
+        key = irc_lower(nick)
+        self._attendees[key] = self._attendees.get(key, 0) + lines
+        self._nick_display.setdefault(key, nick)
+
+    def _effect(self, fx: Mapping[str, Any], n: int, time: dt.datetime, nick: str) -> None:
+        op = fx["op"]
+        if op == "start":
+            self.channel = fx["channel"]
+            self.name = normalise_name(fx.get("name") or "") or default_name(self.channel)
+            self.owner, self.owner_nick = fx["owner"], nick
+            self.started = self.last_chair_time = time
+            self.sanctioned = bool(fx.get("sanctioned"))
+            self.meeting_topic = fx.get("topic") or None
+        elif op in ("item", "topic"):
+            kind = "TOPIC" if op == "topic" else fx["kind"]
+            self.items.append(Item(kind, fx["text"], nick, time, n))
+        elif op == "meetingtopic":
+            self.meeting_topic = fx.get("text") or None
+        elif op == "chair":
+            self.chairs[fx["id"]] = fx["nick"]
+            self._count(fx["nick"], 0)
+        elif op == "unchair":
+            self.chairs.pop(fx["id"], None)
+        elif op == "undo":
+            if self.items:
+                self.items.pop()
+        elif op == "name":
+            self.name = normalise_name(fx["name"]) or self.name
+        elif op == "lurk":
+            self.lurk = bool(fx["on"])
+        elif op == "restrictlogs":
+            self.restricted = True
+        elif op == "nicks":
+            for other in fx["nicks"]:
+                self._count(other, 0)
+        elif op == "startvote":
+            self.poll = Poll(question=fx["question"], options=tuple(fx["options"]),
+                             body=fx.get("body"), body_name=fx.get("body_name"),
+                             members=frozenset(fx.get("members", ())),
+                             quorum=fx.get("quorum"), threshold=fx.get("threshold"),
+                             line=n)
+        elif op == "vote" and self.poll is not None:
+            self.poll.ballots[fx["voter"]] = Ballot(nick, fx["option"], fx.get("person"))
+        elif op == "endvote" and self.poll is not None:
+            result = decide(self.poll)
+            self.items.append(Item("VOTE", result.summary, nick, time, n, vote=result))
+            self.poll = None
+        elif op == "end":
+            self.ended = time

@@ -1,0 +1,231 @@
+"""Minutes in MeetBot's four formats, rendered from a folded meeting with Jinja2.
+
+`meetings/<name>/<YYYY>/<name>.<YYYY-MM-DD-HH.MM>.{html,txt,log.html,log.txt}` — the
+layout communities already link to. HTML templates autoescape everything, and URLs
+become links only for http(s)/ftp, with the URL escaped again inside the attribute:
+nothing a participant types can add markup or a `javascript:` link. IRC formatting
+codes (bold, colours) are dropped.
+
+The documents are Jinja2 templates (`templates/meetings/`); the log's lines, which
+number in the tens of thousands, are formatted in `_log_lines` with `html.escape` on
+every participant string, because a template loop with autoescaped fields was over
+the 0.25 s budget for a 10,000-line meeting (benchmarks/meetings.py). Rendering is
+pure (strings in, strings out); writing the files is the minutes reporter's job
+(`govbot.minutes`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import jinja2
+from markupsafe import Markup
+
+from govbot.plugins.meetings_model import Item, LogLine, Meeting
+from govbot.plugins.meetings_votes import VoteResult
+
+EXTENSIONS = ("html", "txt", "log.html", "log.txt")
+_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""
+_FORMATTING = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]")
+_COMMAND = re.compile(r"(#\w+)(.*)", re.DOTALL)
+_NICK_CHARS = r"A-Za-z0-9_\-\[\]\\^{}|`"
+
+
+def basename(meeting: Meeting) -> str:
+    """`meetings/<name>/<YYYY>/<name>.<YYYY-MM-DD-HH.MM>` (no extension), in UTC."""
+    start = (meeting.started or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    name = meeting.name
+    return f"meetings/{name}/{start:%Y}/{name}.{start:%Y-%m-%d-%H.%M}"
+
+
+def links(meeting: Meeting, url_base: str) -> dict[str, str]:
+    base = url_base.rstrip("/") + "/" if url_base else ""
+    stem = basename(meeting)
+    return {ext: f"{base}{stem}.{ext}" for ext in EXTENSIONS}
+
+
+def clean(text: str) -> str:
+    return _FORMATTING.sub("", text)
+
+
+def linkify(text: str) -> Markup:
+    """Escape `text`; make its http(s)/ftp URLs links."""
+    return Markup(_links(text))
+
+
+def _links(text: str) -> str:
+    # Plain str and html.escape: this runs for every line of a 10,000-line log.
+    if not text.isprintable():
+        text = clean(text)
+    if "://" not in text:  # the common case, and the fast one
+        return html.escape(text)
+    out: list[str] = []
+    pos = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(_TRAILING)
+        out.append(html.escape(text[pos:match.start()]))
+        escaped = html.escape(url)
+        out.append(f'<a href="{escaped}" rel="nofollow">{escaped}</a>')
+        pos = match.start() + len(url)
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("govbot.plugins", "templates/meetings"),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined)
+    env.filters["linkify"] = linkify
+    env.filters["clean"] = clean
+    return env
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    topic: Item | None
+    items: tuple[Item, ...]
+
+
+def _log_lines(lines: Iterable[LogLine], bot_nick: str) -> tuple[list[str], list[str]]:
+    """Both logs, one line each per LogLine: (text lines, HTML lines).
+
+    A 10,000-line log is formatted here rather than in a template loop (a Jinja
+    loop with autoescaped fields costs ~10x more). Every participant string goes
+    through `_html` (html.escape with quotes) or `_log_link` before it meets markup.
+    """
+    text_out: list[str] = []
+    html_out: list[str] = []
+    for line in lines:
+        t = line.time
+        clock = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        nick = line.nick or (bot_nick if line.kind == "bot" else "")
+        said = line.text if line.text.isprintable() else clean(line.text)
+        n = line.n
+        head = f'<span id="l-{n}" class="{line.kind}"><a class="t" href="#l-{n}">{clock}</a> '
+        if line.kind == "action":
+            text_out.append(f"{clock} * {nick} {said}")
+            html_out.append(f'{head}* <span class="nick">{_html(nick)}</span> '
+                            f"{_log_link(said)}</span>")
+        elif line.kind == "notice":
+            text_out.append(f"{clock} -{nick}- {said}")
+            html_out.append(f'{head}-<span class="nick">{_html(nick)}</span>- '
+                            f"{_log_link(said)}</span>")
+        elif line.kind == "event":
+            text_out.append(f"{clock} *** {said}")
+            html_out.append(f"{head}*** {_log_link(said)}</span>")
+        else:
+            text_out.append(f"{clock} <{nick}> {said}")
+            body = _log_link(said)
+            if line.kind == "msg" and said.startswith("#"):
+                command = _COMMAND.match(said)
+                if command:
+                    css = "topic" if command.group(1).lower() == "#topic" else "cmd"
+                    body = f'<span class="{css}">{body}</span>'
+            html_out.append(f'{head}&lt;<span class="nick">{_html(nick)}</span>&gt; '
+                            f"{body}</span>")
+    return text_out, html_out
+
+
+def _html(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _log_link(text: str) -> str:
+    return _html(text) if "://" not in text else _links(text)
+
+
+def _groups(items: Iterable[Item]) -> list[Group]:
+    groups: list[Group] = []
+    current: Item | None = None
+    pending: list[Item] = []
+    for item in items:
+        if item.kind == "TOPIC":
+            if current is not None or pending:
+                groups.append(Group(current, tuple(pending)))
+            current, pending = item, []
+        else:
+            pending.append(item)
+    if current is not None or pending:
+        groups.append(Group(current, tuple(pending)))
+    return groups
+
+
+def actions_by_person(meeting: Meeting) -> tuple[list[tuple[str, list[Item]]], list[Item]]:
+    """Each attendee's actions (their nick as a whole word, any case), and the rest.
+
+    MeetBot matched nicks as substrings and dropped an unassigned item when it was
+    the only one; here every action is either someone's or UNASSIGNED.
+    """
+    actions = [i for i in meeting.items if i.kind == "ACTION"]
+    assigned: set[int] = set()
+    people: list[tuple[str, list[Item]]] = []
+    for nick in sorted((n for n, _ in meeting.attendees()), key=str.lower):
+        pattern = re.compile(rf"(?<![{_NICK_CHARS}]){re.escape(nick)}(?![{_NICK_CHARS}])",
+                             re.IGNORECASE)
+        mine = [a for a in actions if pattern.search(a.text)]
+        if mine:
+            people.append((nick, mine))
+            assigned.update(id(a) for a in mine)
+    return people, [a for a in actions if id(a) not in assigned]
+
+
+def render(meeting: Meeting, *, bot_nick: str = "govbot", url_base: str = "",
+           now: dt.datetime | None = None) -> dict[str, str]:
+    """Relative path -> content, for the four formats."""
+    stem = basename(meeting)
+    short = stem.rsplit("/", 1)[-1]
+    start = meeting.started or now or dt.datetime.now(dt.UTC)
+    end = meeting.ended
+    people, unassigned = actions_by_person(meeting)
+    log_txt, log_html = _log_lines(meeting.lines, bot_nick)
+    context = {
+        "title": (f"{meeting.channel}: {clean(meeting.meeting_topic)}" if meeting.meeting_topic
+                  else f"{meeting.channel} Meeting"),
+        "channel": meeting.channel, "name": meeting.name,
+        "owner": meeting.owner_nick, "chairs": meeting.chair_nicks(),
+        "start": _stamp(start), "end": _stamp(end) if end else None,
+        "log_html": f"{short}.log.html", "log_txt": f"{short}.log.txt",
+        "minutes_txt": f"{short}.txt", "minutes_html": f"{short}.html",
+        "groups": _groups(meeting.items),
+        "actions": [i for i in meeting.items if i.kind == "ACTION"],
+        "people": people, "unassigned": unassigned,
+        "present": meeting.attendees(), "votes": meeting.votes(),
+        "log_lines": Markup("\n".join(log_html)), "restricted": meeting.restricted,
+        "clock": _clock,
+    }
+    env = environment()
+    files = {f"{stem}.{ext}": env.get_template(f"{template}.j2").render(context)
+             for ext, template in (("html", "minutes.html"), ("txt", "minutes.txt"),
+                                   ("log.html", "log.html"))}
+    # The text log is the lines themselves (MeetBot's .log.txt): no template needed.
+    files[f"{stem}.log.txt"] = "".join(line + "\n" for line in log_txt)
+    return files
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _clock(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%H:%M:%S")
+
+
+def vote_lines(vote: VoteResult) -> list[str]:
+    """A vote as plain lines (text minutes and Gerrit comments)."""
+    lines = [f"{c.option} ({len(c.voters)}): {', '.join(c.voters)}".rstrip(": ")
+             for c in vote.counts]
+    if vote.non_binding:
+        lines.append(f"Non-binding: {vote.non_binding}")
+    if vote.verdict:
+        lines.append(vote.verdict)
+    return lines
+

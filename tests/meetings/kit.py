@@ -1,0 +1,184 @@
+"""Builders for the meetings tests: the plugin driven through its handlers, no I/O.
+
+`Bot` plays the core: it builds a `PluginContext` per event, calls the plugin's
+handler and feeds the `Append` actions into a `JournalState` (as the state reporter
+would write them), so a second `Bot` over the same state is a restarted bot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govbot.actions import Action, Append, Say, SetTopic, Vote
+from govbot.config.loader import load_config
+from govbot.config.model import GovernanceConfig
+from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange
+from govbot.minutes import WriteMinutes
+from govbot.plugin import PluginContext, PluginRegistry
+from govbot.plugins.meetings import MeetingsPlugin
+from govbot.scheduler import Wakeup
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "etc" / "governance"
+CHANNEL = "#example-tc"
+T0 = dt.datetime(2026, 11, 19, 16, 0, tzinfo=dt.UTC)  # a Thursday
+
+
+class JournalState:
+    """A StateReader whose journals are written by the plugin's Append actions."""
+
+    def __init__(self) -> None:
+        self.journals: dict[str, list[Any]] = {}
+        self.closed: set[str] = set()
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        return default
+
+    async def journal(self, name: str) -> list[Any]:
+        return list(self.journals.get(name, ()))
+
+    async def open_journals(self) -> list[str]:
+        return sorted(n for n in self.journals if n not in self.closed)
+
+    def record(self, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Append):
+                if action.entry:  # through JSON, as the store keeps it
+                    entry = json.loads(json.dumps(action.entry, sort_keys=True, default=str))
+                    self.journals.setdefault(action.journal, []).append(entry)
+                if action.close:
+                    self.closed.add(action.journal)
+
+    def jsonl(self, name: str) -> str:
+        return "".join(json.dumps(e) + "\n" for e in self.journals[name])
+
+
+@dataclass
+class FakeIrc:
+    accounts: dict[str, str | None] = field(default_factory=dict)
+
+    async def account_of(self, nick: str) -> str | None:
+        return self.accounts.get(nick.lower())
+
+
+@dataclass
+class FakeGerrit:
+    changes: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def add(self, project: str, number: int, patchset: int = 1) -> None:
+        info = {"project": project, "_number": number, "current_revision": f"rev{patchset}",
+                "revisions": {f"rev{patchset}": {"_number": patchset}}}
+        self.changes[f"{project}~{number}"] = info
+        self.changes[str(number)] = info
+
+    async def get_change(self, change: str) -> Mapping[str, Any] | None:
+        self.calls.append(change)
+        return self.changes.get(change)
+
+    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
+        return ()
+
+
+@functools.cache
+def _config(meetbot: str | None) -> GovernanceConfig:
+    import tempfile
+    root = Path(tempfile.mkdtemp(prefix="meetings-config-"))
+    for name in ("people.yaml", "bodies.yaml"):
+        shutil.copy(EXAMPLE / name, root / name)
+    if meetbot is not None:
+        (root / "meetbot.yaml").write_text(meetbot)
+    result = load_config(root, PluginRegistry([MeetingsPlugin()]).config_sections())
+    assert result.config is not None, result.errors
+    return result.config
+
+
+def example_config(meetbot: str | None = None) -> GovernanceConfig:
+    """etc/governance's people and bodies (tc: 9 members, channel #example-tc)."""
+    return _config(meetbot)
+
+
+class Bot:
+    def __init__(self, *, state: JournalState | None = None, settings: Mapping[str, Any] = (),
+                 config: GovernanceConfig | None = None, irc: FakeIrc | None = None,
+                 gerrit: FakeGerrit | None = None, plugin: MeetingsPlugin | None = None,
+                 no_irc: bool = False) -> None:
+        self.state = state or JournalState()
+        self.settings = dict(settings or {"minutes_url": "https://meetings.example.org"})
+        self.config = config or example_config()
+        self.irc = None if no_irc else (irc or FakeIrc())
+        self.gerrit = gerrit or FakeGerrit()
+        self.plugin = plugin or MeetingsPlugin()
+        self.now = T0
+        self.actions: list[Action] = []
+        self._n = 0
+
+    def ctx(self) -> PluginContext:
+        self._n += 1
+        return PluginContext(plugin="meetings", event_id=f"ev-{self._n}", config=self.config,
+                             gerrit=self.gerrit, state=self.state, now=self.now,
+                             settings=self.settings, irc=self.irc)
+
+    async def _run(self, handler: Any, event: Any) -> list[Action]:
+        actions = list(await handler(event, self.ctx()))
+        self.state.record(actions)
+        self.actions += actions
+        return actions
+
+    async def say(self, nick: str, text: str, *, account: str | bool | None = True,
+                  channel: str = CHANNEL, minutes: float = 0.5, action: bool = False
+                  ) -> list[Action]:
+        """`nick` says `text`; `account=True` means "logged in with an account = nick"."""
+        self.now += dt.timedelta(minutes=minutes)
+        acct = nick.lower() if account is True else (account or None)
+        event = IrcMessage(target=channel, channel=channel, nick=nick, account=acct, text=text,
+                           time=self.now, action=action)
+        return await self._run(self.plugin.on_message, event)
+
+    async def nick_change(self, old: str, new: str, account: str | None = None) -> list[Action]:
+        self.now += dt.timedelta(seconds=5)
+        event = IrcNickChange(channel=CHANNEL, old=old, new=new, account=account, time=self.now)
+        return await self._run(self.plugin.on_nick, event)
+
+    async def join(self, nick: str = "govbot", channel: str = CHANNEL) -> list[Action]:
+        return await self._run(self.plugin.on_join, IrcJoin(channel, nick, None, self.now))
+
+    async def wakeup(self, key: str) -> list[Action]:
+        return await self._run(self.plugin.on_wakeup, Wakeup("meetings", key, self.now))
+
+    def restarted(self) -> Bot:
+        """A new plugin instance (empty cache) over the same journals."""
+        other = Bot(state=self.state, settings=self.settings, config=self.config, irc=self.irc,
+                    gerrit=self.gerrit)
+        other.now = self.now
+        return other
+
+
+def texts(actions: Sequence[Action]) -> list[str]:
+    return [a.text for a in actions if isinstance(a, Say)]
+
+
+def topics(actions: Sequence[Action]) -> list[str]:
+    return [a.topic for a in actions if isinstance(a, SetTopic)]
+
+
+def minutes(actions: Sequence[Action]) -> WriteMinutes:
+    found = [a for a in actions if isinstance(a, WriteMinutes)]
+    assert found, "no WriteMinutes"
+    return found[-1]
+
+
+def file_of(written: WriteMinutes, ext: str) -> str:
+    return next(v for k, v in written.files.items() if k.endswith("." + ext)
+                and not (ext in ("html", "txt") and k.endswith(".log." + ext)))
+
+
+def votes(actions: Sequence[Action]) -> list[Vote]:
+    return [a for a in actions if isinstance(a, Vote)]
