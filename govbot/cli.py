@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     meetings_cli.add_arguments(minutes)
 
+    ical = sub.add_parser("ical", help="write an .ics calendar of the meetings and deadlines")
+    ical.add_argument("directory", type=Path, help="the governance config directory")
+    ical.add_argument("out", type=Path, help="the .ics file to write ('-': standard output)")
+
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -120,6 +124,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from govbot.plugins import meetings_cli
 
         return int(meetings_cli.run(args))
+    if args.command == "ical":
+        setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
+        from govbot.calendar import ical_command
+
+        return ical_command(args.directory, args.out)
     if args.command == "demo":
         setup_logging(fmt=args.log_format or "text", level=args.log_level or "ERROR")
         from govbot.demo import cmd_demo

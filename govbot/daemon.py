@@ -252,10 +252,17 @@ class Daemon:
         async with asyncio.TaskGroup() as group:
             core = [group.create_task(dispatcher.run(), name="dispatcher"),
                     group.create_task(intake.run(), name="inbox-flusher")]
-            assert self.scheduler is not None
-            sources = [group.create_task(self.scheduler.run(), name="scheduler")]
             core.append(group.create_task(intake.release_settled(), name="settle"))
             await intake.recover()
+            # Plugins schedule from the config (reminders) and catch up on what changed
+            # while the bot was down (governance re-evaluates open changes). Handled
+            # before the scheduler starts, so a wake-up that fell due meanwhile fires
+            # against the plugins' up-to-date view, not concurrently with it.
+            await dispatcher.submit(Envelope(f"ConfigReloaded-startup-{holder.revision[:12]}",
+                                             ConfigReloaded("", holder.revision), "config"))
+            await dispatcher.join()
+            assert self.scheduler is not None
+            sources = [group.create_task(self.scheduler.run(), name="scheduler")]
             sources += [group.create_task(source(), name=f"source-{name}")
                         for name, source in self.sources]
             irc_task = (group.create_task(self.irc.run(), name="irc")

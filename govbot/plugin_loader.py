@@ -19,6 +19,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "governance": "govbot.plugins.governance:GovernancePlugin",
     "announce": "govbot.plugins.announce:AnnouncePlugin",
     "meetings": "govbot.plugins.meetings:MeetingsPlugin",
+    "reminders": "govbot.plugins.reminders:RemindersPlugin",
 }
 
 

@@ -50,6 +50,7 @@ class _Row:
     due: float
     lane: str
     payload: str
+    version: int
 
 
 class Scheduler:
@@ -61,7 +62,7 @@ class Scheduler:
         self._clock = clock
         self._submit = submit
         self._changed = asyncio.Event()
-        self._in_flight: set[tuple[str, str, float]] = set()
+        self._in_flight: set[tuple[str, str, int]] = set()
         self.fired = 0
 
     async def report(self, action: Action) -> None:
@@ -74,15 +75,17 @@ class Scheduler:
             row = (plugin, key, action.when.timestamp(), action.lane,
                    json.dumps(action.payload, sort_keys=True, default=str))
             await self._store.call(lambda db: db.execute(
-                "INSERT INTO wakeups (plugin, key, due_at, lane, payload) VALUES (?,?,?,?,?) "
-                "ON CONFLICT (plugin, key) DO UPDATE SET due_at = excluded.due_at, "
-                "lane = excluded.lane, payload = excluded.payload", row))
+                "INSERT INTO wakeups (plugin, key, due_at, lane, payload, version) "
+                "VALUES (?,?,?,?,?,0) ON CONFLICT (plugin, key) DO UPDATE SET "
+                "due_at = excluded.due_at, lane = excluded.lane, payload = excluded.payload, "
+                "version = wakeups.version + 1", row))
         self._changed.set()
 
     async def pending(self) -> list[_Row]:
         def rows(db: sqlite3.Connection) -> list[_Row]:
             return [_Row(*r) for r in db.execute(
-                "SELECT plugin, key, due_at, lane, payload FROM wakeups ORDER BY due_at")]
+                "SELECT plugin, key, due_at, lane, payload, version FROM wakeups "
+                "ORDER BY due_at")]
         return await self._store.call(rows)
 
     async def run(self) -> None:
@@ -90,7 +93,7 @@ class Scheduler:
         while True:
             self._changed.clear()
             rows = [r for r in await self.pending()
-                    if (r.plugin, r.key, r.due) not in self._in_flight]
+                    if (r.plugin, r.key, r.version) not in self._in_flight]
             if not rows:
                 await self._changed.wait()
                 continue
@@ -114,16 +117,17 @@ class Scheduler:
                 await self._fire(row)
 
     async def _fire(self, row: _Row) -> None:
-        marker = (row.plugin, row.key, row.due)
+        marker = (row.plugin, row.key, row.version)
         self._in_flight.add(marker)
         event = Wakeup(row.plugin, row.key, dt.datetime.fromtimestamp(row.due, dt.UTC),
                        row.lane, json.loads(row.payload))
 
         async def done() -> None:
-            # Delete only this wake-up: the handler may already have set a new one.
+            # Delete only this wake-up: the handler (or another lane) may already have
+            # set a new one for the key, even for the same instant; its version differs.
             await self._store.call(lambda db: db.execute(
-                "DELETE FROM wakeups WHERE plugin = ? AND key = ? AND due_at = ?",
-                (row.plugin, row.key, row.due)))
+                "DELETE FROM wakeups WHERE plugin = ? AND key = ? AND version = ?",
+                (row.plugin, row.key, row.version)))
             self._in_flight.discard(marker)
             self._changed.set()
 

@@ -164,6 +164,10 @@ async def test_a_bad_merge_keeps_the_old_config_and_says_so(tmp_path: Path,
     assert daemon.config_holder is not None
     good = daemon.config_holder.revision
     people = daemon.config_holder.config.people
+    # at start-up the plugins hear of the config in force
+    said = await daemon.recorder.wait_for(lambda a: len(a) == 1)
+    assert said[0].text == f"now {good[:7]}"  # type: ignore[attr-defined]
+    daemon.recorder.actions.clear()
 
     (governance_repo / "people.yaml").write_text("- id: x\n  nmae: X\n")
     git("commit", "-q", "-am", "break it", cwd=governance_repo)

@@ -83,3 +83,27 @@ async def test_a_wakeup_fires_exactly_when_due_and_survives_a_restart(
     async with StateStore(tmp_path / "state" / "govbot.db") as store:
         rows = await store.call(lambda db: db.execute("SELECT * FROM wakeups").fetchall())
         assert rows == []
+
+
+async def test_finishing_a_wakeup_keeps_a_new_one_for_the_same_key_and_instant(
+        tmp_path: Path) -> None:
+    """The handler of a wake-up may set the same key again, even for the same instant
+    (a reload finding it overdue): that new one must survive the old one's clean-up."""
+    from govbot.dispatcher import Envelope
+    from govbot.scheduler import Scheduler
+
+    clock = ManualClock(START)
+    fired: list[Envelope] = []
+
+    async def submit(envelope: Envelope) -> None:
+        fired.append(envelope)
+
+    async with StateStore(tmp_path / "s.db") as store:
+        scheduler = Scheduler(store, clock, submit)
+        wake = WakeAt(key="k", when=START, plugin="p")
+        await scheduler.report(wake)
+        await scheduler._fire((await scheduler.pending())[0])
+        await scheduler.report(wake)  # set again, same instant, while the first is handled
+        assert fired[0].on_done is not None
+        await fired[0].on_done()  # the first one is finished
+        assert [(r.key, r.due) for r in await scheduler.pending()] == [("k", START.timestamp())]

@@ -72,4 +72,9 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (plugin, journal)
     );
     """,
+    # 6: wake-ups get a version, bumped on every change, so finishing a fired wake-up
+    # never deletes a newer one set for the same key and instant meanwhile.
+    """
+    ALTER TABLE wakeups ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    """,
 )

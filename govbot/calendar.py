@@ -1,0 +1,183 @@
+"""`govbot ical`: an iCalendar (.ics) file of every meeting and deadline.
+
+Written with the icalendar package from the reminders plugin's sections, under
+the same rule as the reminders and the conflict check (docs/reminders.md,
+"Week 53"): biweekly and four-weekly meetings follow ISO week numbers. A plain
+`FREQ=WEEKLY;INTERVAL=2` rule drifts to the other parity after a week 53 (that
+is what yaml2ical's .ics does), and `BYWEEKNO`, which could say it, is ignored by
+common calendar software. So such a slot is written as *runs*: one event per
+stretch between two week-53 breaks, each a plain `INTERVAL` rule with an `UNTIL`,
+up to the end of `until` (ten years ahead in `govbot ical`). Weekly and monthly
+meetings are one open-ended event each.
+
+Differences from yaml2ical's output, each on purpose:
+- UIDs are unique and stable: the meeting file's name, the slot (day, time,
+  place) and, for runs, the run's first date; never the project name alone;
+- skip dates are EXDATEs only, written for dates the slot really meets on; no
+  extra "CANCELLED" events (which naive readers count as meetings);
+- DTSTAMP is the newest modification time of the files read, not "now", so the
+  same files give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import icalendar
+
+from govbot.config.loader import load_config
+from govbot.plugins.reminders import SECTIONS, Schedules, schedules_of
+from govbot.plugins.reminders_config import Deadline, RemindersConfig
+from govbot.plugins.reminders_schedule import UTC, Meeting, Slot
+
+__all__ = ["build_calendar", "calendar_bytes", "ical_command", "meeting_events",
+           "slot_runs"]
+
+PRODID = "-//govbot//meetings and deadlines//EN"
+_DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def slot_runs(slot: Slot, until: dt.date) -> list[list[dt.date]]:
+    """A biweekly/four-weekly slot's dates (skip dates included) up to `until`, cut
+    wherever the gap is not the period: at each week-53 break."""
+    stride = dt.timedelta(weeks=slot.recurrence.period)
+    runs: list[list[dt.date]] = []
+    for day in slot.dates(slot.start_date, until, skips=False):
+        if runs and day - runs[-1][-1] == stride:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
+
+
+def _description(meeting: Meeting, slot: Slot) -> str:
+    lines = [f"Project:  {meeting.project}", f"Chair:  {slot.chair or meeting.chair or ''}",
+             f"Description:  {meeting.description.strip()}"]
+    if meeting.agenda_url:
+        lines.append(f"Agenda URL:  {meeting.agenda_url}")
+    if meeting.project_url:
+        lines.append(f"Project URL:  {meeting.project_url}")
+    if meeting.meeting_id:
+        lines.append(f"IRC: #startmeeting {meeting.meeting_id}")
+    return "\n".join(lines)
+
+
+def _event(meeting: Meeting, slot: Slot, uid: str, first: dt.date, stamp: dt.datetime,
+           rrule: dict[str, object], exdates: Sequence[dt.date]) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("summary", meeting.project)
+    event.add("location", f"irc: {slot.irc}" if slot.irc else f"matrix: {slot.matrix}")
+    event.add("description", _description(meeting, slot))
+    event.add("dtstart", slot.start_at(first))
+    event.add("duration", dt.timedelta(minutes=slot.duration))
+    event.add("rrule", rrule)
+    if exdates:
+        event.add("exdate", [slot.start_at(d) for d in exdates])
+    if meeting.agenda_url:
+        event.add("url", meeting.agenda_url)
+    return event
+
+
+def meeting_events(meeting: Meeting, slot: Slot, *, until: dt.date, stamp: dt.datetime,
+                   domain: str = "govbot") -> list[icalendar.Event]:
+    """The events of one slot (none for an adhoc one: it has no dates)."""
+    rec = slot.recurrence
+    base = f"{meeting.key}-{slot.key}"
+    if rec.kind == "adhoc":
+        return []
+    if rec.kind == "monthly" or rec.period == 1:
+        first = next(iter(slot.dates(slot.start_date, until, skips=False)), None)
+        if first is None:
+            return []
+        rule: dict[str, object] = {"freq": "weekly"}
+        if rec.kind == "monthly":
+            rule = {"freq": "monthly", "byday": f"{rec.nth}{_DAY_CODES[slot.day]}"}
+        skipped = [d for d in sorted(slot.skip_dates)
+                   if d >= first and any(slot.dates(d, d + dt.timedelta(days=1), skips=False))]
+        return [_event(meeting, slot, f"{base}@{domain}", first, stamp, rule, skipped)]
+    events = []
+    for run in slot_runs(slot, until):
+        rule = {"freq": "weekly", "interval": rec.period, "until": slot.start_at(run[-1])}
+        skipped = [d for d in run if d in slot.skip_dates]
+        events.append(_event(meeting, slot, f"{base}-{run[0]:%Y%m%d}@{domain}", run[0],
+                             stamp, rule, skipped))
+    return events
+
+
+def deadline_event(deadline: Deadline, offsets: Iterable[dt.timedelta], *,
+                   stamp: dt.datetime, domain: str = "govbot") -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", f"deadline-{deadline.id}@{domain}")
+    event.add("dtstamp", stamp)
+    event.add("summary", deadline.title)
+    event.add("dtstart", deadline.at)
+    event.add("duration", dt.timedelta(0))
+    if deadline.channels:
+        event.add("location", "irc: " + " ".join(deadline.channels))
+    if deadline.url:
+        event.add("url", deadline.url)
+        event.add("description", deadline.url)
+    for offset in sorted(set(offsets), reverse=True):
+        if offset > dt.timedelta(0):
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", deadline.title)
+            alarm.add("trigger", -offset)
+            event.add_component(alarm)
+    return event
+
+
+def build_calendar(schedules: Schedules, *, until: dt.date, stamp: dt.datetime,
+                   name: str = "Meetings and deadlines", domain: str = "govbot"
+                   ) -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", name)
+    for meeting in sorted(schedules.meetings, key=lambda m: m.file):
+        for slot in meeting.slots:
+            for event in meeting_events(meeting, slot, until=until, stamp=stamp,
+                                        domain=domain):
+                calendar.add_component(event)
+    settings: RemindersConfig = schedules.settings
+    for deadline in sorted(schedules.deadlines, key=lambda d: (d.at, d.id)):
+        calendar.add_component(deadline_event(
+            deadline, deadline.offsets or settings.deadline_offsets, stamp=stamp,
+            domain=domain))
+    return calendar
+
+
+def calendar_bytes(schedules: Schedules, *, until: dt.date, stamp: dt.datetime) -> bytes:
+    data: bytes = build_calendar(schedules, until=until, stamp=stamp).to_ical()
+    return data
+
+
+def ical_command(governance_dir: Path, out: Path) -> int:
+    """Write the .ics of the config repo checked out at `governance_dir` to `out`
+    ('-': standard output). Errors are printed as FILE:LINE; exit status 1."""
+    result = load_config(Path(governance_dir), [("reminders", s) for s in SECTIONS])
+    if result.config is None:
+        for error in result.errors:
+            print(error, file=sys.stderr)
+        print(f"{len(result.errors)} error(s) in {governance_dir}; no calendar written",
+              file=sys.stderr)
+        return 1
+    schedules = schedules_of(result.config)
+    mtimes = [(Path(governance_dir) / f).stat().st_mtime for f in result.files]
+    stamp = dt.datetime.fromtimestamp(int(max(mtimes, default=0)), UTC)
+    # Runs of biweekly meetings are written ten years ahead (see the module docstring).
+    until = dt.date(dt.datetime.now(UTC).year + 11, 1, 1)
+    data = calendar_bytes(schedules, until=until, stamp=stamp)
+    if str(out) == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        Path(out).write_bytes(data)
+    events = data.count(b"BEGIN:VEVENT")
+    print(f"{out}: {events} event(s) for {len(schedules.meetings)} meeting(s) and "
+          f"{len(schedules.deadlines)} deadline(s)", file=sys.stderr)
+    return 0
