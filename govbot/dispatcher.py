@@ -194,8 +194,8 @@ class Dispatcher:
 
     async def _process(self, envelope: Envelope) -> None:
         event = envelope.event
-        actor = getattr(event, "actor", None)
-        if actor is not None and self._ignore and actor.username in self._ignore:
+        actor = getattr(event, "actor", None) if self._ignore else None
+        if actor is not None and actor.username in self._ignore:
             # Our own votes come back as comment-added: reacting to them loops.
             log.debug("event %s: caused by the bot itself, ignored", envelope.id)
         else:

@@ -78,6 +78,8 @@ def clean(text: str | None) -> str:
     """User-controlled text made safe for one IRC line: no formatting, CTCP or breaks."""
     if not text:
         return ""
+    if text.isprintable():  # no controls, breaks or bidi overrides: the common case
+        return " ".join(text.split())
     text = _COLOUR.sub("", text)
     text = _BREAKS.sub(" ", text)
     text = _CONTROLS.sub("", text)
@@ -217,6 +219,10 @@ class AnnouncePlugin(Plugin):
     name = "announce"
     emits = (Say,)
 
+    def __init__(self) -> None:
+        self._routes: tuple[AnnounceConfig, dict[tuple[str, str, str], list[Channel]]] | None
+        self._routes = None
+
     def handlers(self) -> Mapping[type, Handler]:
         # Listed one by one so the dispatcher never calls us for reviewer-added and
         # the other events nobody announces.
@@ -242,8 +248,18 @@ class AnnouncePlugin(Plugin):
         # The bot's account may see private changes; the channel must not.
         if change.private and not isinstance(event, PrivateStateChanged):
             return []
-        listening = self._config(ctx).listening(event.type_name)
-        return [c for c in listening if c.routes(change.project, change.branch)]
+        config = self._config(ctx)
+        if self._routes is None or self._routes[0] is not config:
+            self._routes = (config, {})
+        # Routing depends only on these three: remembered per loaded config.
+        key = (event.type_name, change.project, change.branch)
+        found = self._routes[1].get(key)
+        if found is None:
+            found = [c for c in config.listening(event.type_name)
+                     if c.routes(change.project, change.branch)]
+            if len(self._routes[1]) < 100_000:
+                self._routes[1][key] = found
+        return found
 
     async def on_change(self, event: ChangeEvent, ctx: PluginContext) -> Sequence[Action]:
         channels = self._channels(event, ctx)

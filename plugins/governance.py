@@ -65,6 +65,7 @@ class GovernancePlugin(Plugin):
         # PeopleIndex per loaded config: rebuilt only when the config object changes.
         self._index: tuple[int, PeopleIndex] | None = None
         self._proposals: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._governs: tuple[GovernanceConfig, dict[str, bool]] | None = None
 
     def handlers(self) -> Mapping[type, Handler]:
         return {ev.ChangeEvent: self.on_change, ev.RefUpdated: self.on_ref,
@@ -85,6 +86,8 @@ class GovernancePlugin(Plugin):
             return ()
         if isinstance(event, ev.ReviewerAdded | ev.ReviewerDeleted) and not event.change.wip:
             return ()  # reviewers do not change a verdict; skip the REST read
+        if not self._may_govern(event.change.project, ctx):
+            return ()  # no rule, guard or config check can apply: skip the REST read
         return await self.judge(event.change.key, ctx, lane=event.lane)
 
     async def on_wakeup(self, event: Wakeup, ctx: PluginContext) -> Sequence[Action]:
@@ -200,6 +203,22 @@ class GovernancePlugin(Plugin):
             self._proposals.clear()
         self._proposals[(change.number, change.patchset)] = errors
         return errors
+
+    def _may_govern(self, project: str, ctx: PluginContext) -> bool:
+        """Whether any rule or guard names `project` (or it is the config repo);
+        remembered per loaded config, since most events are about ungoverned projects."""
+        config = ctx.config
+        if self._governs is None or self._governs[0] is not config:
+            self._governs = (config, {})
+        known = self._governs[1]
+        found = known.get(project)
+        if found is None:
+            rules = _rules(config)
+            found = project == _config_repo(ctx)[0] or (rules is not None and (
+                any(r.select.projects.matches(project) for r in rules.rules)
+                or any(g.projects.matches(project) for g in rules.guards)))
+            known[project] = found
+        return found
 
     def _people(self, config: GovernanceConfig) -> PeopleIndex:
         if self._index is None or self._index[0] != id(config):
