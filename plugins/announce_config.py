@@ -19,12 +19,13 @@ docs/announcements.md is the user-facing description.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from govbot.config.model import Source
+from govbot.config.names import ANY_NAME, Names
 from govbot.config.schema import (
     INVALID,
     Check,
@@ -70,32 +71,9 @@ KNOWN_STRINGS: tuple[str, ...] = EVENT_NAMES + tuple(
     for n in (1, 2))
 
 
-@dataclass(frozen=True, slots=True)
-class NameMatcher:
-    """gerritbot's convention: '^...' is a regex that must match the whole name;
-    anything else is the exact name. `everything` stands for an omitted list."""
-
-    exact: frozenset[str] = frozenset()
-    patterns: tuple[re.Pattern[str], ...] = ()
-    everything: bool = False
-
-    @classmethod
-    def of(cls, items: Iterable[str]) -> NameMatcher:
-        exact, patterns = set(), []
-        for item in items:
-            if item.startswith("^"):
-                patterns.append(re.compile(item))
-            else:
-                exact.add(item)
-        return cls(frozenset(exact), tuple(patterns))
-
-    def matches(self, name: str) -> bool:
-        # The set lookup first: most entries are exact names, and this runs per event.
-        return (self.everything or name in self.exact
-                or any(p.fullmatch(name) for p in self.patterns))
-
-
-ALL_NAMES = NameMatcher(everything=True)
+# gerritbot's name convention, shared with the governance rules.
+NameMatcher = Names
+ALL_NAMES = ANY_NAME
 
 
 @dataclass(frozen=True, slots=True)

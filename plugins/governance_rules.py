@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
 from govbot.config.model import Source
+from govbot.config.names import NO_NAMES, Names
 from govbot.plugins.governance_expr import Expr
 from govbot.plugins.governance_state import ChangeState
 
@@ -30,30 +30,9 @@ LATEST_REVISION = "latest-revision"
 
 # --- matching names and paths ----------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class NameSet:
-    """gerritbot's convention: '^...' is a regex matching the whole name, else exact text.
-    An empty set stands for "any" (a selector key that was not given)."""
-
-    exact: frozenset[str] = frozenset()
-    patterns: tuple[re.Pattern[str], ...] = ()
-
-    @classmethod
-    def of(cls, items: Iterable[str]) -> NameSet:
-        exact, patterns = set(), []
-        for item in items:
-            if item.startswith("^"):
-                patterns.append(re.compile(item))
-            else:
-                exact.add(item)
-        return cls(frozenset(exact), tuple(patterns))
-
-    @property
-    def empty(self) -> bool:
-        return not self.exact and not self.patterns
-
-    def matches(self, name: str) -> bool:
-        return name in self.exact or any(p.fullmatch(name) for p in self.patterns)
+#: gerritbot's convention ('^...' a whole-name regex, else exact), shared with the
+#: announcements; an empty set stands for "any" (a selector key that was not given).
+NameSet = Names
 
 
 @lru_cache(maxsize=1024)  # the same few globs are compiled once per process
@@ -111,10 +90,10 @@ class Selector:
     """Every given key must hold; a key that was not given holds for every change."""
 
     projects: NameSet
-    branches: NameSet = NameSet()
+    branches: NameSet = NO_NAMES
     files: GlobSet = GlobSet()  # at least one touched file matches
     hashtags: frozenset[str] = frozenset()  # the change carries at least one of them
-    topics: NameSet = NameSet()
+    topics: NameSet = NO_NAMES
     owners: frozenset[str] = frozenset()  # person ids; checked by the evaluator
 
     def matches(self, change: ChangeState, owner_id: str | None) -> bool:
@@ -283,7 +262,7 @@ class CategoryGuard:
     branches: NameSet
     hashtags: tuple[str, ...]  # the categories, in the order the file lists them
     files: tuple[FileRule, ...] = ()
-    allow: NameSet = NameSet()  # other hashtags that may appear (e.g. '^team:.+')
+    allow: NameSet = NO_NAMES  # other hashtags that may appear (e.g. '^team:.+')
     source: Source | None = None
 
     def applies(self, change: ChangeState) -> bool:
