@@ -95,6 +95,11 @@ class TokenBucket:
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.per_second)
         self._stamp = now
 
+    def seconds_until_full(self) -> float:
+        """How long until a whole burst may be sent again (0: it may now)."""
+        self._refill()
+        return max(0.0, (self.burst - self._tokens) / self.per_second)
+
     def try_take(self) -> float:
         """Take a token and return 0, or return the seconds until one is available."""
         self._refill()

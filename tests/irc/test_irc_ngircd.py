@@ -137,7 +137,8 @@ async def test_a_burst_is_paced_and_the_event_loop_stays_responsive(
         async with running_bot(bot_settings) as irc:
             await watcher.wait_for(lambda m: m.command == "JOIN" and m.nick == "bot3")
             await eventually(lambda: not irc.queue, 2, "the JOIN to be sent")
-            await asyncio.sleep(burst / rate)  # let the bucket refill after the JOIN
+            # the JOIN took a token: wait exactly until the bucket is full again
+            await asyncio.sleep(irc.bucket.seconds_until_full())
             tick = asyncio.create_task(ticker())
             started = time.monotonic()
             for n in range(count):
