@@ -27,6 +27,7 @@ from typing import Any
 from govbot.actions import Action, Append, Say, SetTopic, Vote, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
+from govbot.events import ConfigReloaded
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
 from govbot.minutes import MinutesFiles, WriteMinutes
 from govbot.plugin import Handler, Plugin, PluginContext
@@ -67,7 +68,7 @@ class MeetingsPlugin(Plugin):
 
     def handlers(self) -> Mapping[type, Handler]:
         return {IrcMessage: self.on_message, IrcNickChange: self.on_nick,
-                IrcJoin: self.on_join, Wakeup: self.on_wakeup}
+                IrcJoin: self.on_join, Wakeup: self.on_wakeup, ConfigReloaded: self.on_start}
 
     def config_sections(self) -> Sequence[ConfigSection]:
         return [MEETBOT_SECTION]
@@ -188,6 +189,18 @@ class MeetingsPlugin(Plugin):
         if out.said and policy == "sanctioned" and not (env.start and env.start.sanctioned):
             out.said.append("This meeting will not change the channel topic: it is not a "
                             "scheduled meeting of this channel.")
+
+    async def on_start(self, event: ConfigReloaded, ctx: PluginContext) -> Sequence[Action]:
+        """At start-up (the core's first ConfigReloaded), resume interrupted meetings at
+        once: say so in their channels (which makes the bot join them) instead of
+        waiting for someone to speak there."""
+        if event.old_revision:
+            return ()  # a later reload: the journals were read at start
+        await self._load(ctx)
+        actions: list[Action] = []
+        for key in sorted({*self._to_resume, *self._to_finish}):
+            actions += await self._prepare(key, ctx)
+        return actions
 
     # -- restart: fold the open journals once ----------------------------------------------
     async def _prepare(self, key: str, ctx: PluginContext) -> list[Action]:

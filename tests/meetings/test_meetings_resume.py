@@ -114,3 +114,14 @@ async def test_two_open_meetings_in_one_channel_end_the_older() -> None:
     assert said[-1].startswith("Resuming the meeting 'two'")
     assert minutes(actions).meeting == "one"
     assert len(await bot.state.open_journals()) == 1
+
+
+async def test_the_start_up_event_resumes_at_once_and_later_reloads_do_nothing() -> None:
+    from govbot.events import ConfigReloaded
+
+    bot = (await first_half()).restarted()
+    actions = await bot._run(bot.plugin.on_start, ConfigReloaded("", "abc"))
+    assert texts(actions) == ["Resuming the meeting 'tc' after a restart of the bot "
+                              "(started by ada; 12 lines kept). Carry on."]
+    assert await bot._run(bot.plugin.on_start, ConfigReloaded("abc", "def")) == []
+    assert texts(await bot.say("farah", "are we still on?")) == []  # said once only
