@@ -6,6 +6,8 @@ context manager (setup → start on enter, cleanup on exit).
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 import time
 from typing import Any
@@ -18,6 +20,16 @@ from govbot.metrics import make_registry
 log = logging.getLogger(__name__)
 
 
+def _calendar(config: Any) -> bytes:
+    from govbot.calendar import calendar_bytes
+    from govbot.plugins.reminders import schedules_of
+
+    now = dt.datetime.now(dt.UTC)
+    # Biweekly runs are written ten years ahead, as `govbot ical` does.
+    return calendar_bytes(schedules_of(config), until=dt.date(now.year + 11, 1, 1),
+                          stamp=now.replace(microsecond=0))
+
+
 class WebServer:
     def __init__(self, daemon: Any, listen: str) -> None:
         host, _, port = listen.rpartition(":")
@@ -28,6 +40,7 @@ class WebServer:
         self.app = web.Application()
         self.app.router.add_get("/healthz", self.health)
         self.app.router.add_get("/metrics", self.metrics)
+        self.app.router.add_get("/calendar.ics", self.calendar)
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
@@ -57,6 +70,15 @@ class WebServer:
             "events_pending": d.dispatcher.pending if d.dispatcher else 0,
         }
         return web.json_response(body, status=200 if running else 503)
+
+    async def calendar(self, request: web.Request) -> web.Response:
+        """The meetings and deadlines of the config in force, as iCalendar."""
+        holder = self._daemon.config_holder
+        config = holder.config if holder is not None else None
+        if config is None or config.section("reminders") is None:
+            raise web.HTTPNotFound(text="no meeting schedules in the governance config\n")
+        data = await asyncio.to_thread(_calendar, config)
+        return web.Response(body=data, content_type="text/calendar", charset="utf-8")
 
     async def metrics(self, request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(self._metrics),

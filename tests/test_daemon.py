@@ -188,3 +188,26 @@ async def test_a_bad_merge_keeps_the_old_config_and_says_so(tmp_path: Path,
     assert daemon.config_holder.revision != good
     daemon.stop()
     assert await asyncio.wait_for(runner, 10) == 0
+
+
+async def test_the_web_server_serves_the_meeting_calendar(tmp_path: Path,
+                                                          governance_repo: Path) -> None:
+    from govbot.plugins.reminders import RemindersPlugin
+
+    settings = parse_settings(settings_text(tmp_path, governance_repo), "s.yaml",
+                              base=tmp_path)
+    for plugins in ([RemindersPlugin()], [Echo()]):
+        daemon = Daemon(settings, dry_run=True, plugins=plugins)
+        runner = asyncio.create_task(daemon.run())
+        await asyncio.wait_for(daemon.started.wait(), 10)
+        assert daemon.web is not None
+        async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{daemon.web.bound_port}/calendar.ics") as resp:
+            body = await resp.text()
+            if isinstance(plugins[0], RemindersPlugin):
+                assert resp.status == 200 and resp.content_type == "text/calendar"
+                assert body.startswith("BEGIN:VCALENDAR") and "Technical Committee" in body
+            else:  # no plugin reads meeting schedules: nothing to serve
+                assert resp.status == 404
+        daemon.stop()
+        assert await asyncio.wait_for(runner, 10) == 0
