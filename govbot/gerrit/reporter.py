@@ -18,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from typing import Any
 
 from govbot.actions import Action, AddReviewers, Vote
+from govbot.backoff import backoff
 from govbot.gerrit.index import ChangeIndex
 from govbot.gerrit.rest import GerritHttpError, GerritRest, GerritUnavailable, change_path
 from govbot.state.posted import PostedStore
@@ -160,8 +160,9 @@ class GerritReporter:
 
     async def _persist(self, call: Any, *, what: str, raise_http: bool = False) -> Any:
         """Retry 5xx and outages until Gerrit answers; 4xx are returned as None or raised."""
-        delay = self._min_backoff
+        failures = 0
         while True:
+            failures += 1
             try:
                 return await call()
             except GerritHttpError as exc:
@@ -173,10 +174,9 @@ class GerritReporter:
                 problem = f"HTTP {exc.status}"
             except GerritUnavailable as exc:
                 problem = str(exc)
-            wait = min(self._max_backoff, delay) * (0.5 + random.random())
+            wait = backoff(failures, self._min_backoff, self._max_backoff)
             log.warning("gerrit: cannot %s (%s); trying again in %.0f s", what, problem, wait)
             await asyncio.sleep(wait)
-            delay *= 2
 
 
 def _fingerprint(vote: Vote) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,8 @@ from urllib.parse import quote
 import requests
 from pygerrit2 import GerritRestAPI, HTTPBasicAuth
 from requests.adapters import HTTPAdapter
+
+from govbot.backoff import backoff
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,6 @@ class GerritRest:
     async def request(self, method: str, endpoint: str, **kwargs: Any) -> Any:
         """One REST call with retries on 5xx and connection errors."""
         loop = asyncio.get_running_loop()
-        delay = self.backoff
         for attempt in range(self.retries + 1):
             self.calls += 1
             try:
@@ -117,11 +117,10 @@ class GerritRest:
                     raise GerritUnavailable(f"{method.upper()} {endpoint}: {exc}") from None
                 problem = type(exc).__name__
             self.retried += 1
-            wait = min(self.max_backoff, delay) * (0.5 + random.random())
+            wait = backoff(attempt + 1, self.backoff, self.max_backoff)
             log.warning("gerrit %s %s: %s; retry %d/%d in %.1f s", method.upper(), endpoint,
                         problem, attempt + 1, self.retries, wait)
             await asyncio.sleep(wait)
-            delay *= 2
         raise AssertionError("unreachable")
 
     async def get(self, endpoint: str, **kwargs: Any) -> Any:

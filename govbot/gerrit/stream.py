@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import asyncssh
 
+from govbot.backoff import backoff
 from govbot.settings import GerritSsh
 
 log = logging.getLogger(__name__)
@@ -96,11 +96,12 @@ class StreamSource:
             await self.close()
 
     async def _reconnect_loop(self) -> None:
-        delay = self.min_backoff
+        failures = 0
         while True:
+            failures += 1
             try:
                 await self._session()
-                delay = self.min_backoff  # a session that ran resets the backoff
+                failures = 1  # a session that ran resets the backoff
             except (OSError, asyncssh.Error, TimeoutError) as exc:
                 log.warning("gerrit stream %s:%d: %s", self.ssh.host, self.ssh.port,
                             exc or type(exc).__name__)
@@ -108,10 +109,9 @@ class StreamSource:
                 if self.connected.is_set():
                     self.disconnects += 1
                 self.connected.clear()
-            wait = delay * (0.5 + random.random())
+            wait = backoff(failures, self.min_backoff, self.max_backoff)
             log.info("gerrit stream: reconnecting in %.1f s", wait)
             await asyncio.sleep(wait)
-            delay = min(self.max_backoff, delay * 2)
 
     def _known_hosts(self) -> object:
         if self.ssh.known_hosts_file:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import random
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from govbot.backoff import backoff
 from govbot.dispatcher import Envelope
 from govbot.irc.client import IrcClient, SaslCredentials, SessionError, Timeouts
 from govbot.irc.events import IrcEvent, IrcJoin, IrcMessage
@@ -88,15 +88,6 @@ class IrcStats:
         return self.queue.dropped
 
 
-def backoff(failures: int, low: float, high: float, rng: random.Random | None = None) -> float:
-    """Exponential backoff with "equal jitter": half fixed, half random.
-
-    The jitter keeps many bots (or one bot's restarts) from reconnecting in lockstep
-    after a netsplit; the fixed half keeps a lower bound on the wait.
-    """
-    ceiling = min(high, low * 2.0 ** min(max(failures - 1, 0), 30))
-    jitter: float = (rng or random).uniform(0, ceiling / 2)
-    return ceiling / 2 + jitter
 
 
 class IrcService:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from govbot.backoff import backoff
 from govbot.irc.accounts import AccountCache
 from govbot.irc.client import parse_line, redact
 from govbot.irc.commands import ParsedCommand, parse_command
@@ -24,7 +25,6 @@ from govbot.irc.sending import (
     split_text,
     text_budget,
 )
-from govbot.irc.service import backoff
 
 # --- splitting ------------------------------------------------------------------------
 
