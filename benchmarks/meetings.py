@@ -17,8 +17,8 @@ import time
 import tracemalloc
 from typing import Any
 
-from govbot.plugins.meetings_model import Meeting
-from govbot.plugins.meetings_render import render
+from govbot.plugins.meetings.model import Meeting
+from govbot.plugins.meetings.render import render
 
 T0 = dt.datetime(2026, 11, 19, 16, 0, tzinfo=dt.UTC)
 BUDGET = 0.25

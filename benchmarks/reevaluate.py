@@ -30,7 +30,7 @@ from govbot.events import ConfigReloaded
 from govbot.gerrit.rest import GerritRest
 from govbot.plugin import MemoryState, PluginContext, PluginRegistry
 from govbot.plugin_loader import load_plugins
-from govbot.plugins.governance import GovernancePlugin
+from govbot.plugins.governance.plugin import GovernancePlugin
 
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORIES = ("formal-vote", "charter-change", "code-change", "typo-fix", "goal-update",

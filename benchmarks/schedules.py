@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from govbot.config.loader import load_config
-from govbot.plugins.reminders import SECTIONS, schedules_of
+from govbot.plugins.reminders.plugin import SECTIONS, schedules_of
 
 BUDGET = 0.1
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")

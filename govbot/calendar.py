@@ -29,9 +29,9 @@ from pathlib import Path
 import icalendar
 
 from govbot.config.loader import load_config
-from govbot.plugins.reminders import SECTIONS, Schedules, schedules_of
-from govbot.plugins.reminders_config import Deadline, RemindersConfig
-from govbot.plugins.reminders_schedule import UTC, Meeting, Slot
+from govbot.plugins.reminders.config import Deadline, RemindersConfig
+from govbot.plugins.reminders.plugin import SECTIONS, Schedules, schedules_of
+from govbot.plugins.reminders.schedule import UTC, Meeting, Slot
 
 __all__ = ["build_calendar", "calendar_bytes", "ical_command", "meeting_events",
            "slot_runs"]

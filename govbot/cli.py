@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     minutes = sub.add_parser("minutes", help="re-render meeting minutes from a journal or a "
                                              "raw log (recovery)")
-    from govbot.plugins import meetings_cli
+    from govbot.plugins.meetings import cli as meetings_cli
 
     meetings_cli.add_arguments(minutes)
 
@@ -121,7 +121,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_status(args) if args.command == "status" else cmd_tally(args)
     if args.command == "minutes":
         setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
-        from govbot.plugins import meetings_cli
+        from govbot.plugins.meetings import cli as meetings_cli
 
         return int(meetings_cli.run(args))
     if args.command == "ical":

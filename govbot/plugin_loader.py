@@ -16,10 +16,10 @@ ENTRY_POINT_GROUP = "govbot.plugins"
 
 #: name -> "module:Class". Explicit, so a typo or a missing module fails at start-up.
 BUILTIN_PLUGINS: dict[str, str] = {
-    "governance": "govbot.plugins.governance:GovernancePlugin",
-    "announce": "govbot.plugins.announce:AnnouncePlugin",
-    "meetings": "govbot.plugins.meetings:MeetingsPlugin",
-    "reminders": "govbot.plugins.reminders:RemindersPlugin",
+    "governance": "govbot.plugins.governance.plugin:GovernancePlugin",
+    "announce": "govbot.plugins.announce.plugin:AnnouncePlugin",
+    "meetings": "govbot.plugins.meetings.plugin:MeetingsPlugin",
+    "reminders": "govbot.plugins.reminders.plugin:RemindersPlugin",
 }
 
 

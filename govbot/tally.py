@@ -50,11 +50,11 @@ async def _run(args: argparse.Namespace, *, status: bool) -> int:
     config = await _config(settings, args.governance)
     if config is None:
         return 1
-    from govbot.plugins.governance_ballot import PeopleIndex
-    from govbot.plugins.governance_eval import evaluate
-    from govbot.plugins.governance_message import render
-    from govbot.plugins.governance_rules import RulesConfig
-    from govbot.plugins.governance_state import ChangeState
+    from govbot.plugins.governance.ballot import PeopleIndex
+    from govbot.plugins.governance.change import ChangeState
+    from govbot.plugins.governance.evaluate import evaluate
+    from govbot.plugins.governance.message import render
+    from govbot.plugins.governance.model import RulesConfig
 
     rules = config.section("governance")
     if not isinstance(rules, RulesConfig):
@@ -80,7 +80,7 @@ async def _run(args: argparse.Namespace, *, status: bool) -> int:
         return 1
     finally:
         await rest.close()
-    from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults
+    from govbot.plugins.governance.ci import DEFAULT_CI, CiDefaults
 
     ci = (CiDefaults(label=settings.zuul.verified_label, account=settings.zuul.gerrit_username)
           if settings.zuul is not None else DEFAULT_CI)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def _calendar(config: Any) -> bytes:
     from govbot.calendar import calendar_bytes
-    from govbot.plugins.reminders import schedules_of
+    from govbot.plugins.reminders.plugin import schedules_of
 
     now = dt.datetime.now(dt.UTC)
     # Biweekly runs are written ten years ahead, as `govbot ical` does.

@@ -192,7 +192,7 @@ async def test_a_bad_merge_keeps_the_old_config_and_says_so(tmp_path: Path,
 
 async def test_the_web_server_serves_the_meeting_calendar(tmp_path: Path,
                                                           governance_repo: Path) -> None:
-    from govbot.plugins.reminders import RemindersPlugin
+    from govbot.plugins.reminders.plugin import RemindersPlugin
 
     settings = parse_settings(settings_text(tmp_path, governance_repo), "s.yaml",
                               base=tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -12,9 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def source_packages() -> set[str]:
-    found = {"govbot.plugins"}
-    for init in (ROOT / "govbot").rglob("__init__.py"):
-        found.add(".".join(init.parent.relative_to(ROOT).parts))
+    # govbot/plugins is a link to plugins/: walk through it, as setuptools and Python do.
+    found = set()
+    for folder, _, files in os.walk(ROOT / "govbot", followlinks=True):
+        if "__init__.py" in files:
+            found.add(".".join(Path(folder).relative_to(ROOT).parts))
     return found
 
 
@@ -33,7 +36,7 @@ def test_the_wheel_has_the_plugins_the_data_and_the_command(tmp_path: Path) -> N
         names = set(zf.namelist())
         entry_points = next(zf.read(n).decode() for n in names
                             if n.endswith("entry_points.txt"))
-    assert "govbot/plugins/announce.py" in names
+    assert "govbot/plugins/announce/plugin.py" in names
     assert "govbot/py.typed" in names
     assert "govbot = govbot.cli:main" in entry_points
     assert not any(n.startswith(("tests/", "plugins/")) for n in names)

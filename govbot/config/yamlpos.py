@@ -140,7 +140,7 @@ def source_of(value: Any, key: Any = None, default: Source | None = None) -> Sou
     return found if isinstance(found, Source) else default
 
 
-class _Composer(_BaseLoader):  # type: ignore[misc]
+class _Composer(_BaseLoader):  # type: ignore[misc,valid-type]
     """The C composer, with the implicit-tag lookup cached per file.
 
     Keys like `name:` or `repos:` repeat thousands of times in a big repo; PyYAML

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from govbot.actions import Say
 from govbot.plugin import CommandCall, MemoryState, PluginContext
-from govbot.plugins.governance import GovernancePlugin
-from govbot.plugins.governance_commands import change_key
+from govbot.plugins.governance.commands import change_key
+from govbot.plugins.governance.plugin import GovernancePlugin
 from tests.gerrit.test_governance_votes import GOV, World, clock, emu, world  # noqa: F401
 
 

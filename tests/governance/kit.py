@@ -16,11 +16,11 @@ from pathlib import Path
 
 from govbot.config.loader import LoadResult, load_config
 from govbot.config.model import GovernanceConfig
-from govbot.plugins.governance_eval import evaluate
-from govbot.plugins.governance_parse import RULES_SECTION
-from govbot.plugins.governance_rules import RulesConfig
-from govbot.plugins.governance_state import Account, ChangeState, Vote
-from govbot.plugins.governance_verdict import Verdict
+from govbot.plugins.governance.change import Account, ChangeState, Vote
+from govbot.plugins.governance.evaluate import evaluate
+from govbot.plugins.governance.model import RulesConfig
+from govbot.plugins.governance.parse import RULES_SECTION
+from govbot.plugins.governance.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "etc" / "governance"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from govbot.config.yamlpos import ConfigError
-from govbot.plugins.governance_rules import RulesConfig
+from govbot.plugins.governance.model import RulesConfig
 from tests.governance.kit import EXAMPLE, example, load, repo_with_rules
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from govbot.plugins.governance_eval import check_categories
-from govbot.plugins.governance_verdict import BLOCKED, READY
+from govbot.plugins.governance.evaluate import check_categories
+from govbot.plugins.governance.verdict import BLOCKED, READY
 from tests.governance.kit import COMPUTE, DAY, T0, TC, change, example, reasons, verdict
 
 ALL = ("'formal-vote', 'new-project', 'charter-change', 'goal-proposal', 'code-change', "

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from govbot.plugins.governance_verdict import BLOCKED, PENDING, READY, UNGOVERNED
+from govbot.plugins.governance.verdict import BLOCKED, PENDING, READY, UNGOVERNED
 from tests.governance.kit import (
     CR,
     DAY,
@@ -257,7 +257,7 @@ def test_non_member_votes_are_shown_but_not_counted() -> None:
     {"account_id": 1000002}, {"username": "BOKAFOR"}, {"email": "Bruno@Example.org"},
 ], ids=["account-id", "username", "email"])
 def test_votes_map_to_people_by_any_gerrit_identity(fields: dict[str, Any]) -> None:
-    from govbot.plugins.governance_state import Account, Vote
+    from govbot.plugins.governance.change import Account, Vote
     ch = change(hashtags=["code-change"], rollcall={"ada": 1},
                 extra={RC: [Vote(Account(**fields), 1, T0)]})
     v = verdict(ch, T0 + DAY)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from govbot.plugins.governance_message import MAX_MESSAGE_CHARS, headline, render
-from govbot.plugins.governance_verdict import Reason, Verdict
+from govbot.plugins.governance.message import MAX_MESSAGE_CHARS, headline, render
+from govbot.plugins.governance.verdict import Reason, Verdict
 from tests.governance.kit import (
     DAY,
     OUTSIDER,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from govbot.plugins.governance_verdict import BLOCKED, PENDING, READY
+from govbot.plugins.governance.verdict import BLOCKED, PENDING, READY
 from tests.governance.kit import COMPUTE, INFRA, T0, change, reasons, verdict
 
 LIBVIRT = "nova/virt/libvirt/driver.py"

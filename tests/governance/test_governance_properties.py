@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govbot.plugins.governance_eval import evaluate
-from govbot.plugins.governance_state import ChangeState, Vote
-from govbot.plugins.governance_verdict import BLOCKED, PENDING, READY, UNGOVERNED
+from govbot.plugins.governance.change import ChangeState, Vote
+from govbot.plugins.governance.evaluate import evaluate
+from govbot.plugins.governance.verdict import BLOCKED, PENDING, READY, UNGOVERNED
 from tests.governance.kit import (
     COMPUTE,
     CR,

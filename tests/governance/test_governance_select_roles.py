@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from govbot.config.model import GovernanceConfig, Team
-from govbot.plugins.governance_rules import RulesConfig
-from govbot.plugins.governance_state import Account, ChangeState, Vote
-from govbot.plugins.governance_verdict import (
+from govbot.plugins.governance.change import Account, ChangeState, Vote
+from govbot.plugins.governance.model import RulesConfig
+from govbot.plugins.governance.verdict import (
     BLOCKED,
     PENDING,
     READY,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from govbot.plugins.governance_state import (
+from govbot.plugins.governance.change import (
     Account,
     ChangeState,
     Vote,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from govbot.plugins.governance_verdict import BLOCKED, PENDING, READY
+from govbot.plugins.governance.verdict import BLOCKED, PENDING, READY
 from tests.governance.kit import (
     DAY,
     T0,
@@ -123,7 +123,7 @@ COOL_RULES = """\
 
 def test_cool_off_counts_from_the_vote_that_met_the_threshold(tmp_path: Path) -> None:
     config, rules = config_with_rules(tmp_path, COOL_RULES)
-    from govbot.plugins.governance_state import ChangeState
+    from govbot.plugins.governance.change import ChangeState
     base = change()
     ballot = [*votes({"ada": 1}, T0 + DAY), *votes({"bruno": 1}, T0 + 2 * DAY),
               *votes({"chiara": 1}, T0 + 4 * DAY), *votes({"dmitri": 1}, T0 + 5 * DAY)]

@@ -11,7 +11,7 @@ from govbot.actions import Action, Vote
 from govbot.daemon import Daemon, _main
 from govbot.logs import setup_logging
 from govbot.minutes import MinutesReporter
-from govbot.plugins.meetings import MeetingsPlugin
+from govbot.plugins.meetings.plugin import MeetingsPlugin
 from govbot.settings import load_settings
 
 

@@ -22,7 +22,7 @@ from govbot.config.model import GovernanceConfig
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange
 from govbot.minutes import WriteMinutes
 from govbot.plugin import PluginContext, PluginRegistry
-from govbot.plugins.meetings import MeetingsPlugin
+from govbot.plugins.meetings.plugin import MeetingsPlugin
 from govbot.scheduler import Wakeup
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from govbot.actions import Append
-from govbot.plugins.meetings_cli import export_journal, main, minutes_command
+from govbot.plugins.meetings.cli import export_journal, main, minutes_command
 from govbot.state.reporter import StateReporter
 from govbot.state.store import StateStore
 from tests.meetings.kit import CHANNEL, Bot, file_of, minutes

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from govbot.actions import Append, Say, WakeAt
-from govbot.plugins.meetings import MeetingsPlugin
-from govbot.plugins.meetings_commands import ALL_COMMANDS, parse
-from govbot.plugins.meetings_policy import Slot
+from govbot.plugins.meetings.commands import ALL_COMMANDS, parse
+from govbot.plugins.meetings.plugin import MeetingsPlugin
+from govbot.plugins.meetings.policy import Slot
 from tests.meetings.kit import CHANNEL, T0, Bot, FakeIrc, minutes, texts, topics
 
 

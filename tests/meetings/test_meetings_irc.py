@@ -23,7 +23,7 @@ import pytest
 
 from govbot.daemon import Daemon
 from govbot.minutes import MinutesReporter
-from govbot.plugins.meetings import MeetingsPlugin
+from govbot.plugins.meetings.plugin import MeetingsPlugin
 from govbot.testing.gerrit import FakeClock, GerritEmulator
 from govbot.testing.ircd import IrcTestClient, NgircdServer, require_binaries
 from tests.gerrit.harness import PROJECT, ROOT, governance_repo, make_world, review_posts

@@ -11,11 +11,11 @@ import pytest
 from govbot.actions import Append
 from govbot.config.loader import load_config
 from govbot.plugin import PluginRegistry
-from govbot.plugins import meetings as meetings_plugin
-from govbot.plugins.meetings import MeetingsPlugin
-from govbot.plugins.meetings_gerrit import TAG, change_refs
-from govbot.plugins.meetings_model import normalise_name
-from govbot.plugins.meetings_render import linkify
+from govbot.plugins.meetings import plugin as meetings_plugin
+from govbot.plugins.meetings.decisions import TAG, change_refs
+from govbot.plugins.meetings.model import normalise_name
+from govbot.plugins.meetings.plugin import MeetingsPlugin
+from govbot.plugins.meetings.render import linkify
 from tests.meetings.kit import EXAMPLE, Bot, FakeGerrit, file_of, minutes, votes
 
 

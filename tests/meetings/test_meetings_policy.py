@@ -11,15 +11,15 @@ import pytest
 from govbot.config.loader import load_config
 from govbot.config.model import GovernanceConfig
 from govbot.plugin import PluginRegistry
-from govbot.plugins.meetings import MeetingsPlugin
-from govbot.plugins.meetings_policy import (
+from govbot.plugins.meetings.plugin import MeetingsPlugin
+from govbot.plugins.meetings.policy import (
     ChannelPolicy,
     chairs_slot,
     check_start,
     policy_for,
     scheduled_slots,
 )
-from govbot.plugins.reminders import RemindersPlugin
+from govbot.plugins.reminders.plugin import RemindersPlugin
 from tests.meetings.kit import EXAMPLE, Bot, texts
 
 UTC = dt.UTC

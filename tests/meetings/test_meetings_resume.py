@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from govbot.actions import Append, Vote, WakeAt
-from govbot.plugins.meetings_model import Meeting
-from govbot.plugins.meetings_render import render
+from govbot.plugins.meetings.model import Meeting
+from govbot.plugins.meetings.render import render
 from tests.meetings.kit import CHANNEL, Bot, FakeGerrit, file_of, minutes, texts
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govbot.plugins.meetings_votes import Ballot, Poll, VoteRules, decide
+from govbot.plugins.meetings.votes import Ballot, Poll, VoteRules, decide
 from tests.meetings.kit import CHANNEL, Bot, example_config, texts
 
 # tc (etc/governance): ada bruno chiara dmitri eun-ji farah gustavo hana ivo — 9 members.

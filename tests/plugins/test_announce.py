@@ -21,8 +21,8 @@ from govbot.config.loader import LoadResult, load_config
 from govbot.config.model import GovernanceConfig
 from govbot.gerrit.events import ZERO_SHA, ChangeMerged, CommentAdded, parse_event
 from govbot.plugin import MemoryState, NoGerrit, PluginContext, PluginRegistry
-from govbot.plugins.announce import MAX_LINE_BYTES, AnnouncePlugin, is_own_comment
-from govbot.plugins.announce_config import AnnounceConfig
+from govbot.plugins.announce.config import AnnounceConfig
+from govbot.plugins.announce.plugin import MAX_LINE_BYTES, AnnouncePlugin, is_own_comment
 from govbot.replay import replay
 from govbot.testing.samples import account, change_event, comment_added, ref_updated
 

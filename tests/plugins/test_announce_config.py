@@ -17,8 +17,8 @@ from govbot.config.schema import Issues
 from govbot.config.yamlpos import parse_yaml_file
 from govbot.plugin import PluginRegistry
 from govbot.plugin_loader import load_plugins
-from govbot.plugins.announce import AnnouncePlugin
-from govbot.plugins.announce_config import AnnounceConfig, parse_channels
+from govbot.plugins.announce.config import AnnounceConfig, parse_channels
+from govbot.plugins.announce.plugin import AnnouncePlugin
 
 ROOT = Path(__file__).resolve().parents[2]
 

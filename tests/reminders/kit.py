@@ -15,8 +15,8 @@ from govbot.clock import ManualClock
 from govbot.config.loader import LoadResult, load_config
 from govbot.config.model import GovernanceConfig
 from govbot.daemon import Daemon
-from govbot.plugins.governance import GovernancePlugin
-from govbot.plugins.reminders import SECTIONS, Schedules, schedules_of
+from govbot.plugins.governance.plugin import GovernancePlugin
+from govbot.plugins.reminders.plugin import SECTIONS, Schedules, schedules_of
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "etc" / "governance"

@@ -11,7 +11,7 @@ import icalendar
 import pytest
 
 from govbot.calendar import build_calendar, calendar_bytes, ical_command, slot_runs
-from govbot.plugins.reminders import Schedules
+from govbot.plugins.reminders.plugin import Schedules
 from tests.reminders.kit import DATA, UTC, at, expand, loaded, make_repo
 
 UNTIL = dt.date(2033, 1, 1)

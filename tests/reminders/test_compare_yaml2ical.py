@@ -18,7 +18,7 @@ from yaml2ical import ical as y2i_ical
 from yaml2ical import meeting as y2i_meeting
 from yaml2ical.recurrence import supported_recurrences
 
-from govbot.plugins.reminders_schedule import Meeting, Slot
+from govbot.plugins.reminders.schedule import Meeting, Slot
 from tests.reminders.kit import DATA, UTC, at, expand, loaded
 
 COMPARE = DATA / "compare"

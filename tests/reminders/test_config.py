@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from govbot.plugins.reminders_config import Grace
+from govbot.plugins.reminders.config import Grace
 from tests.reminders.kit import at, load, loaded, make_repo
 
 BAD_MEETING = """project: Bad

@@ -16,7 +16,7 @@ import pytest
 from govbot.actions import Say
 from govbot.clock import ManualClock
 from govbot.daemon import Daemon
-from govbot.plugins.reminders import RemindersPlugin
+from govbot.plugins.reminders.plugin import RemindersPlugin
 from govbot.settings import parse_settings
 from govbot.state.store import StateStore
 from tests.reminders.kit import at, make_repo, settle
@@ -167,7 +167,7 @@ async def test_reminders_fire_once_each_across_restarts_and_downtime(
     await bot.stop()
     clock.set(at(2026, 12, 3, 15, 10))
     said_before = len(bot.said)
-    with caplog.at_level(logging.WARNING, logger="govbot.plugins.reminders"):
+    with caplog.at_level(logging.WARNING, logger="govbot.plugins.reminders.plugin"):
         await bot.start()
     assert bot.said[said_before:] == []
     assert await bot.pending() == {MEETING_KEY: "2026-12-10 14:50"}

@@ -15,12 +15,12 @@ import pytest
 from govbot.actions import Notice, Say
 from govbot.clock import ManualClock
 from govbot.daemon import Daemon
-from govbot.plugins.governance import GovernancePlugin
-from govbot.plugins.governance_eval import evaluate
-from govbot.plugins.governance_rules import RulesConfig
-from govbot.plugins.governance_state import ChangeState
-from govbot.plugins.governance_verdict import PENDING
-from govbot.plugins.reminders import RemindersPlugin
+from govbot.plugins.governance.change import ChangeState
+from govbot.plugins.governance.evaluate import evaluate
+from govbot.plugins.governance.model import RulesConfig
+from govbot.plugins.governance.plugin import GovernancePlugin
+from govbot.plugins.governance.verdict import PENDING
+from govbot.plugins.reminders.plugin import RemindersPlugin
 from govbot.reporters import RecordingReporter
 from govbot.settings import parse_settings
 from govbot.testing.gerrit import GerritEmulator

@@ -8,8 +8,8 @@ from types import MappingProxyType
 import pytest
 from yaml2ical.recurrence import supported_recurrences
 
-from govbot.plugins.reminders_meetings import recurrence_of
-from govbot.plugins.reminders_schedule import OPEN_START, Slot, iso_week_53_years
+from govbot.plugins.reminders.irc_meetings import recurrence_of
+from govbot.plugins.reminders.schedule import OPEN_START, Slot, iso_week_53_years
 from tests.reminders.kit import at
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

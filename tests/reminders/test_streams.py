@@ -7,9 +7,9 @@ from pathlib import Path
 
 from govbot.actions import Remember, Say, WakeAt
 from govbot.plugin import MemoryState, NoGerrit, PluginContext
-from govbot.plugins.reminders import RemindersPlugin
-from govbot.plugins.reminders_config import Deadline, Digest
-from govbot.plugins.reminders_streams import (
+from govbot.plugins.reminders.config import Deadline, Digest
+from govbot.plugins.reminders.plugin import RemindersPlugin
+from govbot.plugins.reminders.streams import (
     DeadlineStream,
     DigestStream,
     Record,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from govbot.plugins.governance_ci import CiDefaults, ci_outcome
-from govbot.plugins.governance_eval import evaluate
-from govbot.plugins.governance_message import render
-from govbot.plugins.governance_rules import CiVerified
-from govbot.plugins.governance_state import Account, ChangeState, Message, Vote
-from govbot.plugins.governance_verdict import BLOCKED, MET, PENDING, READY
+from govbot.plugins.governance.change import Account, ChangeState, Message, Vote
+from govbot.plugins.governance.ci import CiDefaults, ci_outcome
+from govbot.plugins.governance.evaluate import evaluate
+from govbot.plugins.governance.message import render
+from govbot.plugins.governance.model import CiVerified
+from govbot.plugins.governance.verdict import BLOCKED, MET, PENDING, READY
 from tests.governance.kit import T0, account, config_with_rules, load, repo_with_rules
 
 ZUUL = Account(account_id=998, username="zuul", name="Zuul")

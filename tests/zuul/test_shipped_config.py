@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from govbot.plugins.governance import DEFAULT_LABEL
+from govbot.plugins.governance.plugin import DEFAULT_LABEL
 from govbot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,8 +30,9 @@ from govbot.config.schema import (
 )
 from govbot.config.sections import SectionContext
 from govbot.config.yamlpos import source_of
-from govbot.plugins.governance_expr import ExprError, parse_expr
-from govbot.plugins.governance_rules import (
+
+from .expr import ExprError, parse_expr
+from .model import (
     FIRST_REVISION,
     LATEST_REVISION,
     AllOf,

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from govbot.plugins.governance_ballot import format_value
-from govbot.plugins.governance_state import format_time
-from govbot.plugins.governance_verdict import MET, PENDING, UNGOVERNED, MemberRow, Verdict
+from .ballot import format_value
+from .change import format_time
+from .verdict import MET, PENDING, UNGOVERNED, MemberRow, Verdict
 
 __all__ = ["MAX_MESSAGE_CHARS", "headline", "render"]
 

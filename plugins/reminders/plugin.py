@@ -32,8 +32,10 @@ from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.events import ConfigReloaded
 from govbot.plugin import Handler, Plugin, PluginContext
-from govbot.plugins.governance_rules import RulesConfig
-from govbot.plugins.reminders_config import (
+from govbot.plugins.governance.model import RulesConfig
+from govbot.scheduler import Wakeup
+
+from .config import (
     DEADLINES_FILE,
     REMINDERS_FILE,
     Deadline,
@@ -41,11 +43,11 @@ from govbot.plugins.reminders_config import (
     parse_deadlines,
     parse_reminders,
 )
-from govbot.plugins.reminders_conflicts import find_conflicts, report_conflicts
-from govbot.plugins.reminders_digest import digest_actions, digest_bodies, pending_changes
-from govbot.plugins.reminders_meetings import MEETINGS_PATTERN, parse_meeting_files
-from govbot.plugins.reminders_schedule import Meeting
-from govbot.plugins.reminders_streams import (
+from .conflicts import find_conflicts, report_conflicts
+from .digest import digest_actions, digest_bodies, pending_changes
+from .irc_meetings import MEETINGS_PATTERN, parse_meeting_files
+from .schedule import Meeting
+from .streams import (
     DeadlineStream,
     DigestStream,
     Due,
@@ -58,7 +60,6 @@ from govbot.plugins.reminders_streams import (
     deadline_text,
     meeting_text,
 )
-from govbot.scheduler import Wakeup
 
 __all__ = ["RemindersPlugin", "Schedules", "parse_meetings", "schedules_of"]
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import jinja2
 from markupsafe import Markup
 
-from govbot.plugins.meetings_model import Item, LogLine, Meeting
-from govbot.plugins.meetings_votes import VoteResult
+from .model import Item, LogLine, Meeting
+from .votes import VoteResult
 
 EXTENSIONS = ("html", "txt", "log.html", "log.txt")
 _URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
@@ -80,7 +80,7 @@ def _links(text: str) -> str:
 @functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("govbot.plugins", "templates/meetings"),
+        loader=jinja2.PackageLoader("govbot.plugins.meetings", "templates"),
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined)

@@ -31,23 +31,24 @@ from govbot.events import ConfigReloaded
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
 from govbot.minutes import MinutesFiles, WriteMinutes
 from govbot.plugin import Handler, Plugin, PluginContext
-from govbot.plugins.meetings_commands import Env, Outcome, Said, interpret, parse
-from govbot.plugins.meetings_config import (
+from govbot.scheduler import Wakeup
+
+from .commands import Env, Outcome, Said, interpret, parse
+from .config import (
     MEETBOT_SECTION,
     Options,
     electorates,
     person_of,
 )
-from govbot.plugins.meetings_gerrit import decision_votes
-from govbot.plugins.meetings_model import Meeting, identity_of, irc_lower
-from govbot.plugins.meetings_policy import (
+from .decisions import decision_votes
+from .model import Meeting, identity_of, irc_lower
+from .policy import (
     ScheduleLookup,
     check_start,
     policy_for,
     scheduled_slots,
 )
-from govbot.plugins.meetings_render import links, render
-from govbot.scheduler import Wakeup
+from .render import links, render
 
 log = logging.getLogger(__name__)
 

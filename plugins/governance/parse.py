@@ -45,14 +45,8 @@ from govbot.config.schema import (
 )
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.config.yamlpos import source_of
-from govbot.plugins.governance_reqparse import (
-    BODY,
-    HASHTAG,
-    LABEL,
-    RequirementCheck,
-    RuleContext,
-)
-from govbot.plugins.governance_rules import (
+
+from .model import (
     AllOf,
     CategoryGuard,
     FileRule,
@@ -61,6 +55,13 @@ from govbot.plugins.governance_rules import (
     Rule,
     RulesConfig,
     Selector,
+)
+from .parse_requirements import (
+    BODY,
+    HASHTAG,
+    LABEL,
+    RequirementCheck,
+    RuleContext,
 )
 
 __all__ = ["RULES_FILE", "RULES_SECTION", "parse_rules", "read_rules"]

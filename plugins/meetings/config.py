@@ -34,9 +34,10 @@ from govbot.config.model import GovernanceConfig, Person
 from govbot.config.schema import AnyValue, Field, MapOf, Schema, Str, describe
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.config.yamlpos import source_of
-from govbot.plugins.meetings_commands import Electorate
-from govbot.plugins.meetings_model import irc_lower
-from govbot.plugins.meetings_votes import DEFAULT_QUORUM, DEFAULT_THRESHOLD, VoteRules, check_rules
+
+from .commands import Electorate
+from .model import irc_lower
+from .votes import DEFAULT_QUORUM, DEFAULT_THRESHOLD, VoteRules, check_rules
 
 MEETBOT_FILE = "meetbot.yaml"
 

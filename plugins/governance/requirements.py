@@ -15,10 +15,12 @@ from datetime import datetime
 
 from govbot.config.model import Body, GovernanceConfig, Team
 from govbot.config.schema import did_you_mean
-from govbot.plugins.governance_ballot import Ballot, PeopleIndex, build_ballot, format_value
-from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults, ci_outcome
-from govbot.plugins.governance_expr import Expr
-from govbot.plugins.governance_rules import (
+
+from .ballot import Ballot, PeopleIndex, build_ballot, format_value
+from .change import ChangeState, format_duration, format_time
+from .ci import DEFAULT_CI, CiDefaults, ci_outcome
+from .expr import Expr
+from .model import (
     FIRST_REVISION,
     AllOf,
     AnyOf,
@@ -36,8 +38,7 @@ from govbot.plugins.governance_rules import (
     Veto,
     Yes,
 )
-from govbot.plugins.governance_state import ChangeState, format_duration, format_time
-from govbot.plugins.governance_verdict import BLOCKED, MET, PENDING, Reason, Voter
+from .verdict import BLOCKED, MET, PENDING, Reason, Voter
 
 __all__ = ["Outcome", "Scope", "evaluate_requirement"]
 

@@ -18,12 +18,13 @@ from typing import Any
 
 from govbot.config.model import GovernanceConfig
 from govbot.config.schema import did_you_mean
-from govbot.plugins.governance_ballot import Ballot, PeopleIndex
-from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults
-from govbot.plugins.governance_require import Outcome, Scope, evaluate_requirement
-from govbot.plugins.governance_rules import CategoryGuard, Rule, RulesConfig
-from govbot.plugins.governance_state import ChangeState
-from govbot.plugins.governance_verdict import (
+
+from .ballot import Ballot, PeopleIndex
+from .change import ChangeState
+from .ci import DEFAULT_CI, CiDefaults
+from .model import CategoryGuard, Rule, RulesConfig
+from .requirements import Outcome, Scope, evaluate_requirement
+from .verdict import (
     BLOCKED,
     MET,
     PENDING,

@@ -38,17 +38,18 @@ from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded
 from govbot.gerrit import events as ev
 from govbot.plugin import Command, Handler, Plugin, PluginContext
-from govbot.plugins import governance_commands
-from govbot.plugins.governance_ballot import PeopleIndex
-from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults, ci_outcome, ci_requirements
-from govbot.plugins.governance_eval import evaluate
-from govbot.plugins.governance_message import render
-from govbot.plugins.governance_parse import RULES_SECTION
-from govbot.plugins.governance_rules import RulesConfig
-from govbot.plugins.governance_state import ChangeState
-from govbot.plugins.governance_verdict import BLOCKED, PENDING, UNGOVERNED, Verdict
 from govbot.scheduler import Wakeup
 from govbot.zuul.model import CiReader, CiStatus
+
+from . import commands as governance_commands
+from .ballot import PeopleIndex
+from .change import ChangeState
+from .ci import DEFAULT_CI, CiDefaults, ci_outcome, ci_requirements
+from .evaluate import evaluate
+from .message import render
+from .model import RulesConfig
+from .parse import RULES_SECTION
+from .verdict import BLOCKED, PENDING, UNGOVERNED, Verdict
 
 log = logging.getLogger(__name__)
 

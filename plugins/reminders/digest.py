@@ -25,13 +25,14 @@ from typing import Any
 from govbot.actions import Action, Notice, Say
 from govbot.config.model import GovernanceConfig
 from govbot.plugin import PluginContext
-from govbot.plugins.governance_ballot import PeopleIndex
-from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults
-from govbot.plugins.governance_eval import evaluate
-from govbot.plugins.governance_rules import RulesConfig
-from govbot.plugins.governance_state import ChangeState, format_time
-from govbot.plugins.governance_verdict import PENDING, Verdict
-from govbot.plugins.reminders_config import Digest
+from govbot.plugins.governance.ballot import PeopleIndex
+from govbot.plugins.governance.change import ChangeState, format_time
+from govbot.plugins.governance.ci import DEFAULT_CI, CiDefaults
+from govbot.plugins.governance.evaluate import evaluate
+from govbot.plugins.governance.model import RulesConfig
+from govbot.plugins.governance.verdict import PENDING, Verdict
+
+from .config import Digest
 
 __all__ = ["Pending", "digest_actions", "digest_query", "pending_changes"]
 
@@ -103,7 +104,7 @@ async def pending_changes(ctx: PluginContext, rules: RulesConfig, bodies: Sequen
         if verdict.state != PENDING or not verdict.missing or verdict.rule is None:
             continue
         rule = rules.rule(verdict.rule)
-        if rule is None or rule.body not in bodies:
+        if rule is None or rule.body is None or rule.body not in bodies:
             continue
         found.append(Pending(change, str(info.get("subject") or ""), verdict, rule.body))
     found.sort(key=lambda p: (p.change.project, p.change.number))

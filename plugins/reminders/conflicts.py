@@ -24,7 +24,8 @@ from itertools import combinations
 
 from govbot.config.model import Source
 from govbot.config.schema import ErrorSink
-from govbot.plugins.reminders_schedule import UTC, Meeting, Occurrence, Slot
+
+from .schedule import UTC, Meeting, Occurrence, Slot
 
 __all__ = ["Conflict", "find_conflicts", "report_conflicts"]
 

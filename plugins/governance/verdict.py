@@ -101,7 +101,7 @@ class Verdict:
         """
         if message is None:
             # Imported here because the message module imports this one.
-            from govbot.plugins.governance_message import render
+            from .message import render
 
             message = render(self)
         text = f"{self.state}\n{message}"

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from govbot.plugins.meetings_votes import Ballot, Poll, VoteResult, decide
+from .votes import Ballot, Poll, VoteResult, decide
 
 NAME_MAX = 64
 _NOT_SAFE = re.compile(r"[^a-z0-9]")

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from govbot.plugins.governance_rules import AllOf, AnyOf, CiVerified, Requirement, Rule
-from govbot.plugins.governance_state import Account, ChangeState, Message, Vote
-from govbot.plugins.governance_verdict import BLOCKED, MET, PENDING
 from govbot.zuul.report import ZuulReport, parse_report
+
+from .change import Account, ChangeState, Message, Vote
+from .model import AllOf, AnyOf, CiVerified, Requirement, Rule
+from .verdict import BLOCKED, MET, PENDING
 
 __all__ = ["DEFAULT_CI", "CiDefaults", "ci_outcome", "ci_requirements", "latest_report"]
 

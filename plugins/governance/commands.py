@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 from govbot.actions import Action, Say
 from govbot.config.model import GovernanceConfig
 from govbot.plugin import Command, CommandCall, CommandHandler, PluginContext
-from govbot.plugins.governance_ballot import PeopleIndex
-from govbot.plugins.governance_ci import DEFAULT_CI, CiDefaults
-from govbot.plugins.governance_eval import evaluate
-from govbot.plugins.governance_rules import RulesConfig
-from govbot.plugins.governance_state import ChangeState
-from govbot.plugins.governance_verdict import UNGOVERNED, Verdict
+
+from .ballot import PeopleIndex
+from .change import ChangeState
+from .ci import DEFAULT_CI, CiDefaults
+from .evaluate import evaluate
+from .model import RulesConfig
+from .verdict import UNGOVERNED, Verdict
 
 MAX_LISTED = 5
 _URL = re.compile(r"/c/(?P<project>.+?)/\+/(?P<number>\d+)")

@@ -37,7 +37,8 @@ from govbot.config.schema import (
 )
 from govbot.config.sections import ConfigFile, SectionContext
 from govbot.config.yamlpos import YamlList, YamlMap, source_of
-from govbot.plugins.reminders_schedule import (
+
+from .schedule import (
     OPEN_START,
     WEEKDAYS,
     Meeting,

@@ -20,8 +20,9 @@ from typing import Any
 
 from govbot.actions import Vote
 from govbot.plugin import ChangeReader
-from govbot.plugins.meetings_model import DECISIONS, Item, Meeting
-from govbot.plugins.meetings_render import clean, vote_lines
+
+from .model import DECISIONS, Item, Meeting
+from .render import clean, vote_lines
 
 log = logging.getLogger(__name__)
 

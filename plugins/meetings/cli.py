@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from govbot.minutes import MinutesReporter, UnsafePath, WriteMinutes
-from govbot.plugins.meetings_commands import Env, Said, interpret, parse
-from govbot.plugins.meetings_model import Meeting, identity_of, normalise_name
-from govbot.plugins.meetings_render import links, render
+
+from .commands import Env, Said, interpret, parse
+from .model import Meeting, identity_of, normalise_name
+from .render import links, render
 
 _LINE = re.compile(r"^\[?(?:(?P<date>\d{4}-\d{2}-\d{2})[T ])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
                    r"\]?\s+(?P<rest>.*)$")
@@ -58,6 +59,7 @@ def render_text(text: str, what: str, out_dir: Path, *, url_base: str = "",
                 date: dt.date | None = None, name: str | None = None) -> int:
     """`minutes_command` on a journal's or a log's text; `what` names it in messages."""
     first = next((line for line in text.splitlines() if line.strip()), "")
+    meeting: Meeting | None
     try:
         if first.lstrip().startswith("{"):
             meeting = from_journal(text, Path(what).stem)

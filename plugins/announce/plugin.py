@@ -45,7 +45,7 @@ from govbot.gerrit.events import (
 )
 from govbot.plugin import Handler, Plugin, PluginContext
 
-from .announce_config import (
+from .config import (
     ANNOUNCEMENTS_FILE,
     EMPTY,
     AnnounceConfig,

@@ -29,8 +29,9 @@ from govbot.config.schema import (
 )
 from govbot.config.sections import ConfigFile, SectionContext
 from govbot.config.yamlpos import YamlList, YamlMap, source_of
-from govbot.plugins.reminders_meetings import DAY, NICKS, OTHER_PLUGIN_PREFIX, TIME, Minutes
-from govbot.plugins.reminders_schedule import UTC
+
+from .irc_meetings import DAY, NICKS, OTHER_PLUGIN_PREFIX, TIME, Minutes
+from .schedule import UTC
 
 __all__ = [
     "DEADLINES_FILE", "REMINDERS_FILE", "Deadline", "Digest", "Grace", "MeetingOverride",

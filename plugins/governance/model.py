@@ -13,8 +13,9 @@ from functools import lru_cache
 
 from govbot.config.model import Source
 from govbot.config.names import NO_NAMES, Names
-from govbot.plugins.governance_expr import Expr
-from govbot.plugins.governance_state import ChangeState
+
+from .change import ChangeState
+from .expr import Expr
 
 __all__ = [
     "FIRST_REVISION", "LATEST_REVISION", "AllOf", "AnyOf", "CategoryGuard", "CiVerified",

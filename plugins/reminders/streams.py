@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from govbot.config.model import GovernanceConfig
-from govbot.plugins.reminders_config import Deadline, Digest, RemindersConfig
-from govbot.plugins.reminders_schedule import UTC, Meeting, Occurrence, Slot
+
+from .config import Deadline, Digest, RemindersConfig
+from .schedule import UTC, Meeting, Occurrence, Slot
 
 __all__ = [
     "DeadlineStream", "DigestStream", "Due", "MeetingStream", "Progress", "Record", "Stream",

@@ -19,15 +19,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from govbot.plugins.meetings_model import (
+from .model import (
     Meeting,
     default_name,
     identity_of,
     irc_lower,
     normalise_name,
 )
-from govbot.plugins.meetings_policy import StartCheck
-from govbot.plugins.meetings_votes import decide
+from .policy import StartCheck
+from .votes import decide
 
 COMMAND = re.compile(r"#(\w+)[ \t]*(.*)", re.DOTALL)
 BARE_URL = re.compile(r"(?:https?|ftp|irc|ssh)://\S", re.IGNORECASE)

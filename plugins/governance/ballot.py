@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from govbot.config.model import Body, Person
-from govbot.plugins.governance_state import Account, ChangeState, Vote
-from govbot.plugins.governance_verdict import MemberRow
+
+from .change import Account, ChangeState, Vote
+from .verdict import MemberRow
 
 __all__ = ["Ballot", "PeopleIndex", "build_ballot", "format_value"]
 

@@ -1,0 +1,1 @@
+"""meetings: MeetBot's #startmeeting … #endmeeting, journaled (see plugin.py)."""

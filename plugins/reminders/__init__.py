@@ -1,0 +1,1 @@
+"""reminders: meetings about to start, votes still missing, deadlines (see plugin.py)."""
