@@ -1,9 +1,12 @@
-"""Events the core itself produces (Gerrit's are in govbot.gerrit.events, IRC's in
-govbot.irc.events, wake-ups in govbot.scheduler)."""
+"""Events the core itself produces: config reloads and wake-ups (Gerrit's are in
+govbot.gerrit.events, IRC's in govbot.irc.events)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +36,24 @@ class ConfigRejected:
     @property
     def lane(self) -> str:
         return "config"
+
+
+@dataclass(frozen=True, slots=True)
+class Wakeup:
+    """The event a `WakeAt` turns into (govbot.scheduler fires it at its moment).
+
+    Every plugin that handles wake-ups gets every plugin's: a handler should check
+    `plugin == self.name` first.
+    """
+
+    plugin: str
+    key: str
+    due: dt.datetime
+    lane_name: str = ""
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    type_name = "wakeup"
+    actor = None
+
+    @property
+    def lane(self) -> str:
+        return self.lane_name or f"wakeup:{self.plugin}:{self.key}"

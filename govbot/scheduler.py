@@ -1,8 +1,9 @@
 """Wake-ups: plugins ask to be called again at a moment, with no event then.
 
 A plugin returns `WakeAt(key=..., when=...)`; the scheduler (its reporter)
-stores it, and at that moment submits a `Wakeup` event to the dispatcher, in the
-lane the plugin named (so a change's wake-up is ordered with its other events).
+stores it, and at that moment submits a `Wakeup` event (an API event, defined in
+govbot.events) to the dispatcher, in the lane the plugin named (so a change's
+wake-up is ordered with its other events).
 Wake-ups live in the state store: a restart keeps them, and one that fell due
 while the bot was down fires at start. One pending wake-up per plugin and key.
 """
@@ -14,33 +15,16 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from govbot.actions import Action, WakeAt
 from govbot.clock import Clock
 from govbot.dispatcher import Envelope
+from govbot.events import Wakeup
 from govbot.state.store import StateStore
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Wakeup:
-    """The event a `WakeAt` turns into. Handlers should check `plugin == self.name`."""
-
-    plugin: str
-    key: str
-    due: dt.datetime
-    lane_name: str = ""
-    payload: Mapping[str, Any] = field(default_factory=dict)
-    type_name = "wakeup"
-    actor = None
-
-    @property
-    def lane(self) -> str:
-        return self.lane_name or f"wakeup:{self.plugin}:{self.key}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from typing import Any
 from govbot.actions import Action, Say, WakeAt
 from govbot.clock import ManualClock
 from govbot.daemon import Daemon
+from govbot.events import Wakeup
 from govbot.gerrit import events as ev
 from govbot.plugin import Plugin, PluginContext
-from govbot.scheduler import Wakeup
 from govbot.settings import parse_settings
 from govbot.state.store import StateStore
 from govbot.testing.samples import sample_event

@@ -35,10 +35,9 @@ from typing import Any
 from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
-from govbot.events import ConfigReloaded
+from govbot.events import ConfigReloaded, Wakeup
 from govbot.gerrit import events as ev
 from govbot.plugin import Command, Handler, Plugin, PluginContext
-from govbot.scheduler import Wakeup
 from govbot.zuul.model import CiReader, CiStatus
 
 from . import commands as governance_commands

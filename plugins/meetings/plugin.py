@@ -27,11 +27,10 @@ from typing import Any
 from govbot.actions import Action, Append, Say, SetTopic, Vote, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
-from govbot.events import ConfigReloaded
+from govbot.events import ConfigReloaded, Wakeup
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
 from govbot.minutes import MinutesFiles, WriteMinutes
 from govbot.plugin import Handler, Plugin, PluginContext
-from govbot.scheduler import Wakeup
 
 from .commands import Env, Outcome, Said, interpret, parse
 from .config import (

@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from govbot.actions import Action, Notice, Remember, Say, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
-from govbot.events import ConfigReloaded
+from govbot.events import ConfigReloaded, Wakeup
 from govbot.plugin import Handler, Plugin, PluginContext
 from govbot.plugins.governance.model import RulesConfig
-from govbot.scheduler import Wakeup
 
 from .config import (
     DEADLINES_FILE,

@@ -19,11 +19,11 @@ from typing import Any
 from govbot.actions import Action, Append, Say, SetTopic, Vote
 from govbot.config.loader import load_config
 from govbot.config.model import GovernanceConfig
+from govbot.events import Wakeup
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange
 from govbot.minutes import WriteMinutes
 from govbot.plugin import PluginContext, PluginRegistry
 from govbot.plugins.meetings.plugin import MeetingsPlugin
-from govbot.scheduler import Wakeup
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "etc" / "governance"

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from govbot.actions import Remember, Say, WakeAt
+from govbot.events import Wakeup
 from govbot.plugin import MemoryState, NoGerrit, PluginContext
 from govbot.plugins.reminders.config import Deadline, Digest
 from govbot.plugins.reminders.plugin import RemindersPlugin
@@ -16,7 +17,6 @@ from govbot.plugins.reminders.streams import (
     advance,
     span,
 )
-from govbot.scheduler import Wakeup
 from tests.reminders.kit import at, loaded, make_repo
 
 MINUTE = dt.timedelta(minutes=1)
