@@ -13,9 +13,9 @@ from functools import lru_cache
 
 from govbot.config.model import Source
 from govbot.config.names import NO_NAMES, Names
+from govbot.thresholds import Expr
 
 from .change import ChangeState
-from .expr import Expr
 
 __all__ = [
     "FIRST_REVISION", "LATEST_REVISION", "AllOf", "AnyOf", "CategoryGuard", "CiVerified",

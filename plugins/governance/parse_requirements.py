@@ -30,8 +30,8 @@ from govbot.config.schema import (
 )
 from govbot.config.sections import SectionContext
 from govbot.config.yamlpos import source_of
+from govbot.thresholds import ExprError, parse_expr
 
-from .expr import ExprError, parse_expr
 from .model import (
     FIRST_REVISION,
     LATEST_REVISION,

@@ -15,11 +15,11 @@ from datetime import datetime
 
 from govbot.config.model import Body, GovernanceConfig, Team
 from govbot.config.schema import did_you_mean
+from govbot.thresholds import Expr
 
 from .ballot import Ballot, PeopleIndex, build_ballot, format_value
 from .change import ChangeState, format_duration, format_time
 from .ci import DEFAULT_CI, CiDefaults, ci_outcome
-from .expr import Expr
 from .model import (
     FIRST_REVISION,
     AllOf,

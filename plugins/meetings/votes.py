@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from govbot.plugins.governance.expr import Expr, ExprError, parse_expr
+from govbot.thresholds import Expr, ExprError, parse_expr
 
 DEFAULT_QUORUM = "ceil(n/2)"
 DEFAULT_THRESHOLD = "majority"

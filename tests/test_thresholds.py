@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govbot.plugins.governance.expr import ExprError, parse_expr
+from govbot.thresholds import ExprError, parse_expr
 
 
 @pytest.mark.parametrize(("text", "n", "needed"), [

@@ -1,8 +1,11 @@
 """Threshold expressions of the body size: `ceil(n/3)`, `floor(n/2)+1`, `2`.
 
-A tiny, safe language, parsed once when the rules are loaded and evaluated for
-each change with the body's current size. Never `eval()`: a rules file is
-community-reviewed text, and a threshold must not be able to run code.
+A pure helper of the core that plugins may import: the governance rules use it
+for `yes_votes`, `quorum` and `paths`, the meetings plugin for the quorum and
+threshold of a vote bound to a body. A tiny, safe language, parsed once when the
+rules (or meetbot.yaml) are loaded and evaluated with the body's current size.
+Never `eval()`: a rules file is community-reviewed text, and a threshold must not
+be able to run code.
 
 Grammar::
 
