@@ -87,6 +87,7 @@ class ContextSource:
         proposals: ProposalChecker | None = None,
         irc: IrcReader | None = None,
         ci: CiReader | None = None,
+        offers: Mapping[type, object] | None = None,
     ) -> None:
         self.config = config
         self.gerrit = gerrit
@@ -96,6 +97,8 @@ class ContextSource:
         self.proposals = proposals
         self.irc = irc
         self.ci = ci
+        #: What plugins offer each other; None: the dispatcher fills in its registry's.
+        self.offers = offers
         self._states: dict[str, StateReader] = {}
 
     def context(self, plugin: str, event_id: str, now: dt.datetime,
@@ -104,7 +107,8 @@ class ContextSource:
         if state is None:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
-                             self.settings.get(plugin, {}), self.proposals, self.irc, self.ci)
+                             self.settings.get(plugin, {}), self.proposals, self.irc, self.ci,
+                             self.offers or {})
 
 
 class Dispatcher:
@@ -126,6 +130,8 @@ class Dispatcher:
         self._registry = registry
         self._reporters = reporters
         self._contexts = contexts
+        if contexts.offers is None:
+            contexts.offers = registry.offers
         self._workers = workers
         self._timeout = handler_timeout
         self._ignore = frozenset(ignore_usernames)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
 
 import msgspec
 
@@ -20,6 +20,12 @@ from govbot.actions import Action
 from govbot.config.model import GovernanceConfig, Person
 from govbot.config.sections import ConfigSection
 from govbot.zuul.model import CiReader
+
+if TYPE_CHECKING:
+    # PEP 747: `type[T]` would refuse a Protocol class (mypy's type-abstract).
+    from typing_extensions import TypeForm
+
+T = TypeVar("T")
 
 
 class ChangeReader(Protocol):
@@ -101,6 +107,14 @@ class PluginContext(msgspec.Struct, frozen=True):
     proposals: ProposalChecker | None = None  # None when no config repo can be fetched
     irc: IrcReader | None = None  # None when IRC is off (replay, no irc: settings)
     ci: CiReader | None = None  # Zuul's live view; None without a zuul: section (replay)
+    # What the enabled plugins offer each other (govbot.offers), by Protocol.
+    offers: Mapping[type, object] = msgspec.field(default_factory=dict)
+
+    def offer(self, protocol: TypeForm[T]) -> T | None:
+        """The enabled plugin's implementation of `protocol` (a Protocol of
+        govbot.offers), or None when no enabled plugin offers it: the caller then
+        does without, and logs why."""
+        return cast("T | None", self.offers.get(cast(type, protocol)))
 
 
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]
@@ -159,9 +173,14 @@ class Plugin:
         """IRC channels this plugin needs joined under `config` (announcement targets)."""
         return ()
 
+    def offers(self) -> Mapping[type, object]:
+        """Protocol (of govbot.offers) -> this plugin's implementation of it, for the
+        other plugins (`ctx.offer(Protocol)`). Called once, when the registry is built."""
+        return {}
+
 
 class PluginError(Exception):
-    """A plugin set that cannot work together (duplicate names or commands)."""
+    """A plugin set that cannot work together (duplicate names, commands or offers)."""
 
 
 class PluginRegistry:
@@ -172,6 +191,9 @@ class PluginRegistry:
         self._declared: list[tuple[type, Plugin, Handler]] = []
         self._by_type: dict[type, tuple[tuple[Plugin, Handler], ...]] = {}
         self.commands: dict[str, tuple[Plugin, Command]] = {}
+        #: Protocol -> implementation, one provider each (what `ctx.offer` answers).
+        self.offers: dict[type, object] = {}
+        offered_by: dict[type, str] = {}
         names: set[str] = set()
         for plugin in self.plugins:
             if not plugin.name:
@@ -189,6 +211,17 @@ class PluginRegistry:
                         f"and {plugin.name!r}"
                     )
                 self.commands[command.name] = (plugin, command)
+            for protocol, implementation in plugin.offers().items():
+                name = getattr(protocol, "__name__", repr(protocol))
+                if protocol in offered_by:
+                    raise PluginError(f"{name} is offered by both {offered_by[protocol]!r} "
+                                      f"and {plugin.name!r}")
+                if not _implements(implementation, protocol):
+                    raise PluginError(f"{plugin.name!r} offers {name} with "
+                                      f"{type(implementation).__qualname__}, which lacks "
+                                      "its methods")
+                offered_by[protocol] = plugin.name
+                self.offers[protocol] = implementation
 
     def handlers_for(self, event_type: type) -> tuple[tuple[Plugin, Handler], ...]:
         """Handlers for an event class, in plugin order; resolved once per class."""
@@ -208,3 +241,10 @@ class PluginRegistry:
     def by_name(self, name: str) -> Plugin | None:
         return next((p for p in self.plugins if p.name == name), None)
 
+
+
+def _implements(implementation: object, protocol: type) -> bool:
+    try:
+        return isinstance(implementation, protocol)
+    except TypeError:  # a Protocol that is not runtime-checkable: mypy checks it
+        return True

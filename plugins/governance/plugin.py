@@ -13,6 +13,9 @@ verdict is blocked with every error listed. A proposal can never grant itself
 power. When the config branch moves, the config is reloaded; when a new config
 is in force, the open changes it governs are re-evaluated.
 
+Other plugins get the changes waiting on votes through `govbot.offers.PendingVotes`
+(`pending.py`), evaluated exactly as for the vote.
+
 Operator settings (`plugins.settings.governance`): `label` (default
 Governance-Check), `values` ({ready: 1, pending: 0, blocked: -1}),
 `config_project` / `config_branch` (the Gerrit project and branch of the config
@@ -37,6 +40,7 @@ from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded, Wakeup
 from govbot.gerrit import events as ev
+from govbot.offers import PendingVotes
 from govbot.plugin import Command, Handler, Plugin, PluginContext
 from govbot.zuul.model import CiReader, CiStatus
 
@@ -48,6 +52,7 @@ from .evaluate import evaluate
 from .message import render
 from .model import RulesConfig
 from .parse import RULES_SECTION
+from .pending import GovernancePending
 from .verdict import BLOCKED, PENDING, UNGOVERNED, Verdict
 
 log = logging.getLogger(__name__)
@@ -77,6 +82,10 @@ class GovernancePlugin(Plugin):
     def commands(self) -> Sequence[Command]:
         offered: list[Command] = governance_commands.commands(_rules, self._people)
         return offered
+
+    def offers(self) -> Mapping[type, object]:
+        """The pending votes, for the reminders' digest (docs/reminders.md)."""
+        return {PendingVotes: GovernancePending(_rules, self._people)}
 
     # -- events ---------------------------------------------------------------------
     async def on_change(self, event: ev.ChangeEvent, ctx: PluginContext) -> Sequence[Action]:

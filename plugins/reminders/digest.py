@@ -1,12 +1,10 @@
-"""Pending-vote digests, from the governance plugin's own verdicts.
+"""Pending-vote digests: the governance plugin's pending changes, as IRC messages.
 
-At a digest's time the open changes the governance rules could select are read
-from Gerrit (one paged query), each is evaluated exactly as the governance plugin
-evaluates it (`governance_eval.evaluate`), and every change whose verdict is
-*pending* and still misses votes is listed under the body its rule names: the
-change, the rule, what is missing, who has not voted, the earliest approval time.
-One message per channel (bodies sharing a channel share it). Work-in-progress
-changes are left out: they are not up for votes yet.
+The changes come from the plugin that offers `govbot.offers.PendingVotes` (the
+governance plugin: its verdicts, evaluated exactly as for its votes); this module
+only renders them. Every pending change is listed under the body its rule
+names: the change, the rule, what is missing, who has not voted, the earliest
+approval time. One message per channel (bodies sharing a channel share it).
 
 Then each member who has not voted on a change whose waiting period is over (the
 verdict has no time bound left, or it has passed) gets one direct NOTICE listing
@@ -17,45 +15,16 @@ no IRC nick there.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from govbot.actions import Action, Notice, Say
 from govbot.config.model import GovernanceConfig
-from govbot.plugin import PluginContext
-from govbot.plugins.governance.ballot import PeopleIndex
-from govbot.plugins.governance.change import ChangeState, format_time
-from govbot.plugins.governance.ci import DEFAULT_CI, CiDefaults
-from govbot.plugins.governance.evaluate import evaluate
-from govbot.plugins.governance.model import RulesConfig
-from govbot.plugins.governance.verdict import PENDING, Verdict
+from govbot.offers import PendingChange
 
 from .config import Digest
 
-__all__ = ["Pending", "digest_actions", "digest_query", "pending_changes"]
-
-log = logging.getLogger(__name__)
-QUERY_LIMIT = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A change waiting on votes, with the verdict that says so."""
-
-    change: ChangeState
-    subject: str
-    verdict: Verdict
-    body: str  # the id of the body whose rule governs it
-
-    @property
-    def key(self) -> str:
-        return f"{self.change.project}~{self.change.number}"
-
-    def overdue(self, now: dt.datetime) -> bool:
-        """The waiting period is over: only votes are missing now."""
-        return self.verdict.earliest is None or self.verdict.earliest <= now
+__all__ = ["digest_actions", "digest_bodies", "format_time"]
 
 
 def digest_bodies(digest: Digest, config: GovernanceConfig) -> list[str]:
@@ -64,71 +33,32 @@ def digest_bodies(digest: Digest, config: GovernanceConfig) -> list[str]:
     return [b.id for b in config.bodies.values() if b.channel or digest.channel]
 
 
-def digest_query(rules: RulesConfig, bodies: Iterable[str]) -> str:
-    """One query for the open changes the bodies' rules could select."""
-    wanted = set(bodies)
-    names: set[str] = set()
-    for rule in rules.rules:
-        if rule.body not in wanted:
-            continue
-        projects = rule.select.projects
-        if projects.empty or projects.patterns:
-            return "status:open"  # a regex or "any project": filter here, not in Gerrit
-        names.update(projects.exact)
-    if not names:
-        return ""
-    return "status:open (" + " OR ".join(f"project:{n}" for n in sorted(names)) + ")"
+def format_time(moment: dt.datetime) -> str:
+    """'2026-11-29 10:00 UTC', as the governance messages show it: rounded UP to the
+    minute, so a time shown as "earliest" is never earlier than the real one."""
+    moment = moment.astimezone(dt.UTC)
+    if moment.second or moment.microsecond:
+        moment = moment.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _ci(ctx: PluginContext) -> CiDefaults:
-    reader = getattr(ctx, "ci", None)  # the same CI reading as the governance plugin
-    if reader is None:
-        return DEFAULT_CI
-    return CiDefaults(label=reader.verified_label, account=reader.gerrit_username)
-
-
-async def pending_changes(ctx: PluginContext, rules: RulesConfig, bodies: Sequence[str]
-                          ) -> list[Pending]:
-    query = digest_query(rules, bodies)
-    if not query:
-        return []
-    infos = await ctx.gerrit.query(query, limit=QUERY_LIMIT)
-    people = PeopleIndex.of(ctx.config.people)
-    ci = _ci(ctx)
-    found = []
-    for info in infos:
-        change = ChangeState.from_change_info(info)
-        if not change.is_open or change.wip:
-            continue
-        verdict = evaluate(change, ctx.config, rules, ctx.now, people=people, ci=ci)
-        if verdict.state != PENDING or not verdict.missing or verdict.rule is None:
-            continue
-        rule = rules.rule(verdict.rule)
-        if rule is None or rule.body is None or rule.body not in bodies:
-            continue
-        found.append(Pending(change, str(info.get("subject") or ""), verdict, rule.body))
-    found.sort(key=lambda p: (p.change.project, p.change.number))
-    return found
-
-
-def _link(pending: Pending, settings: Mapping[str, Any]) -> str:
+def _link(pending: PendingChange, settings: Mapping[str, Any]) -> str:
     base = str(settings.get("review_url") or "").rstrip("/")
     if not base:
         return ""
-    return f" {base}/c/{pending.change.project}/+/{pending.change.number}"
+    return f" {base}/c/{pending.project}/+/{pending.number}"
 
 
-def change_line(pending: Pending, settings: Mapping[str, Any]) -> str:
-    verdict = pending.verdict
-    waiting = "; ".join(r.text for r in verdict.reasons if r.status == PENDING)
-    earliest = (format_time(verdict.earliest) if verdict.earliest is not None
+def change_line(pending: PendingChange, settings: Mapping[str, Any]) -> str:
+    waiting = "; ".join(pending.waiting)
+    earliest = (format_time(pending.earliest) if pending.earliest is not None
                 else "as soon as the votes are in")
-    return (f"- {pending.key} \"{pending.subject}\" (rule {verdict.rule}): {waiting}; "
-            f"not voted: {', '.join(v.name for v in verdict.missing)}; "
+    return (f"- {pending.key} \"{pending.subject}\" (rule {pending.rule}): {waiting}; "
+            f"not voted: {', '.join(v.name for v in pending.missing)}; "
             f"earliest approval: {earliest}{_link(pending, settings)}")
 
 
-def digest_actions(digest: Digest, pending: Sequence[Pending], config: GovernanceConfig,
+def digest_actions(digest: Digest, pending: Sequence[PendingChange], config: GovernanceConfig,
                    now: dt.datetime, settings: Mapping[str, Any],
                    bodies: Sequence[str]) -> list[Action]:
     """One Say per channel, then one Notice per member whose vote is overdue."""
@@ -150,13 +80,13 @@ def digest_actions(digest: Digest, pending: Sequence[Pending], config: Governanc
     return actions
 
 
-def direct_reminders(pending: Sequence[Pending], config: GovernanceConfig,
+def direct_reminders(pending: Sequence[PendingChange], config: GovernanceConfig,
                      now: dt.datetime, settings: Mapping[str, Any]) -> list[Action]:
-    owed: dict[str, list[Pending]] = {}
+    owed: dict[str, list[PendingChange]] = {}
     for item in pending:
         if not item.overdue(now):
             continue
-        for voter in item.verdict.missing:
+        for voter in item.missing:
             if voter.person is not None:
                 owed.setdefault(voter.person, []).append(item)
     actions: list[Action] = []
@@ -164,7 +94,7 @@ def direct_reminders(pending: Sequence[Pending], config: GovernanceConfig,
         person = config.people.get(person_id)
         if person is None or not person.reminders or not person.irc_nick:
             continue
-        listed = "; ".join(f"{p.key} \"{p.subject}\" (rule {p.verdict.rule}){_link(p, settings)}"
+        listed = "; ".join(f"{p.key} \"{p.subject}\" (rule {p.rule}){_link(p, settings)}"
                            for p in items)
         count = f"{len(items)} change{'s' if len(items) != 1 else ''}"
         actions.append(Notice(target=person.irc_nick, text=(

@@ -31,8 +31,8 @@ from govbot.actions import Action, Notice, Remember, Say, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.events import ConfigReloaded, Wakeup
+from govbot.offers import PendingVotes
 from govbot.plugin import Handler, Plugin, PluginContext
-from govbot.plugins.governance.model import RulesConfig
 
 from .config import (
     DEADLINES_FILE,
@@ -43,7 +43,7 @@ from .config import (
     parse_reminders,
 )
 from .conflicts import find_conflicts, report_conflicts
-from .digest import digest_actions, digest_bodies, pending_changes
+from .digest import digest_actions, digest_bodies
 from .irc_meetings import MEETINGS_PATTERN, parse_meeting_files
 from .schedule import Meeting
 from .streams import (
@@ -212,13 +212,14 @@ class RemindersPlugin(Plugin):
         return []
 
     async def _digest(self, stream: DigestStream, ctx: PluginContext) -> list[Action]:
-        rules = ctx.config.section("governance")
-        if not isinstance(rules, RulesConfig):
-            log.warning("reminders: digest %s needs the governance plugin's rules; "
-                        "none are loaded", stream.key)
+        votes = ctx.offer(PendingVotes)
+        if votes is None:
+            log.warning("reminders: digest %s not sent: it lists the governance verdicts, "
+                        "and no enabled plugin offers them (enable the governance plugin)",
+                        stream.key)
             return []
         bodies = digest_bodies(stream.digest, ctx.config)
-        pending = await pending_changes(ctx, rules, bodies)
+        pending = await votes.pending_votes(ctx, bodies)
         actions: list[Action] = digest_actions(stream.digest, pending, ctx.config, ctx.now,
                                                ctx.settings, bodies)
         return actions

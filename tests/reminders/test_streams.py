@@ -7,7 +7,8 @@ from pathlib import Path
 
 from govbot.actions import Remember, Say, WakeAt
 from govbot.events import Wakeup
-from govbot.plugin import MemoryState, NoGerrit, PluginContext
+from govbot.plugin import MemoryState, NoGerrit, PluginContext, PluginRegistry
+from govbot.plugins.governance.plugin import GovernancePlugin
 from govbot.plugins.reminders.config import Deadline, Digest
 from govbot.plugins.reminders.plugin import RemindersPlugin
 from govbot.plugins.reminders.streams import (
@@ -127,7 +128,8 @@ async def test_a_failing_digest_is_counted_and_the_chain_goes_on(tmp_path: Path)
     plugin = RemindersPlugin()
     now = at(2026, 11, 2, 9)
     state = MemoryState({"digest:d": {"cursor": "2026-11-01T09:00:00+00:00", "dropped": 0}})
-    ctx = PluginContext("reminders", "e4", config, BrokenGerrit(), state, now)
+    offers = PluginRegistry([GovernancePlugin(), plugin]).offers  # the digest's verdicts
+    ctx = PluginContext("reminders", "e4", config, BrokenGerrit(), state, now, offers=offers)
     actions = await plugin.on_wakeup(Wakeup("reminders", "digest:d", now), ctx)
     assert actions == [
         Remember(key="digest:d", value={"cursor": "2026-11-02T09:00:00+00:00", "dropped": 1}),
