@@ -30,6 +30,7 @@ from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded, Wakeup
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
 from govbot.minutes import MinutesFiles, WriteMinutes
+from govbot.offers import MeetingSchedules
 from govbot.plugin import Handler, Plugin, PluginContext
 
 from .commands import Env, Outcome, Said, interpret, parse
@@ -169,7 +170,7 @@ class MeetingsPlugin(Plugin):
                 account = await ctx.irc.account_of(nick)
                 resolved[irc_lower(nick)] = identity_of(account, nick, opts.trust_nicks)
         if meeting is None and command == "startmeeting":
-            schedule = self._schedule or _default_schedule(opts)
+            schedule = self._schedule or _default_schedule(opts, ctx)
             slots = schedule(config, said.channel, ctx.now)
             start = check_start(policy_for(ctx.settings, said.channel), slots, config,
                                 said.channel, arg, account=said.account, nick=said.nick,
@@ -288,9 +289,11 @@ class MeetingsPlugin(Plugin):
         return actions
 
 
-def _default_schedule(opts: Options) -> ScheduleLookup:
+def _default_schedule(opts: Options, ctx: PluginContext) -> ScheduleLookup:
+    schedules = ctx.offer(MeetingSchedules)  # the reminders plugin's; None without it
+
     def lookup(config: GovernanceConfig, channel: str, now: dt.datetime) -> list[Any]:
-        return list(scheduled_slots(config, channel, now, grace=opts.start_grace))
+        return scheduled_slots(schedules, config, channel, now, grace=opts.start_grace)
     return lookup
 
 

@@ -13,28 +13,31 @@ Per channel (operator settings, `plugins.settings.meetings.channels`):
   chair of a slot scheduled now, or by a member of a body whose channel this is) or
   `never`. This is what stops a troll's `#startmeeting` from rewriting topics.
 
-Schedules are the irc-meetings files, parsed by the reminders plugin (it owns
-`meetings/*.yaml`). To avoid depending on its classes, they are read duck-typed from
-`config.section("reminders")`: meetings with `meeting_id`, `chair` and slots (or
-schedules) with `irc`, `day`, `time`, `duration`, and either a `dates(first, last)`
-method (the reminders' recurrence and skip dates) or a `frequency`. An embedder may
-pass its own lookup (`MeetingsPlugin(schedule=...)`). Without the reminders plugin no
-slot is ever active: `scheduled-chairs` then refuses everyone, `anyone` is unaffected.
+Schedules are the irc-meetings files (`meetings/*.yaml`), which the reminders plugin
+owns: it offers them as `govbot.offers.MeetingSchedules`, answered with its own
+recurrence (skip dates, ISO week 53), so "scheduled now" means what its reminders and
+calendar say. An embedder may pass its own lookup (`MeetingsPlugin(schedule=...)`).
+Without the reminders plugin no slot is ever active (logged at each `#startmeeting`):
+`scheduled-chairs` then refuses everyone, `anyone` is unaffected, and only a member of
+a body whose channel it is starts a sanctioned meeting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from govbot.config.model import GovernanceConfig, Person
+from govbot.offers import MeetingSchedules, ScheduledMeeting
+
+log = logging.getLogger(__name__)
 
 StartPolicy = Literal["anyone", "scheduled-chairs"]
 TopicPolicy = Literal["always", "sanctioned", "never"]
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,100 +57,24 @@ def policy_for(settings: Mapping[str, Any], channel: str) -> ChannelPolicy:
                          topic if topic in ("always", "sanctioned", "never") else "sanctioned")
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One occurrence of a scheduled meeting."""
-
-    meeting_id: str
-    chair: str  # free text, as the meeting file has it
-    channel: str  # with '#'
-    start: dt.datetime
-    end: dt.datetime
-
+#: One occurrence of a scheduled meeting: meeting_id, chair (free text), channel, start, end.
+Slot = ScheduledMeeting
 
 ScheduleLookup = Callable[[GovernanceConfig, str, dt.datetime], Sequence[Slot]]
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, Mapping):
-            if name in obj:
-                return obj[name]
-        elif hasattr(obj, name):
-            return getattr(obj, name)
-    return default
+def scheduled_slots(schedules: MeetingSchedules | None, config: GovernanceConfig,
+                    channel: str, now: dt.datetime, *,
+                    grace: dt.timedelta = dt.timedelta(minutes=10)) -> list[Slot]:
+    """Slots of `channel` active at `now` (from `grace` before the start to the end).
 
-
-def _meetings(section: Any) -> list[Any]:
-    """The meetings in the reminders' section, whatever container holds them."""
-    found = _get(section, "meetings", default=section)
-    if isinstance(found, Mapping):  # e.g. {"meetings/*.yaml": (Meeting, ...), ...}
-        return [m for value in found.values() if isinstance(value, list | tuple)
-                for m in value if _get(m, "meeting_id", "slots", "schedule") is not None]
-    return list(found) if isinstance(found, list | tuple) else []
-
-
-def _clock(value: Any) -> dt.time | None:
-    if isinstance(value, dt.time):
-        return value
-    digits = re.sub(r"\D", "", str(value)).zfill(4)
-    if len(digits) != 4:
-        return None
-    hour, minute = int(digits[:2]), int(digits[2:])
-    return dt.time(hour, minute) if hour < 24 and minute < 60 else None
-
-
-def _weekday(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if 0 <= value < 7 else None
-    name = str(value).strip().lower()
-    return _DAYS.index(name) if name in _DAYS else None
-
-
-def _occurs(schedule: Any, day: dt.date) -> bool:
-    """Is `day` a meeting day of the schedule? The reminders' own rule when the object
-    offers one (`dates(first, last)`: recurrence, skip dates); else weekly, with
-    ISO-week parity for biweekly."""
-    dates = getattr(schedule, "dates", None)
-    if callable(dates):
-        return day in set(dates(day, day + dt.timedelta(days=1)))
-    if _weekday(_get(schedule, "day", default="")) != day.weekday():
-        return False
-    frequency = str(_get(schedule, "frequency", "freq", default="weekly")).lower()
-    week = day.isocalendar().week
-    if frequency == "biweekly-odd":
-        return week % 2 == 1
-    if frequency == "biweekly-even":
-        return week % 2 == 0
-    return True  # weekly, quadweekly-*, first-<day>, adhoc: the weekday is what we check
-
-
-def scheduled_slots(config: GovernanceConfig, channel: str, now: dt.datetime,
-                    *, grace: dt.timedelta = dt.timedelta(minutes=10)) -> list[Slot]:
-    """Slots of `channel` active at `now` (from `grace` before the start to the end)."""
-    section = config.section("reminders")
-    if section is None:
+    `schedules` is what `ctx.offer(MeetingSchedules)` gave: None when the reminders
+    plugin is not enabled, and then no slot is active."""
+    if schedules is None:
+        log.info("meetings: no enabled plugin offers the meeting schedules (the reminders "
+                 "plugin does): no meeting counts as scheduled in %s", channel)
         return []
-    wanted = channel.lstrip("#").lower()
-    now = now.astimezone(dt.UTC)
-    found: list[Slot] = []
-    for meeting in _meetings(section):
-        meeting_id = str(_get(meeting, "meeting_id", default="") or "")
-        for schedule in _get(meeting, "slots", "schedules", "schedule", default=()) or ():
-            if str(_get(schedule, "irc", default="") or "").lstrip("#").lower() != wanted:
-                continue
-            at = _clock(_get(schedule, "time", default=""))
-            if at is None:
-                continue
-            chair = str(_get(schedule, "chair", default=None) or _get(meeting, "chair",
-                                                                       default="") or "")
-            minutes = int(_get(schedule, "duration", default=60) or 60)
-            for day in (now.date(), now.date() - dt.timedelta(days=1)):  # across midnight
-                start = dt.datetime.combine(day, at, dt.UTC)
-                end = start + dt.timedelta(minutes=minutes)
-                if start - grace <= now < end and _occurs(schedule, day):
-                    found.append(Slot(meeting_id, chair, "#" + wanted, start, end))
-    return found
+    return list(schedules.meetings_at(config, channel, now, early=grace))
 
 
 def chairs_slot(chair_text: str, person: Person | None, account: str | None,

@@ -13,6 +13,11 @@ what is older, records the new cursor, and asks for the next wake-up. Wake-ups
 live in the state store, so a restart keeps the chain going; a `ConfigReloaded`
 (re)schedules every stream of the new config, which is how the chain starts.
 
+What it needs from and gives to other plugins goes through `govbot.offers`: the
+digest asks for `PendingVotes` (offered by the governance plugin; without it no
+digest is sent, and the log says why), and it offers `MeetingSchedules` (which
+meetings a channel has scheduled around an instant, `scheduled.py`).
+
 Order of the actions of one wake-up: the messages, then the record, then the
 next wake-up. If the process dies between the first and the second, the
 reminder is repeated after the restart rather than lost (the window is one
@@ -31,7 +36,7 @@ from govbot.actions import Action, Notice, Remember, Say, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.events import ConfigReloaded, Wakeup
-from govbot.offers import PendingVotes
+from govbot.offers import MeetingSchedules, PendingVotes
 from govbot.plugin import Handler, Plugin, PluginContext
 
 from .config import (
@@ -46,6 +51,7 @@ from .conflicts import find_conflicts, report_conflicts
 from .digest import digest_actions, digest_bodies
 from .irc_meetings import MEETINGS_PATTERN, parse_meeting_files
 from .schedule import Meeting
+from .scheduled import RemindersSchedules
 from .streams import (
     DeadlineStream,
     DigestStream,
@@ -112,6 +118,11 @@ class RemindersPlugin(Plugin):
 
     def config_sections(self) -> Sequence[ConfigSection]:
         return SECTIONS
+
+    def offers(self) -> Mapping[type, object]:
+        """The meeting schedules, for the meetings plugin's start and topic policies."""
+        return {MeetingSchedules: RemindersSchedules(
+            lambda config: schedules_of(config, self.name).meetings)}
 
     def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
         schedules = schedules_of(config, self.name)

@@ -109,13 +109,14 @@ class Bot:
     def __init__(self, *, state: JournalState | None = None, settings: Mapping[str, Any] = (),
                  config: GovernanceConfig | None = None, irc: FakeIrc | None = None,
                  gerrit: FakeGerrit | None = None, plugin: MeetingsPlugin | None = None,
-                 no_irc: bool = False) -> None:
+                 no_irc: bool = False, offers: Mapping[type, object] | None = None) -> None:
         self.state = state or JournalState()
         self.settings = dict(settings or {"minutes_url": "https://meetings.example.org"})
         self.config = config or example_config()
         self.irc = None if no_irc else (irc or FakeIrc())
         self.gerrit = gerrit or FakeGerrit()
         self.plugin = plugin or MeetingsPlugin()
+        self.offers = dict(offers or {})  # what other plugins offer (ctx.offer)
         self.now = T0
         self.actions: list[Action] = []
         self._n = 0
@@ -124,7 +125,7 @@ class Bot:
         self._n += 1
         return PluginContext(plugin="meetings", event_id=f"ev-{self._n}", config=self.config,
                              gerrit=self.gerrit, state=self.state, now=self.now,
-                             settings=self.settings, irc=self.irc)
+                             settings=self.settings, irc=self.irc, offers=self.offers)
 
     async def _run(self, handler: Any, event: Any) -> list[Action]:
         actions = list(await handler(event, self.ctx()))
@@ -156,7 +157,7 @@ class Bot:
     def restarted(self) -> Bot:
         """A new plugin instance (empty cache) over the same journals."""
         other = Bot(state=self.state, settings=self.settings, config=self.config, irc=self.irc,
-                    gerrit=self.gerrit)
+                    gerrit=self.gerrit, offers=self.offers)
         other.now = self.now
         return other
 
