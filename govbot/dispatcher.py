@@ -74,6 +74,8 @@ class ContextSource:
 
     `clock(event)` gives "now" for handling that event: the wall clock in the
     daemon, the event's own time (or a fixed `--now`) in a deterministic replay.
+    `offers` (what plugins offer each other, `ctx.offer`) defaults to the registry's
+    of the dispatcher it is given to.
     """
 
     def __init__(

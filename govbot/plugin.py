@@ -242,7 +242,6 @@ class PluginRegistry:
         return next((p for p in self.plugins if p.name == name), None)
 
 
-
 def _implements(implementation: object, protocol: type) -> bool:
     try:
         return isinstance(implementation, protocol)
