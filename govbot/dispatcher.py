@@ -87,6 +87,7 @@ class ContextSource:
         proposals: ProposalChecker | None = None,
         irc: IrcReader | None = None,
         ci: CiReader | None = None,
+        bot_nick: str = "govbot",
     ) -> None:
         self.config = config
         self.gerrit = gerrit
@@ -96,6 +97,7 @@ class ContextSource:
         self.proposals = proposals
         self.irc = irc
         self.ci = ci
+        self.bot_nick = bot_nick
         self._states: dict[str, StateReader] = {}
 
     def context(self, plugin: str, event_id: str, now: dt.datetime,
@@ -104,7 +106,8 @@ class ContextSource:
         if state is None:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
-                             self.settings.get(plugin, {}), self.proposals, self.irc, self.ci)
+                             self.settings.get(plugin, {}), self.proposals, self.irc, self.ci,
+                             bot_nick=self.bot_nick)
 
 
 class Dispatcher:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import msgspec
 
@@ -20,6 +20,9 @@ from govbot.actions import Action
 from govbot.config.model import GovernanceConfig, Person
 from govbot.config.sections import ConfigSection
 from govbot.zuul.model import CiReader
+
+if TYPE_CHECKING:
+    from govbot.extensions import CliCommand, WebRoute
 
 
 class ChangeReader(Protocol):
@@ -101,6 +104,7 @@ class PluginContext(msgspec.Struct, frozen=True):
     proposals: ProposalChecker | None = None  # None when no config repo can be fetched
     irc: IrcReader | None = None  # None when IRC is off (replay, no irc: settings)
     ci: CiReader | None = None  # Zuul's live view; None without a zuul: section (replay)
+    bot_nick: str = "govbot"  # the bot's own IRC nick (the settings' irc.nick)
 
 
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]
@@ -157,6 +161,14 @@ class Plugin:
 
     def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
         """IRC channels this plugin needs joined under `config` (announcement targets)."""
+        return ()
+
+    def cli_commands(self) -> Sequence[CliCommand]:
+        """`govbot` subcommands this plugin offers (see govbot.extensions)."""
+        return ()
+
+    def web_routes(self) -> Sequence[WebRoute]:
+        """Pages this plugin serves on the daemon's web server (see govbot.extensions)."""
         return ()
 
 
