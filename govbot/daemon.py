@@ -195,7 +195,12 @@ class Daemon:
                             settle_delay=s.gerrit.settle_delay if s.gerrit else 0.0,
                             observers=[gerrit.index.observe] if gerrit is not None else [])
             self.dispatcher, self.intake = dispatcher, intake
-            web_server = WebServer(self, s.web.listen)
+            web_server = WebServer(
+                self, s.web.listen,
+                routes=[(p.name, route) for p in plugins for route in p.web_routes()],
+                context=lambda plugin, request_id: contexts.context(
+                    plugin, request_id, self.clock.now(), holder.config),
+                handler_timeout=s.dispatcher.handler_timeout)
             if gerrit is not None and gerrit.webhook is not None:
                 gerrit.webhook.add_routes(web_server.app)
             self.web = await stack.enter_async_context(web_server)

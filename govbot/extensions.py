@@ -19,7 +19,7 @@ imports nothing heavy: the types it names from elsewhere are for type checkers o
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,7 +121,7 @@ class CliCommand:
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace, CliContext], Awaitable[int]]
+    run: Callable[[argparse.Namespace, CliContext], Coroutine[Any, Any, int]]
     description: str | None = None  # the subcommand's --help text (default: `help`)
 
 

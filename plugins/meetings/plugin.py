@@ -37,10 +37,12 @@ from govbot.actions import (
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded
+from govbot.extensions import CliCommand
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
 from govbot.plugin import Handler, Plugin, PluginContext
 from govbot.scheduler import Wakeup
 
+from .cli import COMMANDS as CLI_COMMANDS
 from .commands import Env, Outcome, Said, interpret, parse
 from .config import (
     MEETBOT_SECTION,
@@ -82,6 +84,9 @@ class MeetingsPlugin(Plugin):
 
     def config_sections(self) -> Sequence[ConfigSection]:
         return [MEETBOT_SECTION]
+
+    def cli_commands(self) -> Sequence[CliCommand]:
+        return CLI_COMMANDS  # `govbot minutes`
 
     def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
         """Channels with a meeting in progress (rejoined after a reconnect)."""

@@ -31,10 +31,12 @@ from govbot.actions import Action, Notice, Remember, Say, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.events import ConfigReloaded
+from govbot.extensions import CliCommand, WebRoute
 from govbot.plugin import Handler, Plugin, PluginContext
 from govbot.plugins.governance.model import RulesConfig
 from govbot.scheduler import Wakeup
 
+from .cli import COMMANDS as CLI_COMMANDS
 from .config import (
     DEADLINES_FILE,
     REMINDERS_FILE,
@@ -113,6 +115,15 @@ class RemindersPlugin(Plugin):
 
     def config_sections(self) -> Sequence[ConfigSection]:
         return SECTIONS
+
+    def cli_commands(self) -> Sequence[CliCommand]:
+        return CLI_COMMANDS  # `govbot ical`
+
+    def web_routes(self) -> Sequence[WebRoute]:
+        from .calendar import calendar_page  # icalendar, only where the pages are served
+
+        return [WebRoute("GET", "/calendar.ics", calendar_page,
+                         "the meetings and deadlines as iCalendar")]
 
     def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
         schedules = schedules_of(config, self.name)
