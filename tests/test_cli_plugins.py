@@ -132,3 +132,11 @@ def test_the_loaders_table_is_what_each_built_in_plugin_offers() -> None:
         from_table = [c for name, c in available_cli_commands() if name == plugin.name]
         assert list(plugin.cli_commands()) == from_table, plugin.name
         assert bool(from_table) == (plugin.name in BUILTIN_CLI_COMMANDS)
+
+
+def test_the_core_commands_are_the_ones_plugins_may_not_take() -> None:
+    from govbot.cli import CORE_COMMANDS, build_parser
+
+    parser = build_parser(())
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == set(CORE_COMMANDS)
