@@ -124,6 +124,43 @@ class WakeAt(Action):
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+class MinutesFiles(dict[str, str]):
+    """Relative path -> content. Its repr names the files only: a dry run logs every
+    action, and minutes can be megabytes."""
+
+    def __repr__(self) -> str:
+        size = sum(len(v) for v in self.values())
+        return f"<{len(self)} files, {size:,} characters: {', '.join(sorted(self))}>"
+
+
+@dataclass(frozen=True, slots=True)
+class GitPublishing:
+    """Commit the minutes to the git repository at their directory, and push."""
+
+    remote: str | None = None  # a remote name or URL; None: commit only
+    branch: str = "master"
+    author_name: str = "govbot"
+    author_email: str = "govbot@localhost"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteMinutes(Action):
+    """Write the files of one meeting's minutes (relative path -> content).
+
+    Where and how is the plugin's to say, from its own operator settings, so the core
+    needs no plugin's settings: `directory` None is the core's default
+    (`state.workdir/minutes`); `git` None writes the files without committing them.
+    """
+
+    meeting: str  # the meeting's name, for commit messages and logs
+    files: dict[str, str] = field(default_factory=MinutesFiles)
+    url_base: str = ""  # where the files are published (for logs)
+    restricted: bool = False  # #restrictlogs: owner-only files, never published
+    directory: str | None = None
+    git: GitPublishing | None = None
+
+
 ACTION_TYPES: tuple[type[Action], ...] = (
     Vote, AddReviewers, Say, Notice, SetTopic, ReloadConfig, Remember, WakeAt, Append,
+    WriteMinutes,
 )

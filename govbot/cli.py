@@ -1,4 +1,9 @@
-"""The `govbot` command line."""
+"""The `govbot` command line: the core's subcommands, and those the plugins offer.
+
+Plugins declare theirs (`Plugin.cli_commands()`, govbot.extensions.CliCommand); this
+module lists them without naming any plugin, and refuses to start when two plugins,
+or a plugin and the core, claim one subcommand name.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,45 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govbot import __version__
 
+if TYPE_CHECKING:
+    from govbot.extensions import CliCommand
+    from govbot.plugin import Plugin
 
-def build_parser() -> argparse.ArgumentParser:
+#: The core's own subcommands; a plugin may not take these names.
+CORE_COMMANDS = ("run", "check-config", "replay", "demo", "version")
+
+#: (plugin name, command) as the plugins offer them.
+Offered = Sequence[tuple[str, "CliCommand"]]
+
+
+def plugin_commands(plugins: Sequence[Plugin] | None = None) -> list[tuple[str, CliCommand]]:
+    """The subcommands of `plugins` (None: every installed plugin), checked for clashes.
+    Raises PluginError naming both claimants."""
+    from govbot.plugin import PluginError
+
+    if plugins is None:
+        from govbot.plugin_loader import available_cli_commands
+
+        offered = available_cli_commands()
+    else:
+        offered = [(p.name, c) for p in plugins for c in p.cli_commands()]
+    owners: dict[str, str] = {}
+    for plugin, command in offered:
+        if command.name in CORE_COMMANDS:
+            raise PluginError(f"plugin {plugin!r} offers the subcommand {command.name!r}, "
+                              "which is the core's")
+        if command.name in owners:
+            raise PluginError(f"the subcommand {command.name!r} is offered by both "
+                              f"{owners[command.name]!r} and {plugin!r}")
+        owners[command.name] = plugin
+    return offered
+
+
+def build_parser(offered: Offered = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="govbot",
         description="Governance bot for Gerrit, Zuul and IRC communities.",
@@ -46,16 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true", help="one JSON object per action")
     rep.add_argument("--plugins", default=None, help="comma-separated plugins to run")
 
-    status = sub.add_parser("status", help="list open governed changes with their verdicts")
-    status.add_argument("--config", "-c", type=Path, required=True, help="settings file")
-    status.add_argument("--project", help="only this project")
-    status.add_argument("--governance", type=Path, help="judge by this local config directory")
-    status.add_argument("--json", action="store_true", help="one JSON document")
-    tally = sub.add_parser("tally", help="explain the verdict on one change")
-    tally.add_argument("change", help="a change number or project~number")
-    tally.add_argument("--config", "-c", type=Path, required=True, help="settings file")
-    tally.add_argument("--governance", type=Path, help="judge by this local config directory")
-    tally.add_argument("--json", action="store_true", help="the verdict as JSON")
+    for plugin, command in offered:
+        parser_of = sub.add_parser(command.name, help=command.help,
+                                   description=command.description or command.help)
+        command.add_arguments(parser_of)
+        parser_of.set_defaults(plugin_command=(plugin, command))
 
     demo = sub.add_parser("demo", help="run the bot against the Gerrit emulator and a local "
                                        "IRC server, and narrate a short story")
@@ -63,16 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the example governance config (default: etc/governance)")
     demo.add_argument("--keep-running", action="store_true",
                       help="keep everything up after the story, until Ctrl-C")
-
-    minutes = sub.add_parser("minutes", help="re-render meeting minutes from a journal or a "
-                                             "raw log (recovery)")
-    from govbot.plugins.meetings import cli as meetings_cli
-
-    meetings_cli.add_arguments(minutes)
-
-    ical = sub.add_parser("ical", help="write an .ics calendar of the meetings and deadlines")
-    ical.add_argument("directory", type=Path, help="the governance config directory")
-    ical.add_argument("out", type=Path, help="the .ics file to write ('-': standard output)")
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -91,20 +115,44 @@ def _plugin_names(arg: str | None) -> list[str] | None:
     return None if arg is None else [n.strip() for n in arg.split(",") if n.strip()]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, plugins: Sequence[Plugin] | None = None) -> int:
+    """Run `govbot ARGV`. `plugins`: whose subcommands to offer (default: every
+    installed plugin; the settings' `plugins.enabled` governs only what `run` runs)."""
     from govbot.plugin import PluginError
 
     try:
-        return _dispatch(args)
+        offered = plugin_commands(plugins)
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args = build_parser(offered).parse_args(argv)
+    try:
+        return _dispatch(args, plugins)
     except PluginError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _run_plugin_command(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int:
+    from govbot.cli_context import CoreCliContext
+    from govbot.extensions import CliError
+
+    plugin: str = args.plugin_command[0]
+    command: CliCommand = args.plugin_command[1]
+    ctx = CoreCliContext(plugin, plugins={p.name: p for p in plugins or ()})
+    try:
+        return asyncio.run(command.run(args, ctx))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.status
+
+
+def _dispatch(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int:
     from govbot.logs import setup_logging
 
+    if getattr(args, "plugin_command", None) is not None:
+        setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
+        return _run_plugin_command(args, plugins)
     if args.command == "version":
         print(f"govbot {__version__}")
         return 0
@@ -114,21 +162,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "replay":
         setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
         return cmd_replay(args)
-    if args.command in ("status", "tally"):
-        setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
-        from govbot.tally import cmd_status, cmd_tally
-
-        return cmd_status(args) if args.command == "status" else cmd_tally(args)
-    if args.command == "minutes":
-        setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
-        from govbot.plugins.meetings import cli as meetings_cli
-
-        return int(meetings_cli.run(args))
-    if args.command == "ical":
-        setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
-        from govbot.calendar import ical_command
-
-        return ical_command(args.directory, args.out)
     if args.command == "demo":
         setup_logging(fmt=args.log_format or "text", level=args.log_level or "ERROR")
         from govbot.demo import cmd_demo

@@ -21,7 +21,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from govbot.actions import Action, AddReviewers, ReloadConfig, Vote
+from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WriteMinutes
 from govbot.clock import Clock, SystemClock
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
@@ -31,7 +31,7 @@ from govbot.intake import Intake
 from govbot.irc.commands import CommandRouter
 from govbot.irc.service import IrcService
 from govbot.logs import setup_logging
-from govbot.minutes import MinutesReporter, WriteMinutes
+from govbot.minutes import MinutesReporter
 from govbot.plugin import NoGerrit, Plugin, PluginError, PluginRegistry
 from govbot.plugin_loader import load_plugins
 from govbot.reporters import (
@@ -155,9 +155,10 @@ class Daemon:
                 gerrit=gerrit.rest if gerrit is not None else NoGerrit(),
                 state=store.reader,
                 clock=lambda event: self.clock.now(),
-                settings=self._plugin_settings(),
+                settings=s.plugins.settings,
                 proposals=_Proposals(holder),
                 ci=self.zuul,
+                bot_nick=s.irc.nick if s.irc else "govbot",
             )
             irc = await self._irc(stack, plugins, holder)
             contexts.irc = irc
@@ -177,9 +178,9 @@ class Daemon:
                 reporters.append(irc.reporter)
             emitted = {t for p in registry.plugins for t in getattr(p, "emits", ())}
             if WriteMinutes in emitted and not self.dry_run:
-                reporters.append(MinutesReporter.from_settings(
-                    s.plugins.settings.get("meetings", {}),
-                    default_dir=Path(s.state.workdir) / "minutes"))
+                # Each action says where and how (from its plugin's settings); this is
+                # the default directory for one that does not.
+                reporters.append(MinutesReporter(Path(s.state.workdir) / "minutes"))
             if gerrit is None:
                 # Without Gerrit, plugins that also comment on changes (meetings) still run.
                 reporters.append(_NoGerrit())
@@ -194,20 +195,17 @@ class Daemon:
                             settle_delay=s.gerrit.settle_delay if s.gerrit else 0.0,
                             observers=[gerrit.index.observe] if gerrit is not None else [])
             self.dispatcher, self.intake = dispatcher, intake
-            web_server = WebServer(self, s.web.listen)
+            web_server = WebServer(
+                self, s.web.listen,
+                routes=[(p.name, route) for p in plugins for route in p.web_routes()],
+                context=lambda plugin, request_id: contexts.context(
+                    plugin, request_id, self.clock.now(), holder.config),
+                handler_timeout=s.dispatcher.handler_timeout)
             if gerrit is not None and gerrit.webhook is not None:
                 gerrit.webhook.add_routes(web_server.app)
             self.web = await stack.enter_async_context(web_server)
             await self._serve(dispatcher, intake, holder)
         return 0
-
-    def _plugin_settings(self) -> dict[str, Any]:
-        """The operator's plugin settings, with defaults the core knows (the bot's nick)."""
-        s = self.settings
-        merged: dict[str, Any] = {k: dict(v) for k, v in s.plugins.settings.items()}
-        merged.setdefault("meetings", {}).setdefault("bot_nick", s.irc.nick if s.irc
-                                                     else "govbot")
-        return merged
 
     async def _gerrit(self, stack: AsyncExitStack, store: StateStore) -> GerritService | None:
         s = self.settings

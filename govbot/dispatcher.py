@@ -90,6 +90,7 @@ class ContextSource:
         irc: IrcReader | None = None,
         ci: CiReader | None = None,
         offers: Mapping[type, object] | None = None,
+        bot_nick: str = "govbot",
     ) -> None:
         self.config = config
         self.gerrit = gerrit
@@ -101,6 +102,7 @@ class ContextSource:
         self.ci = ci
         #: What plugins offer each other; None: the dispatcher fills in its registry's.
         self.offers = offers
+        self.bot_nick = bot_nick
         self._states: dict[str, StateReader] = {}
 
     def context(self, plugin: str, event_id: str, now: dt.datetime,
@@ -110,7 +112,7 @@ class ContextSource:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
                              self.settings.get(plugin, {}), self.proposals, self.irc, self.ci,
-                             self.offers or {})
+                             self.offers or {}, bot_nick=self.bot_nick)
 
 
 class Dispatcher:

@@ -1,7 +1,8 @@
-"""Minutes are files: the `WriteMinutes` action and the reporter that writes them.
+"""Minutes are files: the reporter that carries out `WriteMinutes` (govbot.actions).
 
 The meetings plugin renders the minutes (pure) and returns them in a `WriteMinutes`
-action; this reporter writes them under one configured directory:
+action, which also says where (`directory`, None: this reporter's default) and
+whether to publish them with git; this reporter writes them:
 
 - **safely**: every path is relative, and its resolved location (symlinks followed)
   must stay inside the directory, or the whole action is refused — a meeting name
@@ -25,33 +26,14 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from govbot.actions import Action
+from govbot.actions import Action, GitPublishing, MinutesFiles, WriteMinutes
+
+__all__ = ["GitPublishing", "MinutesFiles", "MinutesReporter", "UnsafePath", "WriteMinutes",
+           "safe_target"]
 
 log = logging.getLogger(__name__)
-
-
-class MinutesFiles(dict[str, str]):
-    """Relative path -> content. Its repr names the files only: a dry run logs every
-    action, and minutes can be megabytes."""
-
-    def __repr__(self) -> str:
-        size = sum(len(v) for v in self.values())
-        return f"<{len(self)} files, {size:,} characters: {', '.join(sorted(self))}>"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WriteMinutes(Action):
-    """Write the files of one meeting's minutes (relative path -> content)."""
-
-    meeting: str  # the meeting's name, for commit messages and logs
-    files: dict[str, str] = field(default_factory=MinutesFiles)
-    url_base: str = ""  # where the files are published (for logs)
-    restricted: bool = False  # #restrictlogs: owner-only files, never published
 
 
 class UnsafePath(ValueError):
@@ -75,21 +57,12 @@ def safe_target(root: Path, relative: str) -> Path:
     return target
 
 
-@dataclass(frozen=True, slots=True)
-class GitPublishing:
-    """Commit the minutes to the repository at the minutes directory, and push."""
-
-    remote: str | None = None  # a remote name or URL; None: commit only
-    branch: str = "master"
-    author_name: str = "govbot"
-    author_email: str = "govbot@localhost"
-
-
 class MinutesReporter:
     action_types: tuple[type[Action], ...] = (WriteMinutes,)
 
     def __init__(self, directory: Path | str, *, git: GitPublishing | None = None,
                  file_mode: int = 0o644) -> None:
+        # The defaults for an action that names no directory and no git publishing.
         self.directory = Path(directory)
         self.git = git
         self.file_mode = file_mode
@@ -99,20 +72,6 @@ class MinutesReporter:
         self.push_failures = 0
         # One writer at a time: two meetings ending together must not interleave commits.
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], *, default_dir: Path | str
-                      ) -> MinutesReporter:
-        """From `plugins.settings.meetings`: `minutes_dir`, `git: {remote, branch, ...}`."""
-        directory = settings.get("minutes_dir") or default_dir
-        spec = settings.get("git")
-        git = None
-        if spec:
-            spec = spec if isinstance(spec, Mapping) else {}
-            git = GitPublishing(remote=spec.get("remote"), branch=spec.get("branch", "master"),
-                                author_name=spec.get("author_name", "govbot"),
-                                author_email=spec.get("author_email", "govbot@localhost"))
-        return cls(directory, git=git)
 
     async def report(self, action: Action) -> None:
         if not isinstance(action, WriteMinutes):
@@ -130,9 +89,11 @@ class MinutesReporter:
     # -- in the worker thread -------------------------------------------------------------
     def write(self, action: WriteMinutes) -> list[str]:
         """Write (and publish) now, blocking; the relative paths written. Raises UnsafePath."""
+        directory = Path(action.directory) if action.directory else self.directory
+        git = action.git if action.git is not None else self.git
         with self._lock:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            root = self.directory.resolve()
+            directory.mkdir(parents=True, exist_ok=True)
+            root = directory.resolve()
             # Check every path before writing any: an action is written whole or not at all.
             targets = [(safe_target(root, rel), rel, text) for rel, text in action.files.items()]
             mode = 0o600 if action.restricted else self.file_mode
@@ -144,34 +105,34 @@ class MinutesReporter:
                                      f"{root}")
                 _atomic_write(target, text, mode)
                 self.written += 1
-            if self.git is not None and not action.restricted:
-                self._publish(root, [rel for _, rel, _ in targets], action)
+            if git is not None and not action.restricted:
+                self._publish(root, [rel for _, rel, _ in targets], action, git)
             return [rel for _, rel, _ in targets]
 
-    def _publish(self, root: Path, paths: list[str], action: WriteMinutes) -> None:
+    def _publish(self, root: Path, paths: list[str], action: WriteMinutes,
+                 spec: GitPublishing) -> None:
         import git  # GitPython: imported lazily, only deployments that publish need it
 
-        assert self.git is not None
         try:
             repo = git.Repo(root)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            repo = git.Repo.init(root, initial_branch=self.git.branch)
+            repo = git.Repo.init(root, initial_branch=spec.branch)
         repo.index.add(paths)
         if repo.head.is_valid() and not repo.index.diff("HEAD"):
             return  # the same minutes again (#save twice, a replay): nothing to commit
-        actor = git.Actor(self.git.author_name, self.git.author_email)
+        actor = git.Actor(spec.author_name, spec.author_email)
         repo.index.commit(f"Minutes of {action.meeting}\n\n" + "\n".join(paths),
                           author=actor, committer=actor)
         self.commits += 1
-        if not self.git.remote:
+        if not spec.remote:
             return
         try:
             # A remote name or a URL: `git push` takes either.
-            repo.git.push(self.git.remote, f"HEAD:refs/heads/{self.git.branch}")
+            repo.git.push(spec.remote, f"HEAD:refs/heads/{spec.branch}")
         except git.GitCommandError as exc:
             self.push_failures += 1
             log.warning("minutes of %s committed but not pushed to %s: %s (the next "
-                        "minutes push it again)", action.meeting, self.git.remote,
+                        "minutes push it again)", action.meeting, spec.remote,
                         str(exc.stderr or exc).strip())
 
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     # PEP 747: `type[T]` would refuse a Protocol class (mypy's type-abstract).
     from typing_extensions import TypeForm
 
+    from govbot.extensions import CliCommand, WebRoute
+
 T = TypeVar("T")
 
 
@@ -115,6 +117,7 @@ class PluginContext(msgspec.Struct, frozen=True):
         govbot.offers), or None when no enabled plugin offers it: the caller then
         does without, and logs why."""
         return cast("T | None", self.offers.get(cast(type, protocol)))
+    bot_nick: str = "govbot"  # the bot's own IRC nick (the settings' irc.nick)
 
 
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]
@@ -177,6 +180,13 @@ class Plugin:
         """Protocol (of govbot.offers) -> this plugin's implementation of it, for the
         other plugins (`ctx.offer(Protocol)`). Called once, when the registry is built."""
         return {}
+    def cli_commands(self) -> Sequence[CliCommand]:
+        """`govbot` subcommands this plugin offers (see govbot.extensions)."""
+        return ()
+
+    def web_routes(self) -> Sequence[WebRoute]:
+        """Pages this plugin serves on the daemon's web server (see govbot.extensions)."""
+        return ()
 
 
 class PluginError(Exception):

@@ -1,63 +1,118 @@
-"""The web server: health, metrics (and, with later features, webhooks and pages).
+"""The web server: health, metrics, the Gerrit webhook, and the plugins' pages.
 
 aiohttp's lifecycle is the model for the whole daemon: `WebServer` is an async
 context manager (setup → start on enter, cleanup on exit).
+
+Plugins declare their pages (`Plugin.web_routes()`, govbot.extensions.WebRoute); this
+module serves them without naming any plugin. A handler gets a `WebRequest` and the
+plugin's read-only `PluginContext` and returns a `WebResponse`, so aiohttp stays here.
+One path belongs to one owner: a plugin path that the core (or another plugin) serves
+already is a start-up error.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import itertools
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from govbot.extensions import WebRequest, WebResponse, WebRoute
 from govbot.metrics import make_registry
+from govbot.plugin import PluginContext, PluginError
 
 log = logging.getLogger(__name__)
 
-
-def _calendar(config: Any) -> bytes:
-    from govbot.calendar import calendar_bytes
-    from govbot.plugins.reminders.plugin import schedules_of
-
-    now = dt.datetime.now(dt.UTC)
-    # Biweekly runs are written ten years ahead, as `govbot ical` does.
-    return calendar_bytes(schedules_of(config), until=dt.date(now.year + 11, 1, 1),
-                          stamp=now.replace(microsecond=0))
+#: (plugin name, request id) -> the context a page handler reads.
+ContextFactory = Callable[[str, str], PluginContext]
 
 
 class WebServer:
-    def __init__(self, daemon: Any, listen: str) -> None:
+    def __init__(self, daemon: Any, listen: str, *,
+                 routes: Sequence[tuple[str, WebRoute]] = (),
+                 context: ContextFactory | None = None, handler_timeout: float = 60.0) -> None:
         host, _, port = listen.rpartition(":")
         self.host = host.strip("[]") or "127.0.0.1"
         self.port = int(port)
         self._daemon = daemon
         self._metrics = make_registry(daemon, time.time)
+        self._routes = tuple(routes)
+        self._context = context
+        self._timeout = handler_timeout
+        self._request_ids = itertools.count(1)
         self.app = web.Application()
         self.app.router.add_get("/healthz", self.health)
         self.app.router.add_get("/metrics", self.metrics)
-        self.app.router.add_get("/calendar.ics", self.calendar)
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
     async def __aenter__(self) -> WebServer:
+        # Mounted last, so a plugin path is checked against every core route, the
+        # webhook's (added by the daemon after construction) included.
+        self._mount_plugin_routes()
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
+        addresses = self._runner.addresses
+        self.bound_port = addresses[0][1] if addresses else self.port
         log.info("web server on http://%s:%s", self.host, self.bound_port)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def _mount_plugin_routes(self) -> None:
+        owners = {resource.canonical: "the core" for resource in self.app.router.resources()}
+        for plugin, route in self._routes:
+            if not route.path.startswith("/"):
+                raise PluginError(f"plugin {plugin!r}: web route {route.path!r} must start "
+                                  "with '/'")
+            owner = owners.get(route.path, plugin)
+            if owner != plugin:
+                raise PluginError(f"plugin {plugin!r} asks for the web path {route.path!r}, "
+                                  f"which {owner if owner == 'the core' else repr(owner)} "
+                                  "serves already")
+            owners[route.path] = plugin
+        for plugin, route in self._routes:
+            if self._context is None:
+                raise PluginError(f"plugin {plugin!r} serves {route.path!r}, but this web "
+                                  "server has no plugin contexts")
+            method, handler = route.method.upper(), self._page(plugin, route)
+            if method == "GET":
+                self.app.router.add_get(route.path, handler)  # and HEAD
+            else:
+                self.app.router.add_route(method, route.path, handler)
+            log.debug("web: %s %s from plugin %s", method, route.path, plugin)
+
+    def _page(self, plugin: str, route: WebRoute
+              ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            assert self._context is not None
+            request_id = f"web-{next(self._request_ids)}"
+            ctx = self._context(plugin, request_id)
+            page = WebRequest(method=request.method, path=request.path,
+                              params=dict(request.match_info), query=dict(request.query),
+                              headers=dict(request.headers), body=await request.read())
+            try:
+                async with asyncio.timeout(self._timeout):
+                    response = await route.handler(page, ctx)
+                if not isinstance(response, WebResponse):
+                    raise TypeError(f"the handler returned {type(response).__name__}, "
+                                    "not a WebResponse")
+            except Exception:
+                # Like a failing event handler: logged with its id, the server goes on.
+                log.exception("%s %s (%s): plugin %s failed", request.method, request.path,
+                              request_id, plugin)
+                return web.Response(status=500, text="internal error\n")
+            return _response(response)
+        return handle
 
     async def health(self, request: web.Request) -> web.Response:
         d = self._daemon
@@ -71,15 +126,14 @@ class WebServer:
         }
         return web.json_response(body, status=200 if running else 503)
 
-    async def calendar(self, request: web.Request) -> web.Response:
-        """The meetings and deadlines of the config in force, as iCalendar."""
-        holder = self._daemon.config_holder
-        config = holder.config if holder is not None else None
-        if config is None or config.section("reminders") is None:
-            raise web.HTTPNotFound(text="no meeting schedules in the governance config\n")
-        data = await asyncio.to_thread(_calendar, config)
-        return web.Response(body=data, content_type="text/calendar", charset="utf-8")
-
     async def metrics(self, request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(self._metrics),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _response(response: WebResponse) -> web.Response:
+    body = response.body.encode() if isinstance(response.body, str) else response.body
+    text = isinstance(response.body, str) or response.content_type.startswith("text/")
+    return web.Response(status=response.status, body=body,
+                        content_type=response.content_type,
+                        charset="utf-8" if text else None)

@@ -36,15 +36,24 @@ class InboxItem:
 
 
 class StateStore:
-    """Open with `async with StateStore(path) as store:`; `:memory:` works for tests."""
+    """Open with `async with StateStore(path) as store:`; `:memory:` works for tests.
 
-    def __init__(self, path: Path | str) -> None:
+    `read_only=True` (the command line reading a running bot's state) opens an existing
+    database without migrating it; a missing one is a StateError, never created.
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govbot-state")
         self._db: sqlite3.Connection | None = None
 
     async def __aenter__(self) -> StateStore:
-        await self._run(self._open)
+        try:
+            await self._run(self._open)
+        except BaseException:
+            await self.close()  # the worker thread too
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -60,6 +69,9 @@ class StateStore:
 
     # -- runs on the state thread -------------------------------------------------
     def _open(self) -> None:
+        if self.read_only:
+            self._open_read_only()
+            return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -68,6 +80,23 @@ class StateStore:
         db.execute("PRAGMA busy_timeout=5000")
         self._db = db
         self._migrate(db)
+
+    def _open_read_only(self) -> None:
+        path = Path(self.path)
+        if not path.is_file():
+            raise StateError(f"{self.path}: no state database there")
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                 check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA busy_timeout=5000")
+            current = db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{self.path}: cannot read the state database: {exc}") from exc
+        if current > len(MIGRATIONS):
+            db.close()
+            raise StateError(f"{self.path}: schema version {current} is newer than this "
+                             f"govbot knows ({len(MIGRATIONS)})")
+        self._db = db
 
     def _close(self) -> None:
         assert self._db is not None
@@ -204,6 +233,13 @@ class StateStore:
             "SELECT DISTINCT journal FROM journals j WHERE plugin = ? AND NOT EXISTS "
             "(SELECT 1 FROM journals_closed c WHERE c.plugin = j.plugin "
             "AND c.journal = j.journal) ORDER BY journal", (plugin,)).fetchall())
+        return [r[0] for r in rows]
+
+    async def journal_names(self, plugin: str) -> list[str]:
+        """Every journal of `plugin`, closed or not, sorted."""
+        rows = await self.call(lambda db: db.execute(
+            "SELECT DISTINCT journal FROM journals WHERE plugin = ? ORDER BY journal",
+            (plugin,)).fetchall())
         return [r[0] for r in rows]
 
     def reader(self, plugin: str) -> PluginStateReader:

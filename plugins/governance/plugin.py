@@ -39,6 +39,7 @@ from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded, Wakeup
+from govbot.extensions import CliCommand
 from govbot.gerrit import events as ev
 from govbot.offers import PendingVotes
 from govbot.plugin import Command, Handler, Plugin, PluginContext
@@ -48,6 +49,7 @@ from . import commands as governance_commands
 from .ballot import PeopleIndex
 from .change import ChangeState
 from .ci import DEFAULT_CI, CiDefaults, ci_outcome, ci_requirements
+from .cli import COMMANDS as CLI_COMMANDS
 from .evaluate import evaluate
 from .message import render
 from .model import RulesConfig
@@ -78,6 +80,9 @@ class GovernancePlugin(Plugin):
 
     def config_sections(self) -> Sequence[ConfigSection]:
         return [RULES_SECTION]
+
+    def cli_commands(self) -> Sequence[CliCommand]:
+        return CLI_COMMANDS  # `govbot status`, `govbot tally`
 
     def commands(self) -> Sequence[Command]:
         offered: list[Command] = governance_commands.commands(_rules, self._people)

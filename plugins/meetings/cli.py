@@ -1,196 +1,63 @@
 """`govbot minutes JOURNAL_OR_LOG`: render the minutes again, for recovery.
 
-Two inputs are understood:
+The input is an exported journal (JSON lines) or a raw text log (see recovery.py);
+with `--state DB` it is the name of a journal in the bot's state database, which the
+core opens read-only for this plugin (`list` lists the meetings' journals). The files
+are written by the core's minutes reporter under `--out`.
 
-- an exported **journal**, JSON lines: one entry per line as the plugin journaled it
-  (or `{"entry": {...}}` rows, as a state dump gives them). The minutes are exactly
-  what the bot would have written: the journal is the meeting.
-- a raw **text log** (MeetBot's `.log.txt`, or an IRC client's log with
-  `[HH:MM(:SS)] <nick> text` lines). There are no accounts in a log, so authority
-  goes by nick (the `#startmeeting` speaker and those they `#chair`); the bot's own
-  lines are kept as they were said. A log without `#startmeeting` is taken whole,
-  its first speaker as the chair.
-
-The files are written through the minutes reporter (same path checks, same atomic
-writes) under `out_dir`, in the usual `meetings/<name>/<YYYY>/...` layout.
+Every `govbot` start reads `COMMANDS`, so the renderer is imported only when the
+command runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
-import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from govbot.minutes import MinutesReporter, UnsafePath, WriteMinutes
-
-from .commands import Env, Said, interpret, parse
-from .model import Meeting, identity_of, normalise_name
-from .render import links, render
-
-_LINE = re.compile(r"^\[?(?:(?P<date>\d{4}-\d{2}-\d{2})[T ])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
-                   r"\]?\s+(?P<rest>.*)$")
-_SAID = re.compile(r"^<[@+%&~ ]?(?P<nick>[^>\s]+)>\s?(?P<text>.*)$")
-_ACTION = re.compile(r"^\*\s+(?P<nick>[^\s*]+)\s(?P<text>.*)$")
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+from govbot.extensions import CliCommand, CliContext, JournalReader
 
 
-def minutes_command(path: Path, out_dir: Path, *, url_base: str = "", bot_nick: str = "govbot",
-                    channel: str | None = None, date: dt.date | None = None,
-                    name: str | None = None) -> int:
-    """Render `path` (journal or log) into `out_dir`; 0 on success, 1 no meeting, 2 error."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        day = date or _date_of(path)
-    except OSError as exc:
-        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    return render_text(text, str(path), out_dir, url_base=url_base, bot_nick=bot_nick,
-                       channel=channel, date=day, name=name)
+async def minutes_command(ctx: CliContext, path: Path, out_dir: Path, *, url_base: str = "",
+                          bot_nick: str = "govbot", channel: str | None = None,
+                          date: dt.date | None = None, name: str | None = None) -> int:
+    """Render `path` (journal or log) into `out_dir` and print the files written.
+    Failures raise CliError: 1 no meeting, 2 any other error."""
+    from .recovery import read_source
+
+    text, day = read_source(path, date)
+    return await render_text(ctx, text, str(path), out_dir, url_base=url_base,
+                             bot_nick=bot_nick, channel=channel, date=day, name=name)
 
 
-def render_text(text: str, what: str, out_dir: Path, *, url_base: str = "",
-                bot_nick: str = "govbot", channel: str | None = None,
-                date: dt.date | None = None, name: str | None = None) -> int:
+async def render_text(ctx: CliContext, text: str, what: str, out_dir: Path, *,
+                      url_base: str = "", bot_nick: str = "govbot",
+                      channel: str | None = None, date: dt.date | None = None,
+                      name: str | None = None) -> int:
     """`minutes_command` on a journal's or a log's text; `what` names it in messages."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    meeting: Meeting | None
-    try:
-        if first.lstrip().startswith("{"):
-            meeting = from_journal(text, Path(what).stem)
-        else:
-            meeting = from_log(text, date or dt.datetime.now(dt.UTC).date(),
-                               channel=channel or "#meeting", bot_nick=bot_nick, name=name)
-    except (ValueError, KeyError, TypeError) as exc:
-        print(f"error: {what}: not a meeting journal or log: {exc}", file=sys.stderr)
-        return 2
-    if meeting is None or not meeting.is_started:
-        print(f"error: {what}: no meeting found", file=sys.stderr)
-        return 1
-    if name:
-        meeting.name = normalise_name(name) or meeting.name
-    files = render(meeting, bot_nick=bot_nick, url_base=url_base)
-    try:
-        written = MinutesReporter(out_dir).write(WriteMinutes(meeting=meeting.name, files=files))
-    except (UnsafePath, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for rel in written:
-        print(out_dir / rel)
+    from .recovery import recover
+
+    action = recover(text, what, out_dir, url_base=url_base, bot_nick=bot_nick,
+                     channel=channel, date=date, name=name)
+    for written in await ctx.carry_out(action):
+        print(written)
     return 0
 
 
-def from_journal(text: str, journal_id: str) -> Meeting:
-    entries: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {number}: {exc.msg}") from None
-        entry = row.get("entry", row) if isinstance(row, dict) else None
-        if not isinstance(entry, dict) or "type" not in entry:
-            raise ValueError(f"line {number}: not a journal entry")
-        journal_id = str(row.get("journal", journal_id))
-        entries.append(entry)
-    return Meeting.fold(journal_id, entries)
-
-
-def _date_of(path: Path) -> dt.date:
-    found = _DATE.search(path.name)
-    if found:
-        return dt.date(*(int(g) for g in found.groups()))
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
-
-
-def _parse_log(text: str, day: dt.date) -> Iterator[tuple[dt.datetime, str, str, str]]:
-    """(time, kind, nick, text) per line; the day rolls over when the clock goes back."""
-    last: dt.datetime | None = None
-    for raw in text.splitlines():
-        match = _LINE.match(raw.rstrip("\r"))
-        if match is None:
-            continue
-        if match.group("date"):
-            day = dt.date.fromisoformat(match.group("date"))
-        clock = match.group("time")
-        parts = [int(p) for p in clock.split(":")] + [0]
-        when = dt.datetime.combine(day, dt.time(parts[0] % 24, parts[1], parts[2]), dt.UTC)
-        if last is not None and when < last - dt.timedelta(hours=1):
-            day += dt.timedelta(days=1)
-            when += dt.timedelta(days=1)
-        last = when
-        rest = match.group("rest")
-        if said := _SAID.match(rest):
-            yield when, "msg", said.group("nick"), said.group("text")
-        elif action := _ACTION.match(rest):
-            yield when, "action", action.group("nick"), action.group("text")
-
-
-def from_log(text: str, day: dt.date, *, channel: str, bot_nick: str,
-             name: str | None = None) -> Meeting | None:
-    """Replay a text log through the interpreter, with authority by nick."""
-    rows = list(_parse_log(text, day))
-    if not rows:
-        return None
-    starts = [i for i, row in enumerate(rows) if row[1] == "msg" and row[2] != bot_nick
-              and (parse(row[3]) or ("", ""))[0] == "startmeeting"]
-    begin = starts[0] if starts else 0
-    meeting = Meeting(f"{channel}/recovered")
-    if not starts:  # a partial log: its first speaker chairs it
-        first = next(r for r in rows if r[2] != bot_nick)
-        meeting.apply({"type": "line", "time": first[0].isoformat(), "nick": first[2],
-                       "id": identity_of(None, first[2], True), "text": first[3],
-                       "fx": [{"op": "start", "channel": channel, "name": name or "",
-                               "owner": identity_of(None, first[2], True)}]})
-        begin = rows.index(first) + 1
-    ended = False
-    for when, kind, nick, said_text in rows[begin:]:
-        if ended and nick != bot_nick:
-            break  # the bot's answers to #endmeeting belong to the meeting; the rest not
-        if nick == bot_nick:
-            meeting.apply({"type": "bot", "time": when.isoformat(), "said": [said_text]})
-            continue
-        identity = identity_of(None, nick, True)
-        env = Env(now=when, identity=identity, trust_nicks=True, can_resolve=False,
-                  links=lambda m: links(m, ""))
-        line = Said(channel, when, nick, None, said_text, action=kind == "action")
-        out = interpret(meeting if meeting.is_started else None, line, env)
-        entry: dict[str, Any] = {"type": "line", "time": when.isoformat(), "nick": nick,
-                                 "id": identity, "text": said_text}
-        if kind == "action":
-            entry["action"] = True
-        if out.fx:
-            entry["fx"] = out.fx  # what was said back is in the log already
-        if meeting.is_started or out.started:
-            meeting.apply(entry)
-        ended = ended or out.end
-    return meeting
-
-
-async def export_journal(state_db: Path, journal: str | None = None) -> str:
-    """A journal of the state database as JSON lines (the input of `minutes_command`);
-    `journal=None` lists the meetings' journals instead, open ones marked."""
-    from govbot.state.store import StateStore
-
-    async with StateStore(state_db) as store:
-        if journal is None:
-            open_ = set(await store.open_journals("meetings"))
-            names = await store.call(lambda db: [r[0] for r in db.execute(
-                "SELECT DISTINCT journal FROM journals WHERE plugin = 'meetings' "
-                "ORDER BY journal")])
-            return "".join(f"{n}{' (open)' if n in open_ else ''}\n" for n in names)
-        entries = await store.journal("meetings", journal)
+async def export_journal(journals: JournalReader, journal: str | None = None) -> str:
+    """A journal as JSON lines (the input of `minutes_command`); `journal=None` lists
+    the journals instead, open ones marked."""
+    if journal is None:
+        open_ = set(await journals.open_journals())
+        return "".join(f"{n}{' (open)' if n in open_ else ''}\n"
+                       for n in await journals.journals())
+    entries = await journals.journal(journal)
     return "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """For `govbot minutes`: the CLI the lead wires to `run`."""
     parser.add_argument("path", type=Path, help="an exported journal (JSON lines) or a raw "
                         "log; with --state, a journal's name ('list' lists them)")
     parser.add_argument("--state", type=Path, default=None,
@@ -204,28 +71,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=None, help="the meeting name to write under")
 
 
-def run(args: argparse.Namespace) -> int:
+async def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.state is None:
-        return minutes_command(args.path, args.out, url_base=args.url_base,
-                               bot_nick=args.bot_nick, channel=args.channel, date=args.date,
-                               name=args.name)
+        return await minutes_command(ctx, args.path, args.out, url_base=args.url_base,
+                                     bot_nick=args.bot_nick, channel=args.channel,
+                                     date=args.date, name=args.name)
     journal = str(args.path)
-    text = asyncio.run(export_journal(args.state, None if journal == "list" else journal))
+    async with ctx.state(args.state) as journals:
+        text = await export_journal(journals, None if journal == "list" else journal)
     if journal == "list":
         print(text, end="")
         return 0
     if not text:
         print(f"error: no journal {journal!r} in {args.state}", file=sys.stderr)
         return 1
-    return render_text(text, journal, args.out, url_base=args.url_base, bot_nick=args.bot_nick,
-                       channel=args.channel, date=args.date, name=args.name)
+    return await render_text(ctx, text, journal, args.out, url_base=args.url_base,
+                             bot_nick=args.bot_nick, channel=args.channel, date=args.date,
+                             name=args.name)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="govbot minutes", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+COMMANDS = (
+    CliCommand("minutes", "re-render meeting minutes from a journal or a raw log (recovery)",
+               add_arguments, run),
+)

@@ -11,7 +11,7 @@ of the journal is finished at the next start (minutes written again, atomically;
 Gerrit comments deduplicated by fingerprint).
 
 `#endmeeting` returns the minutes in four formats (`WriteMinutes`, rendered here,
-written by `govbot.minutes.MinutesReporter`), one Gerrit comment per decision that
+written by the core's minutes reporter), one Gerrit comment per decision that
 names a change, and closes the journal. Settings: see `meetings_config`.
 """
 
@@ -24,15 +24,25 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from govbot.actions import Action, Append, Say, SetTopic, Vote, WakeAt
+from govbot.actions import (
+    Action,
+    Append,
+    MinutesFiles,
+    Say,
+    SetTopic,
+    Vote,
+    WakeAt,
+    WriteMinutes,
+)
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded, Wakeup
+from govbot.extensions import CliCommand
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
-from govbot.minutes import MinutesFiles, WriteMinutes
 from govbot.offers import MeetingSchedules
 from govbot.plugin import Handler, Plugin, PluginContext
 
+from .cli import COMMANDS as CLI_COMMANDS
 from .commands import Env, Outcome, Said, interpret, parse
 from .config import (
     MEETBOT_SECTION,
@@ -48,6 +58,7 @@ from .policy import (
     policy_for,
     scheduled_slots,
 )
+from .publishing import MinutesTarget
 from .render import links, render
 
 log = logging.getLogger(__name__)
@@ -73,6 +84,9 @@ class MeetingsPlugin(Plugin):
 
     def config_sections(self) -> Sequence[ConfigSection]:
         return [MEETBOT_SECTION]
+
+    def cli_commands(self) -> Sequence[CliCommand]:
+        return CLI_COMMANDS  # `govbot minutes`
 
     def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
         """Channels with a meeting in progress (rejoined after a reconnect)."""
@@ -265,9 +279,13 @@ class MeetingsPlugin(Plugin):
                 *self._say(meeting.channel, texts)]
 
     def _minutes(self, meeting: Meeting, opts: Options, ctx: PluginContext) -> WriteMinutes:
-        files = render(meeting, bot_nick=opts.bot_nick, url_base=opts.minutes_url, now=ctx.now)
+        # The operator's `bot_nick` setting wins; else the bot's own nick, a core fact.
+        bot_nick = str(ctx.settings.get("bot_nick") or ctx.bot_nick)
+        files = render(meeting, bot_nick=bot_nick, url_base=opts.minutes_url, now=ctx.now)
+        target = MinutesTarget.of(ctx.settings)
         return WriteMinutes(meeting=meeting.name, files=MinutesFiles(files),
-                            url_base=opts.minutes_url, restricted=meeting.restricted)
+                            url_base=opts.minutes_url, restricted=meeting.restricted,
+                            directory=target.directory, git=target.git)
 
     async def _finish(self, meeting: Meeting, opts: Options, ctx: PluginContext, *,
                       written: bool = False) -> list[Action]:

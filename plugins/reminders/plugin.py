@@ -36,9 +36,11 @@ from govbot.actions import Action, Notice, Remember, Say, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.events import ConfigReloaded, Wakeup
+from govbot.extensions import CliCommand, WebRoute
 from govbot.offers import MeetingSchedules, PendingVotes
 from govbot.plugin import Handler, Plugin, PluginContext
 
+from .cli import COMMANDS as CLI_COMMANDS
 from .config import (
     DEADLINES_FILE,
     REMINDERS_FILE,
@@ -123,6 +125,14 @@ class RemindersPlugin(Plugin):
         """The meeting schedules, for the meetings plugin's start and topic policies."""
         return {MeetingSchedules: RemindersSchedules(
             lambda config: schedules_of(config, self.name).meetings)}
+    def cli_commands(self) -> Sequence[CliCommand]:
+        return CLI_COMMANDS  # `govbot ical`
+
+    def web_routes(self) -> Sequence[WebRoute]:
+        from .calendar import calendar_page  # icalendar, only where the pages are served
+
+        return [WebRoute("GET", "/calendar.ics", calendar_page,
+                         "the meetings and deadlines as iCalendar")]
 
     def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
         schedules = schedules_of(config, self.name)

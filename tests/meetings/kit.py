@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govbot.actions import Action, Append, Say, SetTopic, Vote
+from govbot.actions import Action, Append, Say, SetTopic, Vote, WriteMinutes
 from govbot.config.loader import load_config
 from govbot.config.model import GovernanceConfig
 from govbot.events import Wakeup
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange
-from govbot.minutes import WriteMinutes
 from govbot.plugin import PluginContext, PluginRegistry
 from govbot.plugins.meetings.plugin import MeetingsPlugin
 
@@ -109,8 +108,10 @@ class Bot:
     def __init__(self, *, state: JournalState | None = None, settings: Mapping[str, Any] = (),
                  config: GovernanceConfig | None = None, irc: FakeIrc | None = None,
                  gerrit: FakeGerrit | None = None, plugin: MeetingsPlugin | None = None,
-                 no_irc: bool = False, offers: Mapping[type, object] | None = None) -> None:
+                 no_irc: bool = False, offers: Mapping[type, object] | None = None,
+                 bot_nick: str = "govbot") -> None:
         self.state = state or JournalState()
+        self.bot_nick = bot_nick
         self.settings = dict(settings or {"minutes_url": "https://meetings.example.org"})
         self.config = config or example_config()
         self.irc = None if no_irc else (irc or FakeIrc())
@@ -125,7 +126,8 @@ class Bot:
         self._n += 1
         return PluginContext(plugin="meetings", event_id=f"ev-{self._n}", config=self.config,
                              gerrit=self.gerrit, state=self.state, now=self.now,
-                             settings=self.settings, irc=self.irc, offers=self.offers)
+                             settings=self.settings, irc=self.irc, offers=self.offers,
+                             bot_nick=self.bot_nick)
 
     async def _run(self, handler: Any, event: Any) -> list[Action]:
         actions = list(await handler(event, self.ctx()))

@@ -10,10 +10,27 @@ from pathlib import Path
 import pytest
 
 from govbot.actions import Append
-from govbot.plugins.meetings.cli import export_journal, main, minutes_command
+from govbot.cli_context import CoreCliContext
+from govbot.plugins.meetings import cli
 from govbot.state.reporter import StateReporter
 from govbot.state.store import StateStore
+from tests.clikit import run_cli
 from tests.meetings.kit import CHANNEL, Bot, file_of, minutes
+
+
+def main(argv: list[str]) -> int:
+    return run_cli("minutes", *argv)
+
+
+def minutes_command(path: Path, out: Path, *, date: dt.date | None = None,
+                    name: str | None = None) -> int:
+    return main([str(path), "--out", str(out), *(["--date", date.isoformat()] if date else []),
+                 *(["--name", name] if name else [])])
+
+
+async def export_journal(db: Path, journal: str | None = None) -> str:
+    async with CoreCliContext("meetings").state(db) as journals:
+        return await cli.export_journal(journals, journal)
 
 STEM = "meetings/tc/2026/tc.2026-11-19-16.00"
 
@@ -45,7 +62,8 @@ async def test_from_an_exported_journal_the_minutes_are_the_same(tmp_path: Path)
     exported = tmp_path / "journal.jsonl"
     exported.write_text(bot.state.jsonl(journal))
     out = tmp_path / "out"
-    assert minutes_command(exported, out, url_base="https://meetings.example.org") == 0
+    assert await cli.minutes_command(CoreCliContext("meetings"), exported, out,
+                                     url_base="https://meetings.example.org") == 0
     for rel, content in live.files.items():
         assert (out / rel).read_text() == content
     assert CHANNEL in file_of(live, "html")

@@ -10,14 +10,9 @@ from pathlib import Path
 import git
 import pytest
 
-from govbot.minutes import (
-    GitPublishing,
-    MinutesFiles,
-    MinutesReporter,
-    UnsafePath,
-    WriteMinutes,
-    safe_target,
-)
+from govbot.actions import GitPublishing, MinutesFiles, WriteMinutes
+from govbot.minutes import MinutesReporter, UnsafePath, safe_target
+from govbot.plugins.meetings.publishing import MinutesTarget
 from govbot.reporters import describe
 
 FILES = {"meetings/tc/2026/tc.2026-11-19-16.00.html": "<p>minutes</p>\n",
@@ -114,13 +109,25 @@ async def test_a_failed_push_keeps_the_commit(tmp_path: Path) -> None:
 
 
 def test_from_settings(tmp_path: Path) -> None:
-    plain = MinutesReporter.from_settings({}, default_dir=tmp_path)
-    assert plain.directory == tmp_path and plain.git is None
-    versioned = MinutesReporter.from_settings(
-        {"minutes_dir": str(tmp_path / "m"), "git": {"remote": "origin", "branch": "pub"}},
-        default_dir=tmp_path)
-    assert versioned.directory == tmp_path / "m"
+    # The meetings plugin reads its settings; the reporter gets them in the action.
+    plain = MinutesTarget.of({})
+    assert plain.directory is None and plain.git is None
+    versioned = MinutesTarget.of(
+        {"minutes_dir": str(tmp_path / "m"), "git": {"remote": "origin", "branch": "pub"}})
+    assert versioned.directory == str(tmp_path / "m")
     assert versioned.git == GitPublishing(remote="origin", branch="pub")
+
+
+async def test_the_action_says_where_and_how(tmp_path: Path) -> None:
+    reporter = MinutesReporter(tmp_path / "default")
+    await reporter.report(action())
+    assert (tmp_path / "default" / next(iter(FILES))).exists()
+    elsewhere = tmp_path / "elsewhere"
+    await reporter.report(action(directory=str(elsewhere),
+                                 git=GitPublishing(author_name="Minutes Bot")))
+    assert (elsewhere / next(iter(FILES))).exists() and reporter.commits == 1
+    head = git.Repo(elsewhere).head.commit
+    assert head.author.name == "Minutes Bot" and not (tmp_path / "default" / ".git").exists()
 
 
 def test_a_dry_run_logs_the_file_names_not_the_minutes() -> None:

@@ -10,9 +10,14 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from govbot.calendar import build_calendar, calendar_bytes, ical_command, slot_runs
+from govbot.plugins.reminders.calendar import build_calendar, calendar_bytes, slot_runs
 from govbot.plugins.reminders.plugin import Schedules
+from tests.clikit import run_cli
 from tests.reminders.kit import DATA, UTC, at, expand, loaded, make_repo
+
+
+def ical_command(root: Path, out: Path) -> int:
+    return run_cli("ical", root, out)
 
 UNTIL = dt.date(2033, 1, 1)
 STAMP = at(2026, 1, 1)

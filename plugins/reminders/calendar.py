@@ -1,4 +1,5 @@
-"""`govbot ical`: an iCalendar (.ics) file of every meeting and deadline.
+"""An iCalendar (.ics) file of every meeting and deadline: `govbot ical` and the web
+server's `/calendar.ics`, both declared by the reminders plugin.
 
 Written with the icalendar package from the reminders plugin's sections, under
 the same rule as the reminders and the conflict check (docs/reminders.md,
@@ -21,6 +22,7 @@ Differences from yaml2ical's output, each on purpose:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sys
 from collections.abc import Iterable, Sequence
@@ -28,13 +30,16 @@ from pathlib import Path
 
 import icalendar
 
-from govbot.config.loader import load_config
-from govbot.plugins.reminders.config import Deadline, RemindersConfig
-from govbot.plugins.reminders.plugin import SECTIONS, Schedules, schedules_of
-from govbot.plugins.reminders.schedule import UTC, Meeting, Slot
+from govbot.config.model import GovernanceConfig
+from govbot.extensions import CliContext, WebRequest, WebResponse
+from govbot.plugin import PluginContext
 
-__all__ = ["build_calendar", "calendar_bytes", "ical_command", "meeting_events",
-           "slot_runs"]
+from .config import Deadline, RemindersConfig
+from .plugin import Schedules, schedules_of
+from .schedule import UTC, Meeting, Slot
+
+__all__ = ["build_calendar", "calendar_bytes", "calendar_page", "ical_command",
+           "meeting_events", "slot_runs"]
 
 PRODID = "-//govbot//meetings and deadlines//EN"
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -157,18 +162,25 @@ def calendar_bytes(schedules: Schedules, *, until: dt.date, stamp: dt.datetime) 
     return data
 
 
-def ical_command(governance_dir: Path, out: Path) -> int:
+async def ical_command(ctx: CliContext, governance_dir: Path, out: Path) -> int:
     """Write the .ics of the config repo checked out at `governance_dir` to `out`
     ('-': standard output). Errors are printed as FILE:LINE; exit status 1."""
-    result = load_config(Path(governance_dir), [("reminders", s) for s in SECTIONS])
-    if result.config is None:
-        for error in result.errors:
+    # Only this plugin's sections: errors elsewhere in the repo do not stop a calendar.
+    loaded = await ctx.governance(directory=Path(governance_dir), own_sections=True)
+    if loaded.config is None:
+        for error in loaded.errors:
             print(error, file=sys.stderr)
-        print(f"{len(result.errors)} error(s) in {governance_dir}; no calendar written",
+        print(f"{len(loaded.errors)} error(s) in {governance_dir}; no calendar written",
               file=sys.stderr)
         return 1
-    schedules = schedules_of(result.config)
-    mtimes = [(Path(governance_dir) / f).stat().st_mtime for f in result.files]
+    return write_ical(schedules_of(loaded.config, ctx.plugin), Path(governance_dir),
+                      loaded.files, out)
+
+
+def write_ical(schedules: Schedules, governance_dir: Path, files: Sequence[str],
+               out: Path) -> int:
+    """Write the calendar of `schedules`, read from `files` of `governance_dir`."""
+    mtimes = [(governance_dir / f).stat().st_mtime for f in files]
     stamp = dt.datetime.fromtimestamp(int(max(mtimes, default=0)), UTC)
     # Runs of biweekly meetings are written ten years ahead (see the module docstring).
     until = dt.date(dt.datetime.now(UTC).year + 11, 1, 1)
@@ -181,3 +193,18 @@ def ical_command(governance_dir: Path, out: Path) -> int:
     print(f"{out}: {events} event(s) for {len(schedules.meetings)} meeting(s) and "
           f"{len(schedules.deadlines)} deadline(s)", file=sys.stderr)
     return 0
+
+
+def _calendar_now(config: GovernanceConfig, plugin: str, now: dt.datetime) -> bytes:
+    # Biweekly runs are written ten years ahead, as `govbot ical` does.
+    return calendar_bytes(schedules_of(config, plugin), until=dt.date(now.year + 11, 1, 1),
+                          stamp=now.replace(microsecond=0))
+
+
+async def calendar_page(request: WebRequest, ctx: PluginContext) -> WebResponse:
+    """`GET /calendar.ics`: the meetings and deadlines of the config in force."""
+    if ctx.config.section(ctx.plugin) is None:
+        return WebResponse(404, "no meeting schedules in the governance config\n")
+    # Thousands of events take a while to write: not on the event loop.
+    data = await asyncio.to_thread(_calendar_now, ctx.config, ctx.plugin, ctx.now)
+    return WebResponse(200, data, "text/calendar")

@@ -1,0 +1,159 @@
+"""Minutes rendered again from a journal or a raw log, for `govbot minutes` (cli.py).
+
+Two inputs are understood:
+
+- an exported **journal**, JSON lines: one entry per line as the plugin journaled it
+  (or `{"entry": {...}}` rows, as a state dump gives them). The minutes are exactly
+  what the bot would have written: the journal is the meeting.
+- a raw **text log** (MeetBot's `.log.txt`, or an IRC client's log with
+  `[HH:MM(:SS)] <nick> text` lines). There are no accounts in a log, so authority
+  goes by nick (the `#startmeeting` speaker and those they `#chair`); the bot's own
+  lines are kept as they were said. A log without `#startmeeting` is taken whole,
+  its first speaker as the chair.
+
+The result is the `WriteMinutes` the bot would have returned, in the usual
+`meetings/<name>/<YYYY>/...` layout; the command has the core's minutes reporter write
+it (same path checks, same atomic writes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from govbot.actions import MinutesFiles, WriteMinutes
+from govbot.extensions import CliError
+
+from .commands import Env, Said, interpret, parse
+from .model import Meeting, identity_of, normalise_name
+from .render import links, render
+
+_LINE = re.compile(r"^\[?(?:(?P<date>\d{4}-\d{2}-\d{2})[T ])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
+                   r"\]?\s+(?P<rest>.*)$")
+_SAID = re.compile(r"^<[@+%&~ ]?(?P<nick>[^>\s]+)>\s?(?P<text>.*)$")
+_ACTION = re.compile(r"^\*\s+(?P<nick>[^\s*]+)\s(?P<text>.*)$")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def read_source(path: Path, date: dt.date | None) -> tuple[str, dt.date]:
+    """The text of a journal or log file, and the day a raw log starts."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace"), date or _date_of(path)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def recover(text: str, what: str, out_dir: Path, *, url_base: str = "",
+            bot_nick: str = "govbot", channel: str | None = None,
+            date: dt.date | None = None, name: str | None = None) -> WriteMinutes:
+    """The minutes of a journal's or a log's text, to be written under `out_dir`; `what`
+    names the input in messages. CliError: not a journal or log (2), no meeting (1)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    meeting: Meeting | None
+    try:
+        if first.lstrip().startswith("{"):
+            meeting = from_journal(text, Path(what).stem)
+        else:
+            meeting = from_log(text, date or dt.datetime.now(dt.UTC).date(),
+                               channel=channel or "#meeting", bot_nick=bot_nick, name=name)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"{what}: not a meeting journal or log: {exc}") from None
+    if meeting is None or not meeting.is_started:
+        raise CliError(f"{what}: no meeting found", status=1)
+    if name:
+        meeting.name = normalise_name(name) or meeting.name
+    files = render(meeting, bot_nick=bot_nick, url_base=url_base)
+    return WriteMinutes(meeting=meeting.name, files=MinutesFiles(files), url_base=url_base,
+                        directory=str(out_dir))
+
+
+def from_journal(text: str, journal_id: str) -> Meeting:
+    entries: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number}: {exc.msg}") from None
+        entry = row.get("entry", row) if isinstance(row, dict) else None
+        if not isinstance(entry, dict) or "type" not in entry:
+            raise ValueError(f"line {number}: not a journal entry")
+        journal_id = str(row.get("journal", journal_id))
+        entries.append(entry)
+    return Meeting.fold(journal_id, entries)
+
+
+def _date_of(path: Path) -> dt.date:
+    found = _DATE.search(path.name)
+    if found:
+        return dt.date(*(int(g) for g in found.groups()))
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
+
+
+def _parse_log(text: str, day: dt.date) -> Iterator[tuple[dt.datetime, str, str, str]]:
+    """(time, kind, nick, text) per line; the day rolls over when the clock goes back."""
+    last: dt.datetime | None = None
+    for raw in text.splitlines():
+        match = _LINE.match(raw.rstrip("\r"))
+        if match is None:
+            continue
+        if match.group("date"):
+            day = dt.date.fromisoformat(match.group("date"))
+        clock = match.group("time")
+        parts = [int(p) for p in clock.split(":")] + [0]
+        when = dt.datetime.combine(day, dt.time(parts[0] % 24, parts[1], parts[2]), dt.UTC)
+        if last is not None and when < last - dt.timedelta(hours=1):
+            day += dt.timedelta(days=1)
+            when += dt.timedelta(days=1)
+        last = when
+        rest = match.group("rest")
+        if said := _SAID.match(rest):
+            yield when, "msg", said.group("nick"), said.group("text")
+        elif action := _ACTION.match(rest):
+            yield when, "action", action.group("nick"), action.group("text")
+
+
+def from_log(text: str, day: dt.date, *, channel: str, bot_nick: str,
+             name: str | None = None) -> Meeting | None:
+    """Replay a text log through the interpreter, with authority by nick."""
+    rows = list(_parse_log(text, day))
+    if not rows:
+        return None
+    starts = [i for i, row in enumerate(rows) if row[1] == "msg" and row[2] != bot_nick
+              and (parse(row[3]) or ("", ""))[0] == "startmeeting"]
+    begin = starts[0] if starts else 0
+    meeting = Meeting(f"{channel}/recovered")
+    if not starts:  # a partial log: its first speaker chairs it
+        first = next(r for r in rows if r[2] != bot_nick)
+        meeting.apply({"type": "line", "time": first[0].isoformat(), "nick": first[2],
+                       "id": identity_of(None, first[2], True), "text": first[3],
+                       "fx": [{"op": "start", "channel": channel, "name": name or "",
+                               "owner": identity_of(None, first[2], True)}]})
+        begin = rows.index(first) + 1
+    ended = False
+    for when, kind, nick, said_text in rows[begin:]:
+        if ended and nick != bot_nick:
+            break  # the bot's answers to #endmeeting belong to the meeting; the rest not
+        if nick == bot_nick:
+            meeting.apply({"type": "bot", "time": when.isoformat(), "said": [said_text]})
+            continue
+        identity = identity_of(None, nick, True)
+        env = Env(now=when, identity=identity, trust_nicks=True, can_resolve=False,
+                  links=lambda m: links(m, ""))
+        line = Said(channel, when, nick, None, said_text, action=kind == "action")
+        out = interpret(meeting if meeting.is_started else None, line, env)
+        entry: dict[str, Any] = {"type": "line", "time": when.isoformat(), "nick": nick,
+                                 "id": identity, "text": said_text}
+        if kind == "action":
+            entry["action"] = True
+        if out.fx:
+            entry["fx"] = out.fx  # what was said back is in the log already
+        if meeting.is_started or out.started:
+            meeting.apply(entry)
+        ended = ended or out.end
+    return meeting
