@@ -44,10 +44,15 @@ class Import:
         return f"{self.path}:{self.line}: `{self.statement}`"
 
 
+def is_source_folder(name: str) -> bool:
+    """Not a cache (__pycache__, .mypy_cache, ...) or another hidden folder."""
+    return not name.startswith((".", "__pycache__"))
+
+
 def _sources_under(folder: Path, prefix: tuple[str, ...]) -> Iterator[Source]:
     # os.walk does not follow links, so govbot/plugins (a link to plugins/) is skipped.
     for directory, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        dirs[:] = sorted(d for d in dirs if is_source_folder(d))
         for name in sorted(files):
             if not name.endswith(".py"):
                 continue
@@ -73,7 +78,7 @@ def plugin_sources() -> list[Source]:
 def example_sources() -> list[Source]:
     """The example plugin packages of docs/examples/*/, each as a top-level package."""
     examples = ROOT / "docs" / "examples"
-    return [s for d in sorted(examples.iterdir()) if d.is_dir() and d.name != "__pycache__"
+    return [s for d in sorted(examples.iterdir()) if d.is_dir() and is_source_folder(d.name)
             for s in _sources_under(d, (d.name,))]
 
 

@@ -26,6 +26,7 @@ from tests.ast_imports import (
     Source,
     core_sources,
     example_sources,
+    is_source_folder,
     matches,
     plugin_sources,
     read_imports,
@@ -258,7 +259,7 @@ def test_the_plugin_api_is_pure() -> None:
 def _plugin_folders() -> list[Path]:
     examples = ROOT / "docs" / "examples"
     return [d for base in (ROOT / "plugins", examples) for d in sorted(base.iterdir())
-            if d.is_dir() and d.name != "__pycache__"]
+            if d.is_dir() and is_source_folder(d.name)]
 
 
 def test_every_plugin_is_a_package_with_a_plugin_module() -> None:
