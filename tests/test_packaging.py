@@ -39,11 +39,18 @@ def plugin_files() -> set[str]:
             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
 
 
+def run(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+        timeout: float = 120) -> str:
+    """Run a command; its stdout, or a failure that shows what it said."""
+    done = subprocess.run(args, cwd=cwd, env=env, timeout=timeout, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, f"{shlex.join(args)} failed:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
 def build_wheel(source: Path, out: Path) -> Path:
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                            "--no-build-isolation", "-q", "-w", str(out), str(source)],
-                           timeout=120, capture_output=True, text=True)
-    assert built.returncode == 0, f"pip wheel {source} failed:\n{built.stderr[-3000:]}"
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(out), str(source)])
     return next(out.glob("govbot-*.whl"))
 
 
@@ -57,8 +64,7 @@ def test_govbot_plugins_is_a_link_to_the_plugins_folder() -> None:
     link = ROOT / "govbot" / "plugins"
     assert link.is_symlink() and os.readlink(link) == "../plugins"
     if (ROOT / ".git").exists():  # a checkout: git must store the link, not a copy
-        staged = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-s", "govbot/plugins"],
-                                check=True, capture_output=True, text=True).stdout
+        staged = run(["git", "-C", str(ROOT), "ls-files", "-s", "govbot/plugins"])
         assert staged.startswith("120000 "), staged
 
 
@@ -66,8 +72,7 @@ def test_the_source_tree_imports_the_plugins_from_plugins() -> None:
     # What a fresh checkout gives before any install: the current directory first.
     code = ("import govbot.plugins.governance.plugin as m, os; "
             "print(os.path.realpath(m.__file__))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60,
-                         capture_output=True, text=True).stdout.strip()
+    out = run([sys.executable, "-c", code], cwd=ROOT).strip()
     assert out == str(ROOT / "plugins" / "governance" / "plugin.py")
 
 
@@ -122,14 +127,13 @@ def test_the_dockerfiles_copies_build_a_wheel_that_imports(tmp_path: Path) -> No
                 shutil.copy2(src, target)
     wheel = build_wheel(context, tmp_path / "wheels")
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
-                    str(site), str(wheel)], check=True, timeout=120, capture_output=True)
+    run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
+         str(wheel)])
     code = ("import govbot, os; from govbot.plugin_loader import load_plugins; "
             "print(os.path.dirname(govbot.__file__)); "
             "print(' '.join(p.name for p in load_plugins()))")
     env = {**os.environ, "PYTHONPATH": str(site)}
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True,
-                         timeout=60, capture_output=True, text=True).stdout.splitlines()
+    out = run([sys.executable, "-c", code], cwd=tmp_path, env=env).splitlines()
     assert out[0] == str(site / "govbot")  # the installed copy, not the checkout
     assert out[1] == "governance announce meetings reminders"
     assert (site / "govbot" / "plugins" / "meetings" / "templates" / "minutes.txt.j2").is_file()
@@ -150,8 +154,7 @@ def test_ruff_reads_each_plugin_file_once() -> None:
     ruff = Path(sys.executable).parent / "ruff"
     if not ruff.exists():
         pytest.skip("ruff is not installed beside this Python")
-    listed = subprocess.run([str(ruff), "check", "--show-files", "."], cwd=ROOT, check=True,
-                            timeout=60, capture_output=True, text=True).stdout.splitlines()
+    listed = run([str(ruff), "check", "--show-files", "."], cwd=ROOT).splitlines()
     through_link = [f for f in listed if "/govbot/plugins/" in f]
     assert through_link == []
     assert any("/plugins/governance/plugin.py" in f for f in listed)
