@@ -160,7 +160,7 @@ class Wall:
         self.known = {s.module for s in (*core, *others)}
         self.core_imports = {s.module: read_imports(s, self.known) for s in core}
 
-    def _leak(self, module: str) -> list[str] | None:
+    def leak(self, module: str) -> list[str] | None:
         """The chain from core module `module` to something denied, if there is one."""
         paths = {module: [module]}
         queue = [module]
@@ -198,7 +198,7 @@ class Wall:
                 entry, (what, instead) = denial
                 found.append(Violation(imp, f"{entry} is {what}; instead, {instead}"))
             elif matches(target, "govbot") and not any(matches(target, p) for p in PLUGIN_API) \
-                    and (chain := self._leak(target)):
+                    and (chain := self.leak(target)):
                 entry, (what, instead) = _denial(chain[-1]) or ("", ("", ""))
                 found.append(Violation(
                     imp, f"{target} is not in the plugin API and reaches {entry} "
@@ -252,7 +252,7 @@ def test_the_plugin_api_is_pure() -> None:
     wall, core, _ = _wall()
     present = {s.module for s in core}
     leaks = {sub: chain for sub in sorted(present) if any(matches(sub, m) for m in PLUGIN_API)
-             and not _denial(sub) and (chain := wall._leak(sub))}
+             and not _denial(sub) and (chain := wall.leak(sub))}
     assert not leaks, "\n".join(" -> ".join(c) for c in leaks.values())
 
 
