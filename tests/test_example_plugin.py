@@ -1,33 +1,52 @@
-"""The example plugin from docs/plugins.md, tested the way a plugin author would."""
+"""The example plugin from docs/plugins.md, tested the way a plugin author would.
+
+docs/examples/subject_check/ is a package like the built-in plugins; it is put on the
+path and loaded by its entry-point target, the way govbot loads a third-party plugin.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
+import importlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from govbot.actions import Say, Vote
 from govbot.config.loader import load_config
+from govbot.config.model import GovernanceConfig
 from govbot.plugin import CommandCall, MemoryState, NoGerrit, PluginContext, PluginRegistry
+from govbot.plugin_loader import instantiate
 from govbot.replay import replay
 from govbot.testing.samples import change_event
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: The entry point docs/plugins.md tells authors to declare.
+ENTRY_POINT = "subject_check.plugin:SubjectCheck"
+
+
 @pytest.fixture(scope="module")
-def example():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(
-        "subject_check", ROOT / "docs" / "examples" / "subject_check.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["subject_check"] = module
-    spec.loader.exec_module(module)
-    return module
+def example() -> Iterator[ModuleType]:
+    """subject_check.plugin, imported from docs/examples as an installed package would be."""
+    sys.path.insert(0, str(ROOT / "docs" / "examples"))
+    try:
+        yield importlib.import_module("subject_check.plugin")
+    finally:
+        sys.path.remove(str(ROOT / "docs" / "examples"))
+        for name in [n for n in sys.modules if n.split(".")[0] == "subject_check"]:
+            del sys.modules[name]
+
+
+def test_it_loads_by_its_entry_point(example: ModuleType) -> None:
+    plugin = instantiate(ENTRY_POINT, "subject-check")
+    assert isinstance(plugin, example.SubjectCheck)
+    assert Path(example.__file__ or "").parent == ROOT / "docs" / "examples" / "subject_check"
 
 
 def governance(tmp_path: Path, prefixes: str) -> Path:
@@ -42,7 +61,8 @@ def patchset_line(subject: str, *, wip: bool = False) -> bytes:
     return json.dumps(event).encode()
 
 
-async def test_flags_a_wip_subject_once_and_ignores_the_rest(example, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_flags_a_wip_subject_once_and_ignores_the_rest(example: ModuleType,
+                                                             tmp_path: Path) -> None:
     plugin = example.SubjectCheck()
     result = load_config(governance(tmp_path, "prefixes: [WIP, DNM]\n"),
                          PluginRegistry([plugin]).config_sections())
@@ -58,7 +78,7 @@ async def test_flags_a_wip_subject_once_and_ignores_the_rest(example, tmp_path: 
     assert votes[0].plugin == "subject-check" and votes[0].labels == {}
 
 
-async def test_its_config_errors_name_the_line(example, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_its_config_errors_name_the_line(example: ModuleType, tmp_path: Path) -> None:
     plugin = example.SubjectCheck()
     root = governance(tmp_path, "# prefixes that mean not ready\nprefix: [WIP]\n")
     result = load_config(root, PluginRegistry([plugin]).config_sections())
@@ -74,18 +94,17 @@ async def test_its_config_errors_name_the_line(example, tmp_path: Path) -> None:
     ("WIP: add the thing", "alice: flagged (starts with 'WIP')"),
     ("Add the thing", "alice: fine"),
 ])
-async def test_command_examples(example, args: str, answer: str) -> None:  # type: ignore[no-untyped-def]
+async def test_command_examples(example: ModuleType, args: str, answer: str) -> None:
     plugin = example.SubjectCheck()
     command = plugin.commands()[0]
     assert any(e.startswith(command.name) for e in command.examples)
-    ctx = PluginContext("subject-check", "", _config(example), NoGerrit(), MemoryState(),
+    ctx = PluginContext("subject-check", "", _config(), NoGerrit(), MemoryState(),
                         dt.datetime.now(dt.UTC))
     call = CommandCall(command.name, args, "alice", "alice", None, "#dev")
     assert await command.handler(call, ctx) == [Say(target="#dev", text=answer, priority=True)]
 
 
-def _config(example):  # type: ignore[no-untyped-def]
-    from govbot.config.model import GovernanceConfig
-
+def _config() -> GovernanceConfig:
+    config = importlib.import_module("subject_check.config")
     return GovernanceConfig(people={}, bodies={}, teams={},
-                            sections={"subject-check": example.SubjectCheckConfig()})
+                            sections={"subject-check": config.SubjectCheckConfig()})

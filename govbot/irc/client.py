@@ -30,7 +30,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pydle
 from pydle.connection import Connection
@@ -40,7 +40,8 @@ from pydle.features.isupport import ISUPPORTSupport
 from pydle.protocol import ProtocolViolation
 
 from govbot.irc.accounts import AccountCache
-from govbot.irc.events import IrcEvent, IrcMessage
+from govbot.irc.events import IrcMessage
+from govbot.irc.listener import ClientListener
 from govbot.irc.tracking import Tracking, event_time, tags_of
 
 log = logging.getLogger(__name__)
@@ -83,16 +84,6 @@ class Timeouts:
     ping_interval: float = 60.0  # send PING after this much silence
     pong_timeout: float = 30.0  # ...and give up on the link after this much more
     send: float = 30.0
-
-
-class ClientListener(Protocol):
-    """What the service hears from the client. Called from the read loop: never block."""
-
-    def irc_event(self, event: IrcEvent, resolve_account: bool) -> None: ...
-
-    def irc_ready(self) -> None: ...
-
-    def irc_nick_free(self) -> None: ...
 
 
 def redact(line: str) -> str:

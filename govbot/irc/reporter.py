@@ -5,26 +5,37 @@ IRC server cannot hold up a dispatcher lane (and with it a change's Gerrit vote)
 Queued messages survive a disconnect and are sent after the next connection is
 ready (see docs/irc.md). A message for a channel the bot is not in makes it join
 that channel first (and keep it on the list it rejoins after a reconnect).
+
+The reporter knows the service only as an `IrcSender` (say, notice, set_topic), so
+service.py, which builds the reporter, is the one of the two that imports the other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from govbot.actions import Action, Notice, Say, SetTopic
 
-if TYPE_CHECKING:
-    from govbot.irc.service import IrcService
-
 log = logging.getLogger(__name__)
+
+
+class IrcSender(Protocol):
+    """Where the reporter queues lines (`IrcService`). Each call returns at once: True if
+    the message was queued, False if it was refused (bad target) or dropped."""
+
+    def say(self, target: str, text: str, *, priority: bool = False) -> bool: ...
+
+    def notice(self, target: str, text: str, *, priority: bool = False) -> bool: ...
+
+    def set_topic(self, channel: str, topic: str) -> bool: ...
 
 
 class IrcReporter:
     action_types: tuple[type[Action], ...] = (Say, Notice, SetTopic)
 
-    def __init__(self, service: IrcService, *, batch_window: float = 0.0) -> None:
+    def __init__(self, service: IrcSender, *, batch_window: float = 0.0) -> None:
         self._service = service
         self._window = batch_window
         self._batches: dict[tuple[str, str], list[str]] = {}

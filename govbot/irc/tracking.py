@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from govbot.irc.accounts import AccountCache
 from govbot.irc.events import IrcJoin, IrcNickChange, IrcPart, parse_server_time
-
-if TYPE_CHECKING:
-    from govbot.irc.client import ClientListener
+from govbot.irc.listener import ClientListener
 
 log = logging.getLogger("govbot.irc.client")
 

@@ -27,13 +27,12 @@ from govbot.testing.gerrit.core import GerritError, Settings
 from govbot.testing.gerrit.emulator import DEFAULT_GRANTS, GerritEmulator
 from govbot.testing.gerrit.events import to_events_log, to_legacy
 from govbot.testing.gerrit.faults import Faults
-from govbot.testing.gerrit.git import MergeConflict
+from govbot.testing.gerrit.git import FileDiff, MergeConflict
 from govbot.testing.gerrit.model import (
     REGISTERED_USERS,
     Account,
     Change,
     FakeClock,
-    FileDiff,
     Grant,
     Group,
     Label,

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from govbot.testing.gerrit.core import GerritCore
-from govbot.testing.gerrit.model import Account, Change, FileDiff, PatchSet, format_value_key
+from govbot.testing.gerrit.git import FileDiff
+from govbot.testing.gerrit.model import Account, Change, PatchSet, format_value_key
 
 JSON = dict[str, Any]
 

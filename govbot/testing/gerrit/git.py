@@ -3,6 +3,9 @@
 Every method is blocking (it runs ``git`` in a subprocess); async callers run them in
 ``asyncio.to_thread``. Commits are written with ``git fast-import`` so one process
 creates a whole commit, whatever the number of files.
+
+The change model (model.py) builds on this module: a project holds its `GitRepo` and a
+patch set lists the `FileDiff`s git computed, so nothing here imports the model.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from govbot.testing.gerrit.model import ZERO_SHA, FileDiff
+#: The object id git and Gerrit use for "no commit" (a ref created or deleted).
+ZERO_SHA = "0" * 40
 
 FileContent = str | bytes | None  # None deletes the file
 
@@ -41,6 +45,20 @@ class CommitInfo:
     tree: str
     parents: list[str]
     message: str
+
+
+@dataclass
+class FileDiff:
+    """One file a commit changed against its first parent (a patch set's REST FileInfo)."""
+
+    path: str
+    status: str  # A, M, D, R, C
+    old_path: str | None
+    insertions: int
+    deletions: int
+    size: int
+    size_delta: int
+    binary: bool = False
 
 
 class GitRepo:

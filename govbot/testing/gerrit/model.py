@@ -10,16 +10,13 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from govbot.testing.gerrit.git import GitRepo
+from govbot.testing.gerrit.git import ZERO_SHA, FileDiff, GitRepo
 
 Clock = Callable[[], float]
 
 #: Status values used by Gerrit for changes.
 NEW, MERGED, ABANDONED = "NEW", "MERGED", "ABANDONED"
-ZERO_SHA = "0" * 40
 #: Gerrit's pseudo-group every registered account belongs to.
 REGISTERED_USERS = "Registered Users"
 
@@ -126,20 +123,6 @@ class Project:
     grants: dict[str, list[Grant]]
     head: str = "master"
     submit_type: str = "MERGE_IF_NECESSARY"
-
-
-@dataclass
-class FileDiff:
-    """One modified file of a patch set against its first parent (REST FileInfo)."""
-
-    path: str
-    status: str  # A, M, D, R, C
-    old_path: str | None
-    insertions: int
-    deletions: int
-    size: int
-    size_delta: int
-    binary: bool = False
 
 
 @dataclass

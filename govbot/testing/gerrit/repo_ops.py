@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from govbot.testing.gerrit.core import AccountRef, GerritCore, GerritError, Settings
-from govbot.testing.gerrit.git import FileContent, GitRepo, Ident, MergeConflict
+from govbot.testing.gerrit.git import ZERO_SHA, FileContent, GitRepo, Ident, MergeConflict
 from govbot.testing.gerrit.model import (
-    ZERO_SHA,
     Account,
     Change,
     Clock,

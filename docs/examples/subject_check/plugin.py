@@ -6,42 +6,22 @@ It shows the three things a plugin can declare:
 - a command: `!subject-check TEXT` tells whether a subject would be flagged;
 - a config section: `subject-check.yaml` in the governance repo lists the prefixes.
 
-It decides and returns actions; it never talks to Gerrit or IRC itself.
+It decides and returns actions; it never talks to Gerrit or IRC itself. Like the
+built-in plugins it is a package: this module declares the plugin, config.py reads its
+section, check.py holds the decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from govbot.actions import Action, Say, Vote
-from govbot.config.schema import Field, ListOf, Schema, Str
-from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
+from govbot.config.sections import ConfigSection
 from govbot.gerrit.events import PatchsetCreated
 from govbot.plugin import Command, CommandCall, Handler, Plugin, PluginContext
 
-
-@dataclass(frozen=True, slots=True)
-class SubjectCheckConfig:
-    prefixes: tuple[str, ...] = ("WIP", "DNM", "DO NOT MERGE")
-
-
-SCHEMA = Schema({
-    "prefixes": Field(ListOf(Str(), nonempty=True), required=True,
-                      doc="subject prefixes that mean 'not ready'"),
-}, what="the subject-check config")
-
-
-def parse(files: Sequence[ConfigFile], ctx: SectionContext) -> SubjectCheckConfig:
-    if not files:
-        return SubjectCheckConfig()
-    data = SCHEMA.read_file(files[0], ctx)
-    return SubjectCheckConfig(tuple(data["prefixes"] or ()))
-
-
-def flagged_prefix(subject: str, prefixes: Sequence[str]) -> str | None:
-    head = subject.lstrip("[(").upper()
-    return next((p for p in prefixes if head.startswith(p.upper())), None)
+from .check import flagged_prefix
+from .config import FILE, SubjectCheckConfig, parse
 
 
 class SubjectCheck(Plugin):
@@ -60,7 +40,7 @@ class SubjectCheck(Plugin):
         )]
 
     def config_sections(self) -> Sequence[ConfigSection]:
-        return [ConfigSection("subject-check.yaml", parse,
+        return [ConfigSection(FILE, parse,
                               description="subject prefixes that mean work in progress")]
 
     def _config(self, ctx: PluginContext) -> SubjectCheckConfig:

@@ -1,0 +1,26 @@
+"""What the IRC client tells its owner: the `ClientListener` interface.
+
+In its own module so that both halves of the client (client.py, the connection, and
+tracking.py, the membership bookkeeping mixed into it) can name the listener without
+importing each other; the service implements it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from govbot.irc.events import IrcEvent
+
+
+class ClientListener(Protocol):
+    """What the service hears from the client. Called from the read loop: never block."""
+
+    def irc_event(self, event: IrcEvent, resolve_account: bool) -> None:
+        """A line became an event; `resolve_account`: the sender's account is not known
+        yet and should be looked up (WHOIS) before the event is submitted."""
+
+    def irc_ready(self) -> None:
+        """Registration and login are complete (end of MOTD): the session may send."""
+
+    def irc_nick_free(self) -> None:
+        """Whoever held the configured nick quit or changed nick: it may be regained."""
