@@ -1,8 +1,9 @@
 """The plugin API: plugins decide, reporters act.
 
-A plugin declares the event classes it handles, the chat commands it offers and
-the config sections it owns. A handler receives a typed event and a read-only
-`PluginContext`, and returns actions; it never opens a socket and never writes
+A plugin declares the event classes it handles, the chat commands it offers
+(`Command`, from govbot.commands, re-exported here) and the config sections it
+owns. A handler receives a typed event and a read-only `PluginContext`, and
+returns actions; it never opens a socket and never writes
 state itself (it returns a `Remember` action for that). That purity is what makes
 `--dry-run`, `govbot replay` and fast tests possible. See docs/plugins.md.
 """
@@ -11,13 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import msgspec
 
 from govbot.actions import Action
-from govbot.config.model import GovernanceConfig, Person
+
+# The command types live in govbot.commands; plugins import them from here.
+from govbot.commands import BUILTIN, Syntax
+from govbot.commands import Command as Command
+from govbot.commands import CommandCall as CommandCall
+from govbot.commands import CommandHandler as CommandHandler
+from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.zuul.model import CiReader
 
@@ -106,38 +112,6 @@ class PluginContext(msgspec.Struct, frozen=True):
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]
 
 
-@dataclass(frozen=True, slots=True)
-class CommandCall:
-    """One chat command, as the IRC source parsed it."""
-
-    name: str
-    args: str
-    nick: str
-    account: str | None  # services account, None when not logged in
-    person: Person | None  # the config's person for that account
-    channel: str | None  # None for a private message
-
-    @property
-    def reply_to(self) -> str:
-        return self.channel or self.nick
-
-
-CommandHandler = Callable[[CommandCall, PluginContext], Awaitable[Sequence[Action]]]
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """Help is data: `help` prints it, docs are generated from it, examples are tested."""
-
-    name: str
-    handler: CommandHandler
-    usage: str
-    description: str
-    examples: tuple[str, ...] = ()
-    # None: anyone. Otherwise "BODY" (any member) or "BODY:ROLE" (e.g. "tc:chair").
-    permission: str | None = None
-
-
 class Plugin:
     """Base class for plugins. Override what you need; everything defaults to empty."""
 
@@ -171,7 +145,8 @@ class PluginRegistry:
         self.plugins = tuple(plugins)
         self._declared: list[tuple[type, Plugin, Handler]] = []
         self._by_type: dict[type, tuple[tuple[Plugin, Handler], ...]] = {}
-        self.commands: dict[str, tuple[Plugin, Command]] = {}
+        #: (syntax, lower-cased name or alias) -> the one plugin offering it, and the command
+        self.commands: dict[tuple[Syntax, str], tuple[Plugin, Command]] = {}
         names: set[str] = set()
         for plugin in self.plugins:
             if not plugin.name:
@@ -182,13 +157,20 @@ class PluginRegistry:
             for event_type, handler in plugin.handlers().items():
                 self._declared.append((event_type, plugin, handler))
             for command in plugin.commands():
-                if command.name in self.commands:
-                    other = self.commands[command.name][0].name
-                    raise PluginError(
-                        f"command {command.name!r} is offered by both {other!r} "
-                        f"and {plugin.name!r}"
-                    )
-                self.commands[command.name] = (plugin, command)
+                self._add_command(plugin, command)
+
+    def _add_command(self, plugin: Plugin, command: Command) -> None:
+        shown = f"{command.sigil}{command.name}"
+        for name in (command.name, *command.aliases):
+            key = (command.syntax, name.lower())
+            if command.syntax == "chat" and key[1] in BUILTIN:
+                raise PluginError(f"command(s) {key[1]} are built into the router "
+                                  f"(offered by {plugin.name!r})")
+            if key in self.commands:
+                other = self.commands[key][0].name
+                raise PluginError(f"command {shown!r} ({command.sigil}{name}) is offered by "
+                                  f"both {other!r} and {plugin.name!r}")
+            self.commands[key] = (plugin, command)
 
     def handlers_for(self, event_type: type) -> tuple[tuple[Plugin, Handler], ...]:
         """Handlers for an event class, in plugin order; resolved once per class."""

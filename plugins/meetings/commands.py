@@ -6,6 +6,11 @@ accounts of nicks named by `#chair`, the start policy's verdict, the electorates
 bodies). It returns the line's effects, which go into the journal and are applied
 by `Meeting.apply` — the same code whether live, resumed or recovered from a log.
 
+The commands are one table, `COMMANDS` (govbot's `Command` data, MeetBot syntax):
+name, aliases, usage, description, examples and who may use them. The plugin offers
+them to the core's command registry (so a `#cmd` line reaches it as a command event),
+`#commands`, `!help #cmd` and docs/meetings.md are made from it.
+
 Permissions are MeetBot's (chairs: the starter and those added with `#chair`), but a
 chair is a services account, never a nick (unless the operator trusts nicks on a
 network without services). Refusals are said, briefly, rather than silently ignored.
@@ -13,12 +18,35 @@ network without services). Refusals are said, briefly, rather than silently igno
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from govbot.actions import Action
+from govbot.commands import Command, CommandCall, CommandHandler, parse_meetbot
+from govbot.plugin import PluginContext
+
+from .effects import (
+    AddChair,
+    AddItem,
+    Attendees,
+    CastVote,
+    Effect,
+    EndMeeting,
+    EndVote,
+    Lurk,
+    MeetingTopic,
+    NewTopic,
+    RemoveChair,
+    Rename,
+    RestrictLogs,
+    StartMeeting,
+    StartVote,
+    Undo,
+)
 from .model import (
     Meeting,
     default_name,
@@ -29,17 +57,8 @@ from .model import (
 from .policy import StartCheck
 from .votes import decide
 
-COMMAND = re.compile(r"#(\w+)[ \t]*(.*)", re.DOTALL)
 BARE_URL = re.compile(r"(?:https?|ftp|irc|ssh)://\S", re.IGNORECASE)
-ALIASES = {"agree": "agreed", "accept": "accepted", "reject": "rejected", "halp": "help",
-           "here": "present"}
-CHAIR_ONLY = frozenset({"endmeeting", "topic", "meetingtopic", "agreed", "accepted", "rejected",
-                        "chair", "unchair", "undo", "save", "restrictlogs", "lurk", "unlurk",
-                        "startvote", "endvote"})
-ANYONE = frozenset({"startmeeting", "action", "info", "idea", "help", "link", "nick", "vote",
-                    "showvote", "commands", "meetingname", "present"})
-ALL_COMMANDS = tuple(sorted(CHAIR_ONLY | ANYONE | {"here", "agree", "accept", "reject",
-                                                    "halp"}))
+CHAIRS = "the chairs of the meeting"  # Command.who of the chair-only commands
 ORPHAN_AFTER = dt.timedelta(minutes=60)
 
 
@@ -83,7 +102,7 @@ class Env:
 
 @dataclass(slots=True)
 class Outcome:
-    fx: list[dict[str, Any]] = field(default_factory=list)
+    fx: list[Effect] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
     topic: str | None = None  # a channel topic to set
     started: bool = False
@@ -92,29 +111,38 @@ class Outcome:
 
 
 def parse(text: str) -> tuple[str, str] | None:
-    """`#Command args` -> ("command", "args") with aliases resolved; None otherwise."""
-    match = COMMAND.match(text.strip())
-    if match is None:
+    """`#Command args` -> ("command", "args") with aliases resolved; None otherwise.
+
+    For lines that do not come through the core's command events (a raw log in
+    `govbot minutes`); live, the core parsed the line already (`of_call`).
+    """
+    parsed = parse_meetbot(text)
+    if parsed is None:
         return None
-    name = match.group(1).lower()
-    return ALIASES.get(name, name), match.group(2).strip()
+    return ALIASES.get(parsed[0], parsed[0]), parsed[1]
 
 
-def interpret(meeting: Meeting | None, line: Said, env: Env) -> Outcome:
+def of_call(call: CommandCall | None) -> tuple[str, str] | None:
+    """A command event's (command, args), as the interpreter reads them."""
+    return (call.name, call.args) if call is not None else None
+
+
+def interpret(meeting: Meeting | None, line: Said, env: Env,
+              parsed: tuple[str, str] | None) -> Outcome:
+    """What `line` does; `parsed` is its (command, args) when it is a MeetBot command."""
     out = Outcome()
     if line.action or line.notice:
         return out  # logged, but "/me #agreed" is not a decision
-    parsed = parse(line.text)
     if meeting is None or not meeting.is_started:
         if parsed is not None and parsed[0] == "startmeeting":
             _start(line, env, parsed[1], out)
         return out
     if parsed is None:
         if BARE_URL.match(line.text.strip()):
-            out.fx.append({"op": "item", "kind": "LINK", "text": line.text.strip()})
+            out.fx.append(AddItem("LINK", line.text.strip()))
         return out
     name, arg = parsed
-    handler = _HANDLERS.get(name)
+    handler = _STEPS.get(name)
     if handler is None:
         return out
     if name in CHAIR_ONLY and not meeting.is_chair(env.identity):
@@ -128,8 +156,8 @@ def interpret(meeting: Meeting | None, line: Said, env: Env) -> Outcome:
 def _quiet(meeting: Meeting, out: Outcome) -> Outcome:
     lurk = meeting.lurk
     for fx in out.fx:
-        if fx["op"] == "lurk":
-            lurk = bool(fx["on"])
+        if isinstance(fx, Lurk):
+            lurk = fx.on
     if lurk:  # a lurking bot records everything and says nothing
         out.said.clear()
         out.topic = None
@@ -164,9 +192,8 @@ def _start(line: Said, env: Env, arg: str, out: Outcome) -> None:
         out.said.append(f"{line.nick}: cannot start a meeting here: {check.refusal}")
         return
     name = normalise_name(arg or check.scheduled_name) or default_name(line.channel)
-    out.fx.append({"op": "start", "channel": line.channel, "name": name,
-                   "owner": env.identity, "topic": arg or None,
-                   "sanctioned": check.sanctioned})
+    out.fx.append(StartMeeting(line.channel, env.identity, name, arg or None,
+                               bool(check.sanctioned)))
     out.started = True
     out.said += [f"Meeting started {_asctime(line.time)} UTC. The chair is {line.nick}.",
                  "Useful commands: #action #agreed #help #info #idea #link #topic "
@@ -188,7 +215,7 @@ def _topic_text(current: str, meeting_topic: str | None) -> str | None:
 
 # -- handlers: (meeting, line, env, arg, out) ---------------------------------------------
 def _end(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
-    out.fx.append({"op": "end"})
+    out.fx.append(EndMeeting())
     out.end = True
     out.said.append(f"Meeting ended {_asctime(line.time)} UTC.")
     if meeting.restricted:
@@ -201,20 +228,20 @@ def _end(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None
 
 def _topic(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
     if arg:
-        out.fx.append({"op": "topic", "text": arg})
+        out.fx.append(NewTopic(arg))
         out.topic = _topic_text(arg, meeting.meeting_topic)
 
 
 def _meetingtopic(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
     text = None if arg.lower() in ("", "none", "unset") else arg
-    out.fx.append({"op": "meetingtopic", "text": text})
+    out.fx.append(MeetingTopic(text))
     out.topic = _topic_text(meeting.topic, text)
 
 
 def _item(kind: str) -> Callable[[Meeting, Said, Env, str, Outcome], None]:
     def add(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
         if arg:
-            out.fx.append({"op": "item", "kind": kind, "text": arg})
+            out.fx.append(AddItem(kind, arg))
     return add
 
 
@@ -235,7 +262,7 @@ def _chair(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> No
             continue
         if who != meeting.owner and who not in meeting.chairs and who not in added:
             added[who] = nick
-            out.fx.append({"op": "chair", "id": who, "nick": nick})
+            out.fx.append(AddChair(who, nick))
     chairs = {meeting.owner: meeting.owner_nick, **meeting.chairs, **added}
     out.said.append("Current chairs: " + " ".join(sorted(chairs.values(), key=str.lower)))
 
@@ -250,7 +277,7 @@ def _unchair(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> 
             out.said.append(f"{meeting.owner_nick} started the meeting and stays its chair")
         elif who in chairs:
             del chairs[who]
-            out.fx.append({"op": "unchair", "id": who})
+            out.fx.append(RemoveChair(who))
     out.said.append("Current chairs: " + " ".join(sorted(chairs.values(), key=str.lower)))
 
 
@@ -259,7 +286,7 @@ def _undo(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> Non
         out.said.append("There is nothing in the minutes to undo.")
         return
     last = meeting.items[-1]
-    out.fx.append({"op": "undo"})
+    out.fx.append(Undo())
     out.said.append(f"Removing item from minutes: {last.kind}: {last.text}")
     if last.kind == "TOPIC":
         previous = next((i.text for i in reversed(meeting.items[:-1]) if i.kind == "TOPIC"), "")
@@ -271,14 +298,14 @@ def _save(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> Non
 
 
 def _restrict(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
-    out.fx.append({"op": "restrictlogs"})
+    out.fx.append(RestrictLogs())
     out.said.append("Restricting the minutes: they will be readable only by the bot's "
                     "user, and not published")
 
 
 def _lurk(on: bool) -> Callable[[Meeting, Said, Env, str, Outcome], None]:
     def set_lurk(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
-        out.fx.append({"op": "lurk", "on": on})
+        out.fx.append(Lurk(on))
     return set_lurk
 
 
@@ -287,19 +314,19 @@ def _meetingname(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome)
     if not name:
         out.said.append(f"{line.nick}: usage: #meetingname NAME")
         return
-    out.fx.append({"op": "name", "name": name})
+    out.fx.append(Rename(name))
     out.said.append(f"The meeting name has been set to '{name}'")
 
 
 def _nick(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
     if _nicks(arg):
-        out.fx.append({"op": "nicks", "nicks": _nicks(arg)})
+        out.fx.append(Attendees(tuple(_nicks(arg))))
 
 
 def _present(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
     others = _nicks(arg)
     if others:  # the speaker is already counted: they said this line
-        out.fx.append({"op": "nicks", "nicks": others})
+        out.fx.append(Attendees(tuple(others)))
 
 
 def _startvote(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
@@ -323,13 +350,12 @@ def _startvote(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -
     if len(options) < 2:
         out.said.append(f"{line.nick}: a vote needs at least two options")
         return
-    fx: dict[str, Any] = {"op": "startvote", "question": question.strip() + "?",
-                          "options": options}
+    fx = StartVote(question.strip() + "?", tuple(options))
     if body is not None:
-        fx.update(body=body.id, body_name=body.name, members=list(body.members),
-                  quorum=body.quorum, threshold=body.threshold)
+        fx = dataclasses.replace(fx, body=body.id, body_name=body.name, members=body.members,
+                                 quorum=body.quorum, threshold=body.threshold)
     out.fx.append(fx)
-    out.said += [f"Begin voting on: {fx['question']} Valid vote options are "
+    out.said += [f"Begin voting on: {fx.question} Valid vote options are "
                  f"{', '.join(options)}.",
                  "Vote using '#vote OPTION'. Only your last vote counts."]
     if body is not None:
@@ -354,7 +380,7 @@ def _vote(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> Non
         voter = "person:" + str(env.person)
     else:
         voter = env.identity or identity_of(None, line.nick, True) or line.nick
-    out.fx.append({"op": "vote", "voter": voter, "option": option, "person": env.person})
+    out.fx.append(CastVote(voter, option, env.person))
     if poll.body is not None and not member:
         out.said.append(f"{line.nick}: recorded as a non-binding vote: only members of "
                         f"{poll.body_name or poll.body}, recognised by their services "
@@ -376,7 +402,7 @@ def _endvote(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> 
         out.said.append("No vote is in progress.")
         return
     result = decide(meeting.poll)
-    out.fx.append({"op": "endvote"})
+    out.fx.append(EndVote())
     out.said.append(f'Voted on "{result.question}" Results are')
     out.said += [f"{c.option} ({len(c.voters)}): {', '.join(c.voters)}".rstrip(": ")
                  for c in result.counts]
@@ -387,7 +413,18 @@ def _endvote(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> 
 
 
 def _commands(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
+    command = BY_NAME.get(arg.split()[0].lstrip("#").lower()) if arg else None
+    if command is not None:  # `#commands vote`: that command's help, from the table
+        out.said.append(describe(command))
+        return
     out.said.append("Available commands: " + " ".join("#" + c for c in ALL_COMMANDS))
+
+
+def _help(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
+    if arg:  # MeetBot's #help: a call for help, into the minutes
+        out.fx.append(AddItem("HELP", arg))
+    else:
+        _commands(meeting, line, env, arg, out)
 
 
 def _startmeeting(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
@@ -395,14 +432,108 @@ def _startmeeting(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome
                     f"{meeting.owner_nick}).")
 
 
-_HANDLERS: dict[str, Callable[[Meeting, Said, Env, str, Outcome], None]] = {
-    "endmeeting": _end, "topic": _topic, "meetingtopic": _meetingtopic,
-    "agreed": _item("AGREED"), "accepted": _item("ACCEPTED"), "rejected": _item("REJECTED"),
-    "chair": _chair, "unchair": _unchair, "undo": _undo, "save": _save,
-    "restrictlogs": _restrict, "lurk": _lurk(True), "unlurk": _lurk(False),
-    "startvote": _startvote, "endvote": _endvote, "startmeeting": _startmeeting,
-    "action": _item("ACTION"), "info": _item("INFO"), "idea": _item("IDEA"),
-    "help": _item("HELP"), "link": _item("LINK"), "nick": _nick, "vote": _vote,
-    "showvote": _showvote, "commands": _commands, "meetingname": _meetingname,
-    "present": _present,
-}
+# -- the one table: Command data (help, who, aliases) and each command's step --------------
+Step = Callable[[Meeting, Said, Env, str, Outcome], None]
+
+
+async def _unbound(call: CommandCall, ctx: PluginContext) -> Sequence[Action]:
+    raise RuntimeError("MeetBot commands are handled by MeetingsPlugin (see commands())")
+
+
+def _meet(name: str, step: Step, usage: str, description: str, *, chair: bool = False,
+          aliases: tuple[str, ...] = (), examples: tuple[str, ...] = ()
+          ) -> tuple[Command, Step]:
+    command = Command(name, _unbound, usage, description, examples or (usage,),
+                      aliases=aliases, syntax="meetbot", who=CHAIRS if chair else None)
+    return command, step
+
+
+_TABLE: tuple[tuple[Command, Step], ...] = (
+    _meet("startmeeting", _startmeeting, "startmeeting [NAME]",
+          "Starts a meeting in this channel; you become its chair (logged in to services).",
+          examples=("startmeeting tc",)),
+    _meet("endmeeting", _end, "endmeeting",
+          "Ends the meeting and publishes the minutes (anyone may, once no chair has "
+          "spoken for an hour).", chair=True),
+    _meet("topic", _topic, "topic TOPIC", "Starts a new topic (and sets the channel topic).",
+          chair=True, examples=("topic Review of open changes",)),
+    _meet("meetingtopic", _meetingtopic, "meetingtopic TEXT|none",
+          "Sets (or clears) the meeting's own topic, shown beside the current topic.",
+          chair=True, examples=("meetingtopic Weekly sync",)),
+    _meet("agreed", _item("AGREED"), "agreed TEXT", "Records a decision.", chair=True,
+          aliases=("agree",), examples=("agreed release on Friday",)),
+    _meet("accepted", _item("ACCEPTED"), "accepted TEXT", "Records an acceptance.",
+          chair=True, aliases=("accept",), examples=("accepted change 42",)),
+    _meet("rejected", _item("REJECTED"), "rejected TEXT", "Records a rejection.",
+          chair=True, aliases=("reject",), examples=("rejected change 43",)),
+    _meet("chair", _chair, "chair NICK...", "Makes people chairs (by their services account).",
+          chair=True, examples=("chair bruno farah",)),
+    _meet("unchair", _unchair, "unchair NICK...",
+          "Removes chairs (the starter stays chair).", chair=True,
+          examples=("unchair farah",)),
+    _meet("undo", _undo, "undo", "Removes the last item from the minutes.", chair=True),
+    _meet("save", _save, "save", "Writes the minutes so far.", chair=True),
+    _meet("restrictlogs", _restrict, "restrictlogs",
+          "Keeps the minutes private: readable only by the bot's user, not published.",
+          chair=True),
+    _meet("lurk", _lurk(True), "lurk", "The bot records but says nothing.", chair=True),
+    _meet("unlurk", _lurk(False), "unlurk", "The bot speaks again.", chair=True),
+    _meet("startvote", _startvote, "startvote [BODY] QUESTION? OPTION, OPTION...",
+          "Starts a vote (options default to Yes, No); bound to BODY, only its members "
+          "count.", chair=True,
+          examples=("startvote Adopt the charter? Yes, No, Abstain",
+                    "startvote tc Adopt the charter?")),
+    _meet("endvote", _endvote, "endvote", "Ends the vote and records its result.",
+          chair=True),
+    _meet("action", _item("ACTION"), "action TEXT",
+          "Records an action item (nicks in it say whose).",
+          examples=("action farah to write the summary",)),
+    _meet("info", _item("INFO"), "info TEXT", "Records information.",
+          examples=("info the charter was published",)),
+    _meet("idea", _item("IDEA"), "idea TEXT", "Records an idea.",
+          examples=("idea a wiki page",)),
+    _meet("help", _help, "help [TEXT]",
+          "Records a call for help; alone, lists the commands.", aliases=("halp",),
+          examples=("help someone to review change 43",)),
+    _meet("link", _item("LINK"), "link URL [TEXT]",
+          "Records a link (a line starting with a URL is one too).",
+          examples=("link https://etherpad.example.org/p/tc",)),
+    _meet("nick", _nick, "nick NICK...", "Counts people as present without a line said.",
+          examples=("nick ghost, spirit",)),
+    _meet("present", _present, "present [NICK...]",
+          "Says you (and those named) are present.", aliases=("here",),
+          examples=("present", "present carl")),
+    _meet("vote", _vote, "vote OPTION", "Votes in the vote in progress (your last vote counts).",
+          examples=("vote yes",)),
+    _meet("showvote", _showvote, "showvote", "Shows the votes so far."),
+    _meet("commands", _commands, "commands [COMMAND]",
+          "Lists the commands, or explains one.", examples=("commands", "commands vote")),
+    _meet("meetingname", _meetingname, "meetingname NAME",
+          "Sets the meeting's name (the minutes' file name).",
+          examples=("meetingname tc weekly",)),
+)
+
+#: MeetBot's commands, as Command data (bound to the plugin by MeetingsPlugin.commands).
+COMMANDS: tuple[Command, ...] = tuple(c for c, _ in _TABLE)
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+ALIASES: dict[str, str] = {a: c.name for c in COMMANDS for a in c.aliases}
+CHAIR_ONLY = frozenset(c.name for c in COMMANDS if c.who == CHAIRS)
+ALL_COMMANDS = tuple(sorted([*BY_NAME, *ALIASES]))
+_STEPS: dict[str, Step] = {c.name: step for c, step in _TABLE}
+
+
+def bound(handler: CommandHandler) -> list[Command]:
+    """The table with `handler` (the plugin's) as every command's handler."""
+    return [dataclasses.replace(c, handler=handler) for c in COMMANDS]
+
+
+def describe(command: Command) -> str:
+    """`#usage — description — also ... — e.g. ...`: the help said by `#commands NAME`."""
+    parts = [f"#{command.usage}", command.description]
+    if command.aliases:
+        parts.append("also " + ", ".join(f"#{a}" for a in command.aliases))
+    if command.examples:
+        parts.append("e.g. " + "; ".join(f"#{e}" for e in command.examples))
+    if command.who:
+        parts.append(f"for {command.who}")
+    return " — ".join(parts)
