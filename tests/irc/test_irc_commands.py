@@ -294,3 +294,49 @@ async def test_through_the_dispatcher_actions_keep_the_owning_plugin() -> None:
     event = IrcMessage("#tc", "#tc", "bob", "bob", "!status", {}, NOW)
     [action] = await desk.line(event)
     assert action.plugin == "votes" and action.event_id == event.id
+
+
+def test_the_registry_maps_syntax_and_name_aliases_too_to_one_plugin() -> None:
+    class Meet(Plugin):
+        name = "meet"
+
+        def commands(self) -> Sequence[Command]:
+            return [Command("Agreed", Votes().status, "agreed TEXT", "Decides.",
+                            aliases=("agree",), syntax="meetbot"),
+                    Command("status", Votes().status, "status", "A #status, not !status.",
+                            syntax="meetbot")]
+
+    meet, votes = Meet(), Votes()
+    registry = PluginRegistry([votes, meet])
+    assert registry.commands[("meetbot", "agreed")][0] is meet
+    assert registry.commands[("meetbot", "agree")][0] is meet
+    assert registry.commands[("chat", "status")][0] is votes  # same name, other syntax
+
+    class Copycat(Plugin):
+        name = "copycat"
+
+        def commands(self) -> Sequence[Command]:
+            return [Command("concur", Votes().status, "concur", "x", aliases=("AGREE",),
+                            syntax="meetbot")]
+
+    with pytest.raises(PluginError, match="offered by both 'meet' and 'copycat'"):
+        PluginRegistry([meet, Copycat()])
+
+
+async def test_help_explains_a_meetbot_command_from_its_data() -> None:
+    class Meet(Plugin):
+        name = "meet"
+
+        def commands(self) -> Sequence[Command]:
+            return [Command("agreed", Votes().status, "agreed TEXT", "Records a decision.",
+                            ("agreed ship it",), aliases=("agree",), syntax="meetbot",
+                            who="the chairs of the meeting")]
+
+    registry = PluginRegistry([Meet()])
+    desk = Desk(Votes())
+    desk.router = CommandRouter(registry.commands)
+    desk.dispatcher = Dispatcher(registry, ReporterSet([desk.recorder]), contexts(),
+                                 commands=desk.router)
+    [text] = texts(await say(desk, "!help #agreed"))
+    assert text == ("alice: #agreed TEXT — Records a decision. — also #agree — "
+                    "e.g. #agreed ship it — for the chairs of the meeting")
