@@ -188,7 +188,7 @@ class Daemon:
                 registry, ReporterSet(reporters, required=emitted), contexts,
                 workers=s.dispatcher.workers, max_pending=s.dispatcher.max_pending,
                 handler_timeout=s.dispatcher.handler_timeout, ignore_usernames=own,
-                commands=commands,
+                commands=commands if irc is not None else None,
             )
             intake = Intake(store, dispatcher, ignore_usernames=own,
                             settle_delay=s.gerrit.settle_delay if s.gerrit else 0.0,

@@ -148,6 +148,8 @@ class Dispatcher:
         self.stats = DispatchStats()
         for plugin in registry.plugins:
             self.stats.plugins[plugin.name] = PluginStats()
+        if commands is not None:  # its built-ins and failures are counted as one plugin
+            self.stats.plugins.setdefault(commands.name, PluginStats())
 
     async def submit(self, envelope: Envelope) -> None:
         """Queue one event; waits while `max_pending` events are already queued."""
