@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pytest
 
 from govbot.actions import Action, ReloadConfig, Say
-from govbot.commands import CommandRouter, describe_permission, permitted
+from govbot.commands import CommandEvent, CommandRouter, describe_permission, permitted
 from govbot.config.model import Body, GovernanceConfig, Person
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.irc.events import IrcMessage
@@ -26,6 +26,7 @@ from govbot.plugin import (
     PluginError,
     PluginRegistry,
 )
+from govbot.plugin_loader import BUILTIN_PLUGINS, load_plugins
 from govbot.reporters import RecordingReporter, ReporterSet
 from tests.irc.harness import governance
 
@@ -340,3 +341,22 @@ async def test_help_explains_a_meetbot_command_from_its_data() -> None:
     [text] = texts(await say(desk, "!help #agreed"))
     assert text == ("alice: #agreed TEXT — Records a decision. — also #agree — "
                     "e.g. #agreed ship it — for the chairs of the meeting")
+
+
+def test_every_example_of_every_built_in_plugin_reaches_its_command() -> None:
+    """Help is data and its examples are test inputs: each, said in a channel as the
+    help shows it, is routed by the core to the command it illustrates."""
+    registry = PluginRegistry(load_plugins(list(BUILTIN_PLUGINS)))
+    router = CommandRouter(registry.commands)
+    checked = 0
+    offered = {id(c): (p, c) for p, c in registry.commands.values()}  # aliases once
+    for plugin, command in offered.values():
+        for example in command.examples:
+            text = f"{command.sigil or router.prefix}{example}"
+            event = router.event_of(IrcMessage("#tc", "#tc", "carol", "carol", text, {}, NOW),
+                                    "govbot")
+            assert isinstance(event, CommandEvent), text
+            route = router.route(event, CONFIG, NOW)
+            assert route.owner is plugin and route.command == command, text
+            checked += 1
+    assert checked >= 20  # MeetBot's and governance's, at least
