@@ -3,7 +3,8 @@
 The interpreter is pure: it reads the meeting (as folded so far), the line and an
 `Env` holding everything the plugin looked up beforehand (the speaker's identity,
 accounts of nicks named by `#chair`, the start policy's verdict, the electorates of
-bodies). It returns the line's effects, which go into the journal and are applied
+bodies), checks who may use the command and runs its step (`steps.py`). It returns
+the line's effects (typed, `effects.py`), which go into the journal and are applied
 by `Meeting.apply` — the same code whether live, resumed or recovered from a log.
 
 The commands are one table, `COMMANDS` (govbot's `Command` data, MeetBot syntax):
@@ -126,6 +127,8 @@ def _help(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> Non
 
 
 # -- the one table: Command data (help, who, aliases) and each command's step --------------
+# The table is read at import (by the interpreter, `#commands`, the docs); the handler
+# is the plugin instance's, bound by `bound()` in MeetingsPlugin.commands().
 async def _unbound(call: CommandCall, ctx: PluginContext) -> Sequence[Action]:
     raise RuntimeError("MeetBot commands are handled by MeetingsPlugin (see commands())")
 
