@@ -23,12 +23,12 @@ from typing import Any
 
 from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WriteMinutes
 from govbot.clock import Clock, SystemClock
+from govbot.commands import CommandRouter
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.events import ConfigRejected, ConfigReloaded
 from govbot.gerrit.service import GerritService
 from govbot.intake import Intake
-from govbot.irc.commands import CommandRouter
 from govbot.irc.service import IrcService
 from govbot.logs import setup_logging
 from govbot.minutes import MinutesReporter
@@ -132,10 +132,13 @@ class Daemon:
             store = await stack.enter_async_context(StateStore(s.state.path))
             plugins = (list(self._plugins) if self._plugins is not None
                        else load_plugins(s.plugins.enabled))
+            registry = PluginRegistry(plugins)  # built once: handlers, commands, sections
+            commands = CommandRouter(registry.commands,
+                                     prefix=s.irc.command_prefix if s.irc else "!")
             holder = ConfigHolder(
                 ConfigRepo(s.governance.repo, s.governance.branch, s.governance.subdir,
                            Path(s.state.workdir) / "governance"),
-                PluginRegistry(plugins).config_sections(),
+                registry.config_sections(),
             )
             self.config_holder = holder
             result = await holder.reload()
@@ -160,14 +163,8 @@ class Daemon:
                 ci=self.zuul,
                 bot_nick=s.irc.nick if s.irc else "govbot",
             )
-            irc = await self._irc(stack, plugins, holder)
+            irc = await self._irc(stack, plugins, holder, commands)
             contexts.irc = irc
-            registry = PluginRegistry(plugins)
-            if irc is not None:  # commands arrive only over IRC
-                router = CommandRouter(registry.commands, contexts,
-                                       prefix=s.irc.command_prefix if s.irc else "!",
-                                       nick=lambda: irc.nick)
-                registry = PluginRegistry([*plugins, router])
             reporters = self.reporters(store)
             reporters.append(_ConfigReporter(self.reload_config))
             self.scheduler = Scheduler(store, self.clock, self._submit)
@@ -177,6 +174,8 @@ class Daemon:
             if irc is not None:
                 reporters.append(irc.reporter)
             emitted = {t for p in registry.plugins for t in getattr(p, "emits", ())}
+            if irc is not None:  # commands arrive only over IRC: the router's answers
+                emitted.update(commands.emits)
             if WriteMinutes in emitted and not self.dry_run:
                 # Each action says where and how (from its plugin's settings); this is
                 # the default directory for one that does not.
@@ -190,6 +189,7 @@ class Daemon:
                 registry, ReporterSet(reporters, required=emitted), contexts,
                 workers=s.dispatcher.workers, max_pending=s.dispatcher.max_pending,
                 handler_timeout=s.dispatcher.handler_timeout, ignore_usernames=own,
+                commands=commands if irc is not None else None,
             )
             intake = Intake(store, dispatcher, ignore_usernames=own,
                             settle_delay=s.gerrit.settle_delay if s.gerrit else 0.0,
@@ -220,7 +220,7 @@ class Daemon:
         return gerrit
 
     async def _irc(self, stack: AsyncExitStack, plugins: Sequence[Plugin],
-                   holder: ConfigHolder) -> IrcService | None:
+                   holder: ConfigHolder, commands: CommandRouter) -> IrcService | None:
         s = self.settings
         if s.irc is None or self.dry_run:
             return None  # a dry run says nothing anywhere
@@ -234,7 +234,7 @@ class Daemon:
             return list(dict.fromkeys(c.lower() for c in wanted))
 
         irc = await stack.enter_async_context(
-            IrcService(s.irc, submit=self._submit, channels=channels))
+            IrcService(s.irc, submit=self._submit, channels=channels, commands=commands))
         self.irc = irc
         return irc
 

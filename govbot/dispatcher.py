@@ -9,6 +9,12 @@ back on the source (whose own inbox is durable) instead of growing memory.
 
 Every plugin call is isolated: a timeout, an exception logged with the event id,
 and per-plugin counters. One plugin's failure never skips the plugins after it.
+
+Chat and MeetBot commands are events too (`govbot.commands.CommandEvent`, in the
+lane of their channel): the router decides who handles one, and the dispatcher
+calls that plugin's command handler like any other handler (same lane order,
+timeout and stats). Plugins with a handler for `CommandEvent` itself (a meeting
+journals every line) see each command event first, except the one they offer.
 """
 
 from __future__ import annotations
@@ -24,11 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.actions import Action
+from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
 from govbot.config.model import GovernanceConfig
 from govbot.plugin import (
     ChangeReader,
     IrcReader,
-    Plugin,
     PluginContext,
     PluginRegistry,
     ProposalChecker,
@@ -128,10 +134,13 @@ class Dispatcher:
         max_pending: int = 10_000,
         handler_timeout: float = 60.0,
         ignore_usernames: Sequence[str] = (),
+        commands: CommandRouter | None = None,
     ) -> None:
         if workers < 1 or max_pending < 1:
             raise ValueError("workers and max_pending must be at least 1")
         self._registry = registry
+        #: Chat and MeetBot commands (prefix, rate limits, built-ins); see govbot.commands.
+        self.commands = commands or CommandRouter(registry.commands)
         self._reporters = reporters
         self._contexts = contexts
         if contexts.offers is None:
@@ -149,6 +158,8 @@ class Dispatcher:
         self.stats = DispatchStats()
         for plugin in registry.plugins:
             self.stats.plugins[plugin.name] = PluginStats()
+        if commands is not None:  # its built-ins and failures are counted as one plugin
+            self.stats.plugins.setdefault(commands.name, PluginStats())
 
     async def submit(self, envelope: Envelope) -> None:
         """Queue one event; waits while `max_pending` events are already queued."""
@@ -208,6 +219,8 @@ class Dispatcher:
         if actor is not None and actor.username in self._ignore:
             # Our own votes come back as comment-added: reacting to them loops.
             log.debug("event %s: caused by the bot itself, ignored", envelope.id)
+        elif type(event) is CommandEvent:
+            await self._command(envelope.id, event)
         else:
             handlers = self._registry.handlers_for(type(event))
             if handlers:
@@ -221,9 +234,36 @@ class Dispatcher:
         if envelope.on_done is not None:
             await envelope.on_done()
 
-    async def _call(self, plugin: Plugin, handler: Any, event: Any,
-                    ctx: PluginContext) -> Sequence[Action]:
-        stats = self.stats.plugins[plugin.name]
+    async def _command(self, event_id: str, event: CommandEvent) -> None:
+        contexts = self._contexts
+        config = contexts.config()
+        now = contexts.clock(event)
+        route = self.commands.route(event, config, now)
+        for plugin, handler in self._registry.handlers_for(CommandEvent):
+            if plugin is not route.owner:  # the owner gets it once: as its command
+                ctx = contexts.context(plugin.name, event_id, now, config)
+                for action in await self._call(plugin, handler, event, ctx):
+                    await self._reporters.report(action)
+        for action in route.replies:
+            await self._reporters.report(dataclasses.replace(action, event_id=event_id))
+        owner, command, call = route.owner, route.command, route.call
+        if owner is None or command is None or call is None:
+            return
+        failure: list[bool] = []  # [timed out?] when the handler failed
+        ctx = contexts.context(owner.name, event_id, now, config)
+        actions = await self._call(owner, command.handler, call, ctx, failure)
+        if failure:
+            actions = [dataclasses.replace(
+                self.commands.failed(call, command, event_id, timed_out=failure[0]),
+                event_id=event_id)]
+        for action in actions:
+            await self._reporters.report(action)
+
+    async def _call(self, plugin: Named, handler: Any, event: Any,
+                    ctx: PluginContext, failure: list[bool] | None = None) -> Sequence[Action]:
+        stats = self.stats.plugins.get(plugin.name)
+        if stats is None:  # the command router's built-ins
+            stats = self.stats.plugins[plugin.name] = PluginStats()
         stats.calls += 1
         started = time.perf_counter()
         try:
@@ -232,11 +272,15 @@ class Dispatcher:
             stats.timeouts += 1
             log.error("event %s: plugin %s timed out after %.0f s",
                       ctx.event_id, plugin.name, self._timeout)
+            if failure is not None:
+                failure.append(True)
             return ()
         except Exception:
             stats.errors += 1
             log.exception("event %s: plugin %s failed on %s",
-                          ctx.event_id, plugin.name, type(event).__name__)
+                          ctx.event_id, plugin.name, _what(event))
+            if failure is not None:
+                failure.append(False)
             return ()
         finally:
             stats.seconds += time.perf_counter() - started
@@ -249,6 +293,12 @@ class Dispatcher:
                                      event_id=a.event_id or ctx.event_id)
             for a in actions
         ]
+
+
+def _what(event: Any) -> str:
+    if isinstance(event, CommandCall):  # say which command, and who used it
+        return f"command {event.name} (by {event.nick}, account {event.account})"
+    return type(event).__name__
 
 
 async def _eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float

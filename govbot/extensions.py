@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from govbot.actions import Action
     from govbot.config.model import GovernanceConfig
-    from govbot.plugin import ChangeReader, PluginContext
+    from govbot.context import ChangeReader, PluginContext
     from govbot.settings import Settings
 
 __all__ = [

@@ -1,158 +1,40 @@
 """The plugin API: plugins decide, reporters act.
 
-A plugin declares the event classes it handles, the chat commands it offers and
-the config sections it owns. A handler receives a typed event and a read-only
-`PluginContext`, and returns actions; it never opens a socket and never writes
+A plugin declares the event classes it handles, the chat commands it offers
+(`Command`, from govbot.commands, re-exported here) and the config sections it
+owns. A handler receives a typed event and a read-only `PluginContext`, and
+returns actions; it never opens a socket and never writes
 state itself (it returns a `Remember` action for that). That purity is what makes
 `--dry-run`, `govbot replay` and fast tests possible. See docs/plugins.md.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
-
-import msgspec
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from govbot.actions import Action
-from govbot.config.model import GovernanceConfig, Person
+
+# The command types live in govbot.commands; plugins import them from here.
+from govbot.commands import BUILTIN, Syntax
+from govbot.commands import Command as Command
+from govbot.commands import CommandCall as CommandCall
+from govbot.commands import CommandHandler as CommandHandler
+from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
-from govbot.zuul.model import CiReader
+from govbot.context import ChangeReader as ChangeReader
+from govbot.context import IrcReader as IrcReader
+from govbot.context import MemoryState as MemoryState
+from govbot.context import NoGerrit as NoGerrit
+from govbot.context import PluginContext as PluginContext
+from govbot.context import ProposalChecker as ProposalChecker
+from govbot.context import StateReader as StateReader
 
 if TYPE_CHECKING:
-    # PEP 747: `type[T]` would refuse a Protocol class (mypy's type-abstract).
-    from typing_extensions import TypeForm
-
     from govbot.extensions import CliCommand, WebRoute
-
-T = TypeVar("T")
-
-
-class ChangeReader(Protocol):
-    """Read-only Gerrit access. Results are Gerrit's REST JSON (ChangeInfo)."""
-
-    async def get_change(self, change: str) -> Mapping[str, Any] | None:
-        """Return the change `project~number` with labels, revisions and messages."""
-
-    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
-        """Run a change query (all pages, up to `limit`)."""
-
-
-class StateReader(Protocol):
-    """Read-only view of the plugin's own namespace in the state store."""
-
-    async def get(self, key: str, default: Any = None) -> Any:
-        """Return the value stored with `Remember(key=...)` by this plugin."""
-
-    async def journal(self, name: str) -> list[Any]:
-        """The entries appended with `Append(journal=name)`, in order."""
-
-    async def open_journals(self) -> list[str]:
-        """Journals of this plugin with entries that were never closed."""
-
-
-class IrcReader(Protocol):
-    """Read-only IRC facts a plugin may need (e.g. `#chair NICK` resolves an account)."""
-
-    async def account_of(self, nick: str) -> str | None:
-        """The services account `nick` is logged in as right now (None: not logged in)."""
-
-
-class ProposalChecker(Protocol):
-    """Loads a proposed governance config (a Gerrit change of the config repo)."""
-
-    async def check_ref(self, ref: str) -> Sequence[str]:
-        """Return the `FILE:LINE: message` errors of the config at `ref` (empty: valid)."""
-
-
-class NoGerrit:
-    """A ChangeReader for contexts without Gerrit (replay of recorded events)."""
-
-    async def get_change(self, change: str) -> Mapping[str, Any] | None:
-        return None
-
-    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
-        return ()
-
-
-class MemoryState:
-    """A StateReader over plain dicts (replay, tests)."""
-
-    def __init__(self, values: Mapping[str, Any] | None = None,
-                 journals: Mapping[str, list[Any]] | None = None) -> None:
-        self._values = dict(values or {})
-        self._journals = {k: list(v) for k, v in (journals or {}).items()}
-
-    async def get(self, key: str, default: Any = None) -> Any:
-        return self._values.get(key, default)
-
-    async def journal(self, name: str) -> list[Any]:
-        return list(self._journals.get(name, ()))
-
-    async def open_journals(self) -> list[str]:
-        return sorted(self._journals)
-
-
-class PluginContext(msgspec.Struct, frozen=True):
-    """What one handler call may read. Built per call, so it must be cheap: a frozen
-    msgspec struct is built in C, several times faster than a frozen dataclass."""
-
-    plugin: str
-    event_id: str
-    config: GovernanceConfig
-    gerrit: ChangeReader
-    state: StateReader
-    now: dt.datetime
-    settings: Mapping[str, Any] = msgspec.field(default_factory=dict)  # operator settings
-    proposals: ProposalChecker | None = None  # None when no config repo can be fetched
-    irc: IrcReader | None = None  # None when IRC is off (replay, no irc: settings)
-    ci: CiReader | None = None  # Zuul's live view; None without a zuul: section (replay)
-    # What the enabled plugins offer each other (govbot.offers), by Protocol.
-    offers: Mapping[type, object] = msgspec.field(default_factory=dict)
-
-    def offer(self, protocol: TypeForm[T]) -> T | None:
-        """The enabled plugin's implementation of `protocol` (a Protocol of
-        govbot.offers), or None when no enabled plugin offers it: the caller then
-        does without, and logs why."""
-        return cast("T | None", self.offers.get(cast(type, protocol)))
-    bot_nick: str = "govbot"  # the bot's own IRC nick (the settings' irc.nick)
 
 
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]
-
-
-@dataclass(frozen=True, slots=True)
-class CommandCall:
-    """One chat command, as the IRC source parsed it."""
-
-    name: str
-    args: str
-    nick: str
-    account: str | None  # services account, None when not logged in
-    person: Person | None  # the config's person for that account
-    channel: str | None  # None for a private message
-
-    @property
-    def reply_to(self) -> str:
-        return self.channel or self.nick
-
-
-CommandHandler = Callable[[CommandCall, PluginContext], Awaitable[Sequence[Action]]]
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """Help is data: `help` prints it, docs are generated from it, examples are tested."""
-
-    name: str
-    handler: CommandHandler
-    usage: str
-    description: str
-    examples: tuple[str, ...] = ()
-    # None: anyone. Otherwise "BODY" (any member) or "BODY:ROLE" (e.g. "tc:chair").
-    permission: str | None = None
 
 
 class Plugin:
@@ -200,7 +82,8 @@ class PluginRegistry:
         self.plugins = tuple(plugins)
         self._declared: list[tuple[type, Plugin, Handler]] = []
         self._by_type: dict[type, tuple[tuple[Plugin, Handler], ...]] = {}
-        self.commands: dict[str, tuple[Plugin, Command]] = {}
+        #: (syntax, lower-cased name or alias) -> the one plugin offering it, and the command
+        self.commands: dict[tuple[Syntax, str], tuple[Plugin, Command]] = {}
         #: Protocol -> implementation, one provider each (what `ctx.offer` answers).
         self.offers: dict[type, object] = {}
         offered_by: dict[type, str] = {}
@@ -214,13 +97,7 @@ class PluginRegistry:
             for event_type, handler in plugin.handlers().items():
                 self._declared.append((event_type, plugin, handler))
             for command in plugin.commands():
-                if command.name in self.commands:
-                    other = self.commands[command.name][0].name
-                    raise PluginError(
-                        f"command {command.name!r} is offered by both {other!r} "
-                        f"and {plugin.name!r}"
-                    )
-                self.commands[command.name] = (plugin, command)
+                self._add_command(plugin, command)
             for protocol, implementation in plugin.offers().items():
                 name = getattr(protocol, "__name__", repr(protocol))
                 if protocol in offered_by:
@@ -232,6 +109,19 @@ class PluginRegistry:
                                       "its methods")
                 offered_by[protocol] = plugin.name
                 self.offers[protocol] = implementation
+
+    def _add_command(self, plugin: Plugin, command: Command) -> None:
+        shown = f"{command.sigil}{command.name}"
+        for name in (command.name, *command.aliases):
+            key = (command.syntax, name.lower())
+            if command.syntax == "chat" and key[1] in BUILTIN:
+                raise PluginError(f"command(s) {key[1]} are built into the router "
+                                  f"(offered by {plugin.name!r})")
+            if key in self.commands:
+                other = self.commands[key][0].name
+                raise PluginError(f"command {shown!r} ({command.sigil}{name}) is offered by "
+                                  f"both {other!r} and {plugin.name!r}")
+            self.commands[key] = (plugin, command)
 
     def handlers_for(self, event_type: type) -> tuple[tuple[Plugin, Handler], ...]:
         """Handlers for an event class, in plugin order; resolved once per class."""

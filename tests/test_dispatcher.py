@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -10,11 +11,13 @@ from typing import Any
 import pytest
 
 from govbot.actions import Action, Say
-from govbot.dispatcher import Envelope
+from govbot.commands import CommandEvent
+from govbot.dispatcher import Dispatcher, Envelope
 from govbot.gerrit import events as ev
-from govbot.plugin import Plugin, PluginContext
+from govbot.irc.events import IrcMessage
+from govbot.plugin import Command, CommandCall, Plugin, PluginContext
 from govbot.testing.samples import comment_added, sample_event
-from tests.helpers import make_dispatcher
+from tests.helpers import FIXED_NOW, make_dispatcher
 
 
 def envelope(data: dict[str, Any]) -> Envelope:
@@ -183,3 +186,144 @@ async def test_events_caused_by_the_bot_itself_are_ignored() -> None:
         await dispatcher.join()
         runner.cancel()
     assert plugin.started == ["from a human"]
+
+
+# --- commands: events in the channel's lane, handled like any other event ---------------
+
+CHANNEL = "#tc"
+
+
+def line(text: str, n: int, nick: str = "bob") -> IrcMessage:
+    when = FIXED_NOW + dt.timedelta(seconds=n)
+    return IrcMessage(CHANNEL, CHANNEL, nick, nick, text, {"msgid": f"m{n}"}, when)
+
+
+class Chatty(Plugin):
+    """Offers `!slow`, `!boom`, `!ok` and `#mark`; records every line it sees, in order."""
+
+    name = "chatty"
+    emits = (Say,)
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.progress = asyncio.Event()
+
+    def handlers(self) -> dict[type, Any]:
+        return {IrcMessage: self.on_line}
+
+    def commands(self) -> Sequence[Command]:
+        return [Command("slow", self.slow, "slow", "Never answers."),
+                Command("boom", self.boom, "boom", "Always fails."),
+                Command("ok", self.ok, "ok", "Answers."),
+                Command("mark", self.ok, "mark TEXT", "A MeetBot-style line.",
+                        aliases=("m",), syntax="meetbot")]
+
+    def _saw(self, text: str) -> None:
+        self.seen.append(text)
+        self.progress.set()
+
+    async def on_line(self, event: IrcMessage, ctx: PluginContext) -> Sequence[Action]:
+        await asyncio.sleep(0)  # let other workers run: only the lane keeps the order
+        self._saw(event.text)
+        return ()
+
+    async def slow(self, call: CommandCall, ctx: PluginContext) -> Sequence[Action]:
+        self._saw(f"!{call.name}")
+        await asyncio.Event().wait()  # hangs: the dispatcher's timeout must cut it
+        return ()
+
+    async def boom(self, call: CommandCall, ctx: PluginContext) -> Sequence[Action]:
+        self._saw(f"!{call.name}")
+        raise RuntimeError("command bug")
+
+    async def ok(self, call: CommandCall, ctx: PluginContext) -> Sequence[Action]:
+        assert call.message is not None
+        await asyncio.sleep(0)
+        self._saw(call.message.text)
+        return [Say(target=call.reply_to, text=f"{call.name} {call.args}".strip())]
+
+
+async def said_in_order(dispatcher: Dispatcher, texts: Sequence[str], *,
+                        crowd: bool = False) -> list[IrcMessage]:
+    """Each text as one line of CHANNEL, turned into its event where IRC does it;
+    `crowd`: each said by someone else (no one meets the per-person rate limit)."""
+    messages = [line(text, n, f"p{n}" if crowd else "bob") for n, text in enumerate(texts)]
+    async with asyncio.TaskGroup() as group:
+        runner = group.create_task(dispatcher.run())
+        for message in messages:
+            event = dispatcher.commands.event_of(message, "govbot")
+            assert event.lane == message.lane  # a command keeps its channel's lane
+            await dispatcher.submit(Envelope(event.id, event, event.lane))
+        await asyncio.wait_for(dispatcher.join(), 10)
+        runner.cancel()
+    return messages
+
+
+async def test_a_commands_calls_errors_and_timeouts_are_the_plugins_stats(
+        caplog: pytest.LogCaptureFixture) -> None:
+    plugin = Chatty()
+    dispatcher, recorder = make_dispatcher([plugin], handler_timeout=0.05)
+    messages = await said_in_order(dispatcher, ["!ok", "!boom", "!slow", "#mark x", "hello"])
+    stats = dispatcher.stats.plugins["chatty"]
+    # 4 command calls + 1 plain line; one error, one timeout; the two `ok` answers.
+    assert (stats.calls, stats.errors, stats.timeouts, stats.actions) == (5, 1, 1, 2)
+    assert stats.seconds > 0
+    replies = [(a.text, a.plugin, a.event_id) for a in recorder.actions if isinstance(a, Say)]
+    assert replies == [
+        ("ok", "chatty", messages[0].id),
+        (f"bob: internal error, logged as {messages[1].id}", "commands", messages[1].id),
+        (f"bob: slow took too long; logged as {messages[2].id}", "commands", messages[2].id),
+        ("mark x", "chatty", messages[3].id),
+    ]
+    failure = next(r for r in caplog.records if "plugin chatty failed" in r.getMessage())
+    assert messages[1].id in failure.getMessage() and "command boom" in failure.getMessage()
+
+
+async def test_a_hanging_command_is_cut_and_the_channel_goes_on_in_order() -> None:
+    plugin = Chatty()
+    dispatcher, recorder = make_dispatcher([plugin], workers=4, handler_timeout=0.05)
+    await said_in_order(dispatcher, ["!slow", "after", "!ok next", "#m last"])
+    assert plugin.seen == ["!slow", "after", "!ok next", "#m last"]
+    assert dispatcher.stats.plugins["chatty"].timeouts == 1
+    assert [a.text for a in recorder.actions if isinstance(a, Say)][1:] == ["ok next",
+                                                                          "mark last"]
+
+
+async def test_command_lines_and_plain_lines_are_delivered_in_the_order_said() -> None:
+    plugin = Chatty()
+    dispatcher, _ = make_dispatcher([plugin], workers=8)
+    texts = [f"#mark {n}" if n % 3 == 0 else (f"!ok {n}" if n % 3 == 1 else f"chat {n}")
+             for n in range(60)]
+    await said_in_order(dispatcher, texts, crowd=True)
+    assert plugin.seen == texts
+
+
+class Journal(Plugin):
+    """Sees every line of the channel, commands of other plugins included (a meeting)."""
+
+    name = "journal"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def handlers(self) -> dict[type, Any]:
+        return {IrcMessage: self.on_line, CommandEvent: self.on_command}
+
+    async def on_line(self, event: IrcMessage, ctx: PluginContext) -> Sequence[Action]:
+        self.seen.append(event.text)
+        return ()
+
+    async def on_command(self, event: CommandEvent, ctx: PluginContext) -> Sequence[Action]:
+        self.seen.append(event.message.text)
+        return ()
+
+
+async def test_a_plugin_sees_other_plugins_commands_once_and_in_order() -> None:
+    journal, chatty = Journal(), Chatty()
+    dispatcher, recorder = make_dispatcher([journal, chatty], workers=4)
+    await said_in_order(dispatcher, ["hi", "!ok 1", "#mark 2", "!nosuch", "bye"])
+    assert journal.seen == ["hi", "!ok 1", "#mark 2", "!nosuch", "bye"]
+    assert chatty.seen == ["hi", "!ok 1", "#mark 2", "bye"]
+    assert dispatcher.stats.plugins["journal"].calls == 5
+    # An unknown bare "!nosuch" may be another bot's: no answer.
+    assert [a.text for a in recorder.actions if isinstance(a, Say)] == ["ok 1", "mark 2"]

@@ -3,8 +3,9 @@
 See docs/irc.md. The parts:
 - `events`: what IRC gives plugins (`IrcMessage`, `IrcJoin`, `IrcPart`, `IrcNickChange`);
 - `service`: `IrcService`, the connection, reconnect loop and send queue;
-- `reporter`: `IrcReporter` for `Say`, `Notice`, `SetTopic`;
-- `commands`: `CommandRouter`, the chat-command framework shared by all plugins.
+- `reporter`: `IrcReporter` for `Say`, `Notice`, `SetTopic`.
+
+Chat commands (the framework shared by all plugins) are in `govbot.commands`.
 """
 
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, IrcPart

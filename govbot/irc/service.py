@@ -7,7 +7,8 @@
         await irc.drain(timeout=10)                # on shutdown, after the dispatcher
         task.cancel()                              # QUITs politely
 
-Every PRIVMSG/NOTICE becomes an `IrcMessage`, joins/parts/nick changes become
+Every PRIVMSG/NOTICE becomes an `IrcMessage` (or, when it is a command, the one
+`CommandEvent` for that line: `commands.event_of`), joins/parts/nick changes become
 `IrcJoin`/`IrcPart`/`IrcNickChange`; each is submitted as `Envelope(id, event, lane)`
 in the order the server sent them. See docs/irc.md for the behaviour in detail.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from govbot.backoff import backoff
+from govbot.commands import CommandRouter
 from govbot.dispatcher import Envelope
 from govbot.irc.client import IrcClient, SaslCredentials, SessionError, Timeouts
 from govbot.irc.events import IrcEvent, IrcJoin, IrcMessage
@@ -94,8 +96,10 @@ class IrcService:
     def __init__(self, settings: IrcSettings, *,
                  submit: Callable[[Envelope], Awaitable[None]],
                  channels: Callable[[], Iterable[str]] = tuple,
-                 tuning: IrcTuning | None = None) -> None:
+                 tuning: IrcTuning | None = None,
+                 commands: CommandRouter | None = None) -> None:
         self.settings = settings
+        self._commands = commands  # None: no commands, every line is an IrcMessage
         self.tuning = tuning = tuning or IrcTuning()
         self._submit = submit
         self._channels = channels
@@ -423,7 +427,10 @@ class IrcService:
             try:
                 if resolve and isinstance(event, IrcMessage):
                     event = dataclasses.replace(event, account=await self.account_of(event.nick))
-                await self._submit(Envelope(event.id, event, event.lane))
+                line = (self._commands.event_of(event, self.nick)
+                        if self._commands is not None and isinstance(event, IrcMessage)
+                        else event)
+                await self._submit(Envelope(line.id, line, line.lane))
             except Exception:
                 log.exception("irc: could not submit event %s", event.id)
 

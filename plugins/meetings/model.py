@@ -14,8 +14,10 @@ Entry shapes (JSON, `time` is ISO 8601 UTC):
 - `{"type": "nick", "time", "old", "new"}` — a nick change in the channel;
 - `{"type": "bot", "time", "said": [...], "fx"?}` — the bot on its own (resume, reminder).
 
-Effects (`op`): start, item, topic, meetingtopic, chair, unchair, undo, name, lurk,
-restrictlogs, nicks, startvote, vote, endvote, end, save.
+Effects are frozen dataclasses, one per `op` (`effects.py`: start, item, topic,
+meetingtopic, chair, unchair, undo, name, lurk, restrictlogs, nicks, startvote, vote,
+endvote, end); the journal holds them in their `{"op": ...}` form (`effects.encode`),
+which is also the form every journal written before they had types is in.
 """
 
 from __future__ import annotations
@@ -26,6 +28,25 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .effects import (
+    AddChair,
+    AddItem,
+    Attendees,
+    CastVote,
+    Effect,
+    EndMeeting,
+    EndVote,
+    Lurk,
+    MeetingTopic,
+    NewTopic,
+    RemoveChair,
+    Rename,
+    RestrictLogs,
+    StartMeeting,
+    StartVote,
+    Undo,
+    decode,
+)
 from .votes import Ballot, Poll, VoteResult, decide
 
 NAME_MAX = 64
@@ -157,7 +178,7 @@ class Meeting:
                 "notice" if entry.get("notice") else "msg")
             n = self._log(time, line_kind, nick, entry["text"])
             self._count(nick, 1)
-            for fx in entry.get("fx", ()):
+            for fx in _effects(entry):
                 self._effect(fx, n, time, nick)
             if self.is_chair(entry.get("id")):
                 self.last_chair_time = time
@@ -174,7 +195,7 @@ class Meeting:
         for text in entry.get("said", ()):
             self._log(time, "bot", "", text)
         if kind == "bot":  # the bot acting on its own (ending a superseded meeting)
-            for fx in entry.get("fx", ()):
+            for fx in _effects(entry):
                 self._effect(fx, len(self.lines), time, "")
 
     def _log(self, time: dt.datetime, kind: str, nick: str, text: str) -> int:
@@ -187,48 +208,57 @@ class Meeting:
         self._attendees[key] = self._attendees.get(key, 0) + lines
         self._nick_display.setdefault(key, nick)
 
-    def _effect(self, fx: Mapping[str, Any], n: int, time: dt.datetime, nick: str) -> None:
-        op = fx["op"]
-        if op == "start":
-            self.channel = fx["channel"]
-            self.name = normalise_name(fx.get("name") or "") or default_name(self.channel)
-            self.owner, self.owner_nick = fx["owner"], nick
-            self.started = self.last_chair_time = time
-            self.sanctioned = bool(fx.get("sanctioned"))
-            self.meeting_topic = fx.get("topic") or None
-        elif op in ("item", "topic"):
-            kind = "TOPIC" if op == "topic" else fx["kind"]
-            self.items.append(Item(kind, fx["text"], nick, time, n))
-        elif op == "meetingtopic":
-            self.meeting_topic = fx.get("text") or None
-        elif op == "chair":
-            self.chairs[fx["id"]] = fx["nick"]
-            self._count(fx["nick"], 0)
-        elif op == "unchair":
-            self.chairs.pop(fx["id"], None)
-        elif op == "undo":
-            if self.items:
-                self.items.pop()
-        elif op == "name":
-            self.name = normalise_name(fx["name"]) or self.name
-        elif op == "lurk":
-            self.lurk = bool(fx["on"])
-        elif op == "restrictlogs":
-            self.restricted = True
-        elif op == "nicks":
-            for other in fx["nicks"]:
-                self._count(other, 0)
-        elif op == "startvote":
-            self.poll = Poll(question=fx["question"], options=tuple(fx["options"]),
-                             body=fx.get("body"), body_name=fx.get("body_name"),
-                             members=frozenset(fx.get("members", ())),
-                             quorum=fx.get("quorum"), threshold=fx.get("threshold"),
-                             line=n)
-        elif op == "vote" and self.poll is not None:
-            self.poll.ballots[fx["voter"]] = Ballot(nick, fx["option"], fx.get("person"))
-        elif op == "endvote" and self.poll is not None:
-            result = decide(self.poll)
-            self.items.append(Item("VOTE", result.summary, nick, time, n, vote=result))
-            self.poll = None
-        elif op == "end":
-            self.ended = time
+    def _effect(self, fx: Effect, n: int, time: dt.datetime, nick: str) -> None:
+        match fx:
+            case StartMeeting():
+                self.channel = fx.channel
+                self.name = normalise_name(fx.name or "") or default_name(self.channel)
+                self.owner, self.owner_nick = fx.owner, nick
+                self.started = self.last_chair_time = time
+                self.sanctioned = bool(fx.sanctioned)
+                self.meeting_topic = fx.topic or None
+            case AddItem():
+                self.items.append(Item(fx.kind, fx.text, nick, time, n))
+            case NewTopic():
+                self.items.append(Item("TOPIC", fx.text, nick, time, n))
+            case MeetingTopic():
+                self.meeting_topic = fx.text or None
+            case AddChair():
+                self.chairs[fx.id] = fx.nick
+                self._count(fx.nick, 0)
+            case RemoveChair():
+                self.chairs.pop(fx.id, None)
+            case Undo():
+                if self.items:
+                    self.items.pop()
+            case Rename():
+                self.name = normalise_name(fx.name) or self.name
+            case Lurk():
+                self.lurk = bool(fx.on)
+            case RestrictLogs():
+                self.restricted = True
+            case Attendees():
+                for other in fx.nicks:
+                    self._count(other, 0)
+            case StartVote():
+                self.poll = Poll(question=fx.question, options=tuple(fx.options),
+                                 body=fx.body, body_name=fx.body_name,
+                                 members=frozenset(fx.members), quorum=fx.quorum,
+                                 threshold=dict(fx.threshold) if fx.threshold is not None
+                                 else None, line=n)
+            case CastVote():
+                if self.poll is not None:
+                    self.poll.ballots[fx.voter] = Ballot(nick, fx.option, fx.person)
+            case EndVote():
+                if self.poll is not None:
+                    result = decide(self.poll)
+                    self.items.append(Item("VOTE", result.summary, nick, time, n,
+                                           vote=result))
+                    self.poll = None
+            case EndMeeting():
+                self.ended = time
+
+
+def _effects(entry: Mapping[str, Any]) -> list[Effect]:
+    """An entry's effects, typed; each is decoded from the journal's `{"op": ...}` form."""
+    return [fx for raw in entry.get("fx", ()) if (fx := decode(raw)) is not None]

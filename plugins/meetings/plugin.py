@@ -1,9 +1,12 @@
 """The meetings plugin: MeetBot's `#startmeeting` … `#endmeeting`, journaled.
 
-Lines starting with `#` in a channel are MeetBot commands (not router commands):
-this plugin reads every `IrcMessage` of a channel. While a meeting is open, each line
-is journaled as it arrives (`Append`), with what it did (decided once by
-`meetings_commands.interpret`) and what the bot answered; the meeting is a pure fold
+MeetBot's `#cmd`s are this plugin's commands (`commands.COMMANDS`, offered to the
+core's registry), so a `#cmd` line arrives as the command event of that line; every
+other line of a channel arrives as an `IrcMessage`, or as the command event of
+another plugin's command (`!status`), which the dispatcher shows this plugin too.
+All three are one line each, in the channel's order. While a meeting is open, each
+line is journaled as it arrives (`Append`), with what it did (decided once by
+`commands.interpret`, as typed effects) and what the bot answered; the meeting is a pure fold
 of that journal (`meetings_model.Meeting`). The in-memory cache is just that fold,
 kept up to date; after a restart the open journals are folded again, and the bot
 says in the channel that it resumed. A crash between `#endmeeting` and the closing
@@ -34,16 +37,17 @@ from govbot.actions import (
     WakeAt,
     WriteMinutes,
 )
+from govbot.commands import CommandEvent
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded, Wakeup
 from govbot.extensions import CliCommand
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
 from govbot.offers import MeetingSchedules
-from govbot.plugin import Handler, Plugin, PluginContext
+from govbot.plugin import Command, CommandCall, Handler, Plugin, PluginContext
 
 from .cli import COMMANDS as CLI_COMMANDS
-from .commands import Env, Outcome, Said, interpret, parse
+from .commands import Env, Outcome, Said, bound, interpret, of_call
 from .config import (
     MEETBOT_SECTION,
     Options,
@@ -51,6 +55,7 @@ from .config import (
     person_of,
 )
 from .decisions import decision_votes
+from .effects import Effect, EndMeeting, encode
 from .model import Meeting, identity_of, irc_lower
 from .policy import (
     ScheduleLookup,
@@ -79,8 +84,12 @@ class MeetingsPlugin(Plugin):
         self._to_finish: dict[str, list[Meeting]] = {}  # ended, but the journal not closed
 
     def handlers(self) -> Mapping[type, Handler]:
-        return {IrcMessage: self.on_message, IrcNickChange: self.on_nick,
-                IrcJoin: self.on_join, Wakeup: self.on_wakeup, ConfigReloaded: self.on_start}
+        return {IrcMessage: self.on_message, CommandEvent: self.on_other_command,
+                IrcNickChange: self.on_nick, IrcJoin: self.on_join, Wakeup: self.on_wakeup,
+                ConfigReloaded: self.on_start}
+
+    def commands(self) -> Sequence[Command]:
+        return bound(self.on_meetbot)
 
     def config_sections(self) -> Sequence[ConfigSection]:
         return [MEETBOT_SECTION]
@@ -97,12 +106,26 @@ class MeetingsPlugin(Plugin):
 
     # -- events ---------------------------------------------------------------------------
     async def on_message(self, event: IrcMessage, ctx: PluginContext) -> Sequence[Action]:
+        """A line that is no command: chatter, a `/me`, a NOTICE."""
+        return await self._line(event, None, ctx)
+
+    async def on_meetbot(self, call: CommandCall, ctx: PluginContext) -> Sequence[Action]:
+        """A `#cmd` line (one of `commands.COMMANDS`), parsed by the core."""
+        assert call.message is not None  # always set by the core's router
+        return await self._line(call.message, of_call(call), ctx)
+
+    async def on_other_command(self, event: CommandEvent, ctx: PluginContext
+                               ) -> Sequence[Action]:
+        """Another plugin's command said in the channel (`!status`): a plain line here."""
+        return await self._line(event.message, None, ctx)
+
+    async def _line(self, event: IrcMessage, parsed: tuple[str, str] | None,
+                    ctx: PluginContext) -> Sequence[Action]:
         if event.channel is None:
             return ()
         channel, key = event.channel, irc_lower(event.channel)
         actions = await self._prepare(key, ctx)
         meeting = self._open.get(key)
-        parsed = parse(event.text)
         starting = parsed is not None and parsed[0] == "startmeeting"
         if meeting is None and not (starting and not event.action and not event.notice):
             return actions  # chatter outside meetings is not recorded
@@ -110,7 +133,7 @@ class MeetingsPlugin(Plugin):
         said = Said(channel, event.time, event.nick, event.account, event.text,
                     event.action, event.notice)
         env = await self._env(meeting, said, parsed, opts, ctx)
-        out = interpret(meeting, said, env)
+        out = interpret(meeting, said, env, parsed)
         if meeting is None:
             if not out.started:
                 return [*actions, *self._say(channel, out.said)]
@@ -255,7 +278,7 @@ class MeetingsPlugin(Plugin):
                     # A second open meeting in one channel cannot happen live; if the
                     # journals say so, the older one is ended where it stopped.
                     if meeting.ended is None:
-                        meeting.apply(_bot({"op": "end"}, ctx.now))
+                        meeting.apply(_bot(EndMeeting(), ctx.now))
                     self._to_finish.setdefault(key, []).append(meeting)
                     continue
                 self._open[key] = meeting
@@ -330,12 +353,12 @@ def _line_entry(said: Said, identity: str | None, out: Outcome) -> dict[str, Any
     if said.notice:
         entry["notice"] = True
     if out.fx:
-        entry["fx"] = out.fx
+        entry["fx"] = [encode(fx) for fx in out.fx]
     if out.said:
         entry["said"] = list(out.said)
     return entry
 
 
-def _bot(fx: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    return {"type": "bot", "time": now.isoformat(), "fx": [fx],
+def _bot(fx: Effect, now: dt.datetime) -> dict[str, Any]:
+    return {"type": "bot", "time": now.isoformat(), "fx": [encode(fx)],
             "said": ["The meeting was ended by the bot: a newer one started in this channel."]}

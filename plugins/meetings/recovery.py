@@ -29,6 +29,7 @@ from govbot.actions import MinutesFiles, WriteMinutes
 from govbot.extensions import CliError
 
 from .commands import Env, Said, interpret, parse
+from .effects import encode
 from .model import Meeting, identity_of, normalise_name
 from .render import links, render
 
@@ -146,13 +147,14 @@ def from_log(text: str, day: dt.date, *, channel: str, bot_nick: str,
         env = Env(now=when, identity=identity, trust_nicks=True, can_resolve=False,
                   links=lambda m: links(m, ""))
         line = Said(channel, when, nick, None, said_text, action=kind == "action")
-        out = interpret(meeting if meeting.is_started else None, line, env)
+        out = interpret(meeting if meeting.is_started else None, line, env,
+                        parse(said_text))
         entry: dict[str, Any] = {"type": "line", "time": when.isoformat(), "nick": nick,
                                  "id": identity, "text": said_text}
         if kind == "action":
             entry["action"] = True
         if out.fx:
-            entry["fx"] = out.fx  # what was said back is in the log already
+            entry["fx"] = [encode(fx) for fx in out.fx]  # what was said back is logged
         if meeting.is_started or out.started:
             meeting.apply(entry)
         ended = ended or out.end

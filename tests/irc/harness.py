@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.actions import Action
+from govbot.commands import CommandRouter
 from govbot.config.model import Body, GovernanceConfig, Person
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
-from govbot.irc.commands import CommandRouter
 from govbot.irc.events import IrcMessage
 from govbot.irc.service import IrcService, IrcTuning
 from govbot.plugin import MemoryState, NoGerrit, Plugin, PluginRegistry
@@ -81,7 +81,7 @@ async def running_bot(irc_settings: IrcSettings, *, tuning: IrcTuning = FAST,
 
 @dataclass
 class Pipeline:
-    """IRC -> dispatcher -> CommandRouter -> reporters (IRC + a recorder)."""
+    """IRC -> command events -> dispatcher -> plugins -> reporters (IRC + a recorder)."""
 
     irc: IrcService
     dispatcher: Dispatcher
@@ -97,19 +97,17 @@ async def running_pipeline(irc_settings: IrcSettings, config: GovernanceConfig, 
     contexts = ContextSource(config=lambda: config, gerrit=NoGerrit(),
                              state=lambda plugin: MemoryState(),
                              clock=lambda event: dt.datetime.now(dt.UTC))
-    holder: list[IrcService] = []
-    router = CommandRouter(PluginRegistry(list(plugins)).commands, contexts,
-                           prefix=irc_settings.command_prefix, nick=lambda: holder[0].nick)
+    registry = PluginRegistry(list(plugins))
+    router = CommandRouter(registry.commands, prefix=irc_settings.command_prefix)
     recorder = RecordingReporter()
     submit_to: list[Dispatcher] = []
 
     async def submit(envelope: Envelope) -> None:
         await submit_to[0].submit(envelope)
 
-    async with IrcService(irc_settings, submit=submit, tuning=tuning) as irc:
-        holder.append(irc)
+    async with IrcService(irc_settings, submit=submit, tuning=tuning, commands=router) as irc:
         reporters = ReporterSet([irc.reporter, recorder])
-        dispatcher = Dispatcher(PluginRegistry([*plugins, router]), reporters, contexts)
+        dispatcher = Dispatcher(registry, reporters, contexts, commands=router)
         submit_to.append(dispatcher)
         tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(irc.run())]
         try:

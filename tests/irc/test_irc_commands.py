@@ -1,4 +1,6 @@
-"""The command router, table-driven and without a server: authority, help, limits."""
+"""Chat commands through the dispatcher, table-driven and without a server: authority,
+help, limits. Each line goes where a real one goes: `CommandRouter.event_of`, then
+the dispatcher (`tests/irc/test_irc_ngircd.py` does the same over a real server)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ from collections.abc import Sequence
 import pytest
 
 from govbot.actions import Action, ReloadConfig, Say
+from govbot.commands import CommandEvent, CommandRouter, describe_permission, permitted
 from govbot.config.model import Body, GovernanceConfig, Person
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
-from govbot.irc.commands import CommandRouter, describe_permission, permitted
 from govbot.irc.events import IrcMessage
 from govbot.plugin import (
     Command,
@@ -24,6 +26,7 @@ from govbot.plugin import (
     PluginError,
     PluginRegistry,
 )
+from govbot.plugin_loader import BUILTIN_PLUGINS, load_plugins
 from govbot.reporters import RecordingReporter, ReporterSet
 from tests.irc.harness import governance
 
@@ -66,24 +69,46 @@ class Votes(Plugin):
 
 
 def contexts(config: GovernanceConfig = CONFIG) -> ContextSource:
+    # "Now" is the line's time, as in a deterministic replay: the rate limit's clock.
     return ContextSource(config=lambda: config, gerrit=NoGerrit(),
-                         state=lambda plugin: MemoryState(), clock=lambda event: NOW,
+                         state=lambda plugin: MemoryState(),
+                         clock=lambda event: getattr(event, "time", NOW),
                          settings={"votes": {"quorum": 3}})
 
 
-def make_router(plugin: Votes | None = None, **kw: object) -> tuple[CommandRouter, Votes]:
+class Desk:
+    """A registry of `plugin`, its router and a dispatcher recording what is reported."""
+
+    def __init__(self, plugin: Votes, **kw: object) -> None:
+        registry = PluginRegistry([plugin])
+        self.router = CommandRouter(registry.commands, prefix="!", **kw)  # type: ignore[arg-type]
+        self.recorder = RecordingReporter()
+        self.dispatcher = Dispatcher(registry, ReporterSet([self.recorder]), contexts(),
+                                     commands=self.router)
+
+    async def line(self, message: IrcMessage) -> list[Action]:
+        """Deliver one IRC line; the actions reported for it."""
+        event = self.router.event_of(message, "govbot")
+        before = len(self.recorder.actions)
+        task = asyncio.create_task(self.dispatcher.run())
+        try:
+            await self.dispatcher.submit(Envelope(event.id, event, event.lane))
+            await asyncio.wait_for(self.dispatcher.join(), 5)
+        finally:
+            task.cancel()
+        return self.recorder.actions[before:]
+
+
+def make_router(plugin: Votes | None = None, **kw: object) -> tuple[Desk, Votes]:
     plugin = plugin or Votes()
-    router = CommandRouter(PluginRegistry([plugin]).commands, contexts(), prefix="!",
-                           nick=lambda: "govbot", **kw)  # type: ignore[arg-type]
-    return router, plugin
+    return Desk(plugin, **kw), plugin
 
 
-async def say(router: CommandRouter, text: str, *, nick: str = "alice",
+async def say(desk: Desk, text: str, *, nick: str = "alice",
               account: str | None = "alice", channel: str | None = "#tc",
               when: dt.datetime = NOW, notice: bool = False) -> list[Action]:
-    event = IrcMessage(channel or "govbot", channel, nick, account, text, {}, when, notice)
-    ctx = contexts().context("commands", event.id, when, CONFIG)
-    return list(await router.on_message(event, ctx))
+    return await desk.line(IrcMessage(channel or "govbot", channel, nick, account, text, {},
+                                      when, notice))
 
 
 def texts(actions: Sequence[Action]) -> list[str]:
@@ -249,8 +274,7 @@ async def test_notices_actions_and_chatter_are_ignored() -> None:
     router, votes = make_router()
     assert await say(router, "!status", notice=True) == []
     event = IrcMessage("#tc", "#tc", "alice", "alice", "!status", {}, NOW, action=True)
-    assert await router.on_message(event, contexts().context("commands", "x", NOW,
-                                                             CONFIG)) == []
+    assert await router.line(event) == []
     assert await say(router, "I think govbot: help is nice") == []
     assert votes.calls == []
 
@@ -263,23 +287,76 @@ def test_builtin_names_cannot_be_taken() -> None:
             return [Command("help", Votes().status, "help", "mine")]
 
     with pytest.raises(PluginError, match="built into the router"):
-        CommandRouter(PluginRegistry([Helpful()]).commands, contexts(), prefix="!",
-                      nick=lambda: "govbot")
+        PluginRegistry([Helpful()])
 
 
 async def test_through_the_dispatcher_actions_keep_the_owning_plugin() -> None:
-    votes = Votes()
-    ctxs = contexts()
-    router = CommandRouter(PluginRegistry([votes]).commands, ctxs, prefix="!",
-                           nick=lambda: "govbot")
-    recorder = RecordingReporter()
-    dispatcher = Dispatcher(PluginRegistry([votes, router]), ReporterSet([recorder]), ctxs)
+    desk, _ = make_router()
     event = IrcMessage("#tc", "#tc", "bob", "bob", "!status", {}, NOW)
-    task = asyncio.create_task(dispatcher.run())
-    try:
-        await dispatcher.submit(Envelope(event.id, event, event.lane))
-        await asyncio.wait_for(dispatcher.join(), 5)
-    finally:
-        task.cancel()
-    [action] = recorder.actions
+    [action] = await desk.line(event)
     assert action.plugin == "votes" and action.event_id == event.id
+
+
+def test_the_registry_maps_syntax_and_name_aliases_too_to_one_plugin() -> None:
+    class Meet(Plugin):
+        name = "meet"
+
+        def commands(self) -> Sequence[Command]:
+            return [Command("Agreed", Votes().status, "agreed TEXT", "Decides.",
+                            aliases=("agree",), syntax="meetbot"),
+                    Command("status", Votes().status, "status", "A #status, not !status.",
+                            syntax="meetbot")]
+
+    meet, votes = Meet(), Votes()
+    registry = PluginRegistry([votes, meet])
+    assert registry.commands[("meetbot", "agreed")][0] is meet
+    assert registry.commands[("meetbot", "agree")][0] is meet
+    assert registry.commands[("chat", "status")][0] is votes  # same name, other syntax
+
+    class Copycat(Plugin):
+        name = "copycat"
+
+        def commands(self) -> Sequence[Command]:
+            return [Command("concur", Votes().status, "concur", "x", aliases=("AGREE",),
+                            syntax="meetbot")]
+
+    with pytest.raises(PluginError, match="offered by both 'meet' and 'copycat'"):
+        PluginRegistry([meet, Copycat()])
+
+
+async def test_help_explains_a_meetbot_command_from_its_data() -> None:
+    class Meet(Plugin):
+        name = "meet"
+
+        def commands(self) -> Sequence[Command]:
+            return [Command("agreed", Votes().status, "agreed TEXT", "Records a decision.",
+                            ("agreed ship it",), aliases=("agree",), syntax="meetbot",
+                            who="the chairs of the meeting")]
+
+    registry = PluginRegistry([Meet()])
+    desk = Desk(Votes())
+    desk.router = CommandRouter(registry.commands)
+    desk.dispatcher = Dispatcher(registry, ReporterSet([desk.recorder]), contexts(),
+                                 commands=desk.router)
+    [text] = texts(await say(desk, "!help #agreed"))
+    assert text == ("alice: #agreed TEXT — Records a decision. — also #agree — "
+                    "e.g. #agreed ship it — for the chairs of the meeting")
+
+
+def test_every_example_of_every_built_in_plugin_reaches_its_command() -> None:
+    """Help is data and its examples are test inputs: each, said in a channel as the
+    help shows it, is routed by the core to the command it illustrates."""
+    registry = PluginRegistry(load_plugins(list(BUILTIN_PLUGINS)))
+    router = CommandRouter(registry.commands)
+    checked = 0
+    offered = {id(c): (p, c) for p, c in registry.commands.values()}  # aliases once
+    for plugin, command in offered.values():
+        for example in command.examples:
+            text = f"{command.sigil or router.prefix}{example}"
+            event = router.event_of(IrcMessage("#tc", "#tc", "carol", "carol", text, {}, NOW),
+                                    "govbot")
+            assert isinstance(event, CommandEvent), text
+            route = router.route(event, CONFIG, NOW)
+            assert route.owner is plugin and route.command == command, text
+            checked += 1
+    assert checked >= 20  # MeetBot's and governance's, at least

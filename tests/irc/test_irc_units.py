@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govbot.backoff import backoff
+from govbot.commands import ParsedCommand, parse_command
 from govbot.irc.accounts import AccountCache
 from govbot.irc.client import parse_line, redact
-from govbot.irc.commands import ParsedCommand, parse_command
 from govbot.irc.events import IrcMessage, IrcPart, parse_server_time
 from govbot.irc.sending import (
     LINE_LIMIT,

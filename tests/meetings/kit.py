@@ -1,8 +1,10 @@
 """Builders for the meetings tests: the plugin driven through its handlers, no I/O.
 
-`Bot` plays the core: it builds a `PluginContext` per event, calls the plugin's
-handler and feeds the `Append` actions into a `JournalState` (as the state reporter
-would write them), so a second `Bot` over the same state is a restarted bot.
+`Bot` plays the core: it turns each line into its one event with the core's command
+router (a `#cmd` line becomes a command event), builds a `PluginContext` per event,
+calls the plugin's handler (or its command handler) as the dispatcher would, and
+feeds the `Append` actions into a `JournalState` (as the state reporter would write
+them), so a second `Bot` over the same state is a restarted bot.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from govbot.actions import Action, Append, Say, SetTopic, Vote, WriteMinutes
+from govbot.commands import CommandEvent, CommandRouter
 from govbot.config.loader import load_config
 from govbot.config.model import GovernanceConfig
 from govbot.events import Wakeup
@@ -118,6 +121,7 @@ class Bot:
         self.gerrit = gerrit or FakeGerrit()
         self.plugin = plugin or MeetingsPlugin()
         self.offers = dict(offers or {})  # what other plugins offer (ctx.offer)
+        self.router = CommandRouter(PluginRegistry([self.plugin]).commands)
         self.now = T0
         self.actions: list[Action] = []
         self._n = 0
@@ -141,9 +145,19 @@ class Bot:
         """`nick` says `text`; `account=True` means "logged in with an account = nick"."""
         self.now += dt.timedelta(minutes=minutes)
         acct = nick.lower() if account is True else (account or None)
-        event = IrcMessage(target=channel, channel=channel, nick=nick, account=acct, text=text,
-                           time=self.now, action=action)
-        return await self._run(self.plugin.on_message, event)
+        message = IrcMessage(target=channel, channel=channel, nick=nick, account=acct,
+                             text=text, time=self.now, action=action)
+        return await self.line(message)
+
+    async def line(self, message: IrcMessage) -> list[Action]:
+        """One IRC line, delivered as the dispatcher delivers it."""
+        event = self.router.event_of(message, "govbot")
+        if not isinstance(event, CommandEvent):
+            return await self._run(self.plugin.on_message, event)
+        route = self.router.route(event, self.config, self.now)
+        if route.owner is self.plugin and route.command is not None:
+            return await self._run(route.command.handler, route.call)
+        return await self._run(self.plugin.on_other_command, event)
 
     async def nick_change(self, old: str, new: str, account: str | None = None) -> list[Action]:
         self.now += dt.timedelta(seconds=5)

@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from govbot.actions import Append, Say, WakeAt
-from govbot.plugins.meetings.commands import ALL_COMMANDS, parse
+from govbot.commands import Command, CommandEvent, CommandRouter
+from govbot.irc.events import IrcMessage
+from govbot.plugin import PluginRegistry
+from govbot.plugins.meetings.commands import (
+    ALIASES,
+    ALL_COMMANDS,
+    CHAIR_ONLY,
+    COMMANDS,
+    markdown_table,
+    parse,
+)
 from govbot.plugins.meetings.plugin import MeetingsPlugin
 from govbot.plugins.meetings.policy import Slot
-from tests.meetings.kit import CHANNEL, T0, Bot, FakeIrc, minutes, texts, topics
+from tests.meetings.kit import (
+    CHANNEL,
+    T0,
+    Bot,
+    FakeIrc,
+    example_config,
+    minutes,
+    texts,
+    topics,
+)
 
 
 async def started(**kw: object) -> Bot:
@@ -348,3 +368,67 @@ async def test_say_actions_go_to_the_channel() -> None:
     bot = await started()
     actions = await bot.say("ada", "#chair nobody")
     assert all(a.target == CHANNEL for a in actions if isinstance(a, Say))
+
+
+# --- the one table ---------------------------------------------------------------------
+
+def test_the_docs_list_the_table() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "meetings.md").read_text()
+    start = docs.index("<!-- generated from plugins/meetings/commands.py: markdown_table() -->")
+    end = docs.index("<!-- end of the generated list -->")
+    listed = docs[start:end].split("\n", 1)[1]
+    assert listed == markdown_table(), "run markdown_table() and paste it into the docs"
+
+
+def test_the_table_is_meetbots_commands() -> None:
+    # The permissions MeetBot users know, now read from the one table.
+    assert CHAIR_ONLY == {"endmeeting", "topic", "meetingtopic", "agreed", "accepted",
+                          "rejected", "chair", "unchair", "undo", "save", "restrictlogs",
+                          "lurk", "unlurk", "startvote", "endvote"}
+    assert ALIASES == {"agree": "agreed", "accept": "accepted", "reject": "rejected",
+                       "halp": "help", "here": "present"}
+    for command in COMMANDS:
+        assert command.syntax == "meetbot" and command.usage and command.description
+        assert command.examples and command.permission is None
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+def test_each_example_is_that_command_for_the_core(command: Command) -> None:
+    """Help is data, and its examples are test inputs: the core routes each to us."""
+    plugin = MeetingsPlugin()
+    router = CommandRouter(PluginRegistry([plugin]).commands)
+    for example in command.examples:
+        message = IrcMessage(CHANNEL, CHANNEL, "ada", "ada", f"#{example}", {}, T0)
+        event = router.event_of(message, "govbot")
+        assert isinstance(event, CommandEvent) and event.lane == message.lane
+        route = router.route(event, example_config(), T0)
+        assert route.owner is plugin and route.command is not None
+        assert route.command.name == command.name and route.call is not None
+    for alias in command.aliases:
+        event = router.event_of(IrcMessage(CHANNEL, CHANNEL, "ada", "ada", f"#{alias.upper()}",
+                                           {}, T0), "govbot")
+        assert isinstance(event, CommandEvent)
+        assert router.route(event, example_config(), T0).command == route.command
+
+
+async def test_help_comes_from_the_table() -> None:
+    bot = await started()
+    [text] = texts(await bot.say("farah", "#commands agree"))
+    assert text == ("#agreed TEXT — Records a decision. — also #agree — "
+                    "e.g. #agreed release on Friday — for the chairs of the meeting")
+    said = texts(await bot.say("farah", "#help"))
+    assert said[0].startswith("Available commands: #accept #accepted #action")
+    router = CommandRouter(PluginRegistry([MeetingsPlugin()]).commands)
+    found = router.lookup("meetbot", "startvote")
+    assert found is not None
+    assert router.describe(found[1], example_config()).startswith(
+        "#startvote [BODY] QUESTION? OPTION, OPTION... — Starts a vote")
+
+
+async def test_a_word_no_plugin_offers_is_a_plain_line() -> None:
+    bot = await started()
+    router = bot.router
+    message = IrcMessage(CHANNEL, CHANNEL, "ada", "ada", "#openstack-infra is down", {}, T0)
+    assert router.event_of(message, "govbot") is message
+    notice = IrcMessage(CHANNEL, CHANNEL, "ada", "ada", "#agreed x", {}, T0, notice=True)
+    assert router.event_of(notice, "govbot") is notice

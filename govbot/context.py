@@ -1,0 +1,114 @@
+"""What a handler may read: the read-only `PluginContext` and the narrow readers in it.
+
+Its own module, below govbot.plugin, govbot.commands and govbot.extensions, because all
+three hand a context to plugin code: keeping it here is what keeps them free of import
+circles. Plugins import these names from govbot.plugin, which re-exports them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+
+import msgspec
+
+from govbot.config.model import GovernanceConfig
+from govbot.zuul.model import CiReader
+
+if TYPE_CHECKING:
+    # PEP 747: `type[T]` would refuse a Protocol class (mypy's type-abstract).
+    from typing_extensions import TypeForm
+
+T = TypeVar("T")
+
+
+class ChangeReader(Protocol):
+    """Read-only Gerrit access. Results are Gerrit's REST JSON (ChangeInfo)."""
+
+    async def get_change(self, change: str) -> Mapping[str, Any] | None:
+        """Return the change `project~number` with labels, revisions and messages."""
+
+    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
+        """Run a change query (all pages, up to `limit`)."""
+
+
+class StateReader(Protocol):
+    """Read-only view of the plugin's own namespace in the state store."""
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """Return the value stored with `Remember(key=...)` by this plugin."""
+
+    async def journal(self, name: str) -> list[Any]:
+        """The entries appended with `Append(journal=name)`, in order."""
+
+    async def open_journals(self) -> list[str]:
+        """Journals of this plugin with entries that were never closed."""
+
+
+class IrcReader(Protocol):
+    """Read-only IRC facts a plugin may need (e.g. `#chair NICK` resolves an account)."""
+
+    async def account_of(self, nick: str) -> str | None:
+        """The services account `nick` is logged in as right now (None: not logged in)."""
+
+
+class ProposalChecker(Protocol):
+    """Loads a proposed governance config (a Gerrit change of the config repo)."""
+
+    async def check_ref(self, ref: str) -> Sequence[str]:
+        """Return the `FILE:LINE: message` errors of the config at `ref` (empty: valid)."""
+
+
+class NoGerrit:
+    """A ChangeReader for contexts without Gerrit (replay of recorded events)."""
+
+    async def get_change(self, change: str) -> Mapping[str, Any] | None:
+        return None
+
+    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
+        return ()
+
+
+class MemoryState:
+    """A StateReader over plain dicts (replay, tests)."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None,
+                 journals: Mapping[str, list[Any]] | None = None) -> None:
+        self._values = dict(values or {})
+        self._journals = {k: list(v) for k, v in (journals or {}).items()}
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
+
+    async def journal(self, name: str) -> list[Any]:
+        return list(self._journals.get(name, ()))
+
+    async def open_journals(self) -> list[str]:
+        return sorted(self._journals)
+
+
+class PluginContext(msgspec.Struct, frozen=True):
+    """What one handler call may read. Built per call, so it must be cheap: a frozen
+    msgspec struct is built in C, several times faster than a frozen dataclass."""
+
+    plugin: str
+    event_id: str
+    config: GovernanceConfig
+    gerrit: ChangeReader
+    state: StateReader
+    now: dt.datetime
+    settings: Mapping[str, Any] = msgspec.field(default_factory=dict)  # operator settings
+    proposals: ProposalChecker | None = None  # None when no config repo can be fetched
+    irc: IrcReader | None = None  # None when IRC is off (replay, no irc: settings)
+    ci: CiReader | None = None  # Zuul's live view; None without a zuul: section (replay)
+    # What the enabled plugins offer each other (govbot.offers), by Protocol.
+    offers: Mapping[type, object] = msgspec.field(default_factory=dict)
+    bot_nick: str = "govbot"  # the bot's own IRC nick (the settings' irc.nick)
+
+    def offer(self, protocol: TypeForm[T]) -> T | None:
+        """The enabled plugin's implementation of `protocol` (a Protocol of
+        govbot.offers), or None when no enabled plugin offers it: the caller then
+        does without, and logs why."""
+        return cast("T | None", self.offers.get(cast(type, protocol)))
+
