@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import assert_never
 
 from govbot.config.model import Body, GovernanceConfig, Team
 from govbot.config.schema import did_you_mean
@@ -427,30 +428,34 @@ def combine_any(parts: Sequence[Outcome]) -> Outcome:
 
 
 def evaluate_requirement(req: Requirement, scope: Scope) -> Outcome:
-    # An explicit chain rather than a lookup table: each branch is type-checked.
-    if isinstance(req, AllOf):
-        return combine_all([evaluate_requirement(r, scope) for r in req.items])
-    if isinstance(req, AnyOf):
-        return combine_any([evaluate_requirement(r, scope) for r in req.items])
-    if isinstance(req, Yes):
-        return _yes(req, scope)
-    if isinstance(req, Majority):
-        return _majority(req, scope)
-    if isinstance(req, NoObjection):
-        return _no_objection(req, scope)
-    if isinstance(req, OpenFor):
-        return _open(req, scope)
-    if isinstance(req, Lazy):
-        return _lazy(req, scope)
-    if isinstance(req, Quorum):
-        return _quorum(req, scope)
-    if isinstance(req, Veto):
-        return _veto(req, scope)
-    if isinstance(req, RoleVote):
-        return _role(req, scope)
-    if isinstance(req, Paths):
-        return _paths(req, scope)
-    if isinstance(req, CiVerified):
-        return _one(*ci_outcome(req, scope.change, scope.ci))
-    raise TypeError(f"unknown requirement {req!r}")
+    # A match over the Requirement union rather than a lookup table: mypy checks each
+    # branch, and `assert_never` makes a kind added to model.py without an evaluator here
+    # a type error instead of a TypeError at run time.
+    match req:
+        case AllOf():
+            return combine_all([evaluate_requirement(r, scope) for r in req.items])
+        case AnyOf():
+            return combine_any([evaluate_requirement(r, scope) for r in req.items])
+        case Yes():
+            return _yes(req, scope)
+        case Majority():
+            return _majority(req, scope)
+        case NoObjection():
+            return _no_objection(req, scope)
+        case OpenFor():
+            return _open(req, scope)
+        case Lazy():
+            return _lazy(req, scope)
+        case Quorum():
+            return _quorum(req, scope)
+        case Veto():
+            return _veto(req, scope)
+        case RoleVote():
+            return _role(req, scope)
+        case Paths():
+            return _paths(req, scope)
+        case CiVerified():
+            return _one(*ci_outcome(req, scope.change, scope.ci))
+        case _:
+            assert_never(req)
 
