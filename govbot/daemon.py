@@ -21,10 +21,12 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from govbot.actions import Action, AddReviewers, ReloadConfig, Vote
 from govbot.clock import Clock, SystemClock
 from govbot.config.repo import ConfigHolder, ConfigRepo
-from govbot.dispatcher import ContextSource, Dispatcher, Envelope
+from govbot.dispatcher import NO_SETTINGS, ContextSource, Dispatcher, Envelope
 from govbot.events import ConfigRejected, ConfigReloaded
 from govbot.gerrit.service import GerritService
 from govbot.intake import Intake
@@ -42,7 +44,7 @@ from govbot.reporters import (
     ReporterSet,
 )
 from govbot.scheduler import Scheduler
-from govbot.settings import Settings, SettingsError, load_settings
+from govbot.settings import Settings, SettingsError, check_plugin_settings, load_settings
 from govbot.state.reporter import StateReporter
 from govbot.state.store import StateError, StateStore
 from govbot.web import WebServer
@@ -146,6 +148,7 @@ class Daemon:
                           "errors above or run `govbot check-config`",
                           s.governance.repo, s.governance.branch)
                 return 1
+            plugin_settings = self._plugin_settings(plugins)
             gerrit = await self._gerrit(stack, store)
             if s.zuul is not None:
                 self.zuul = ZuulClient.from_settings(s.zuul)
@@ -155,7 +158,7 @@ class Daemon:
                 gerrit=gerrit.rest if gerrit is not None else NoGerrit(),
                 state=store.reader,
                 clock=lambda event: self.clock.now(),
-                settings=self._plugin_settings(),
+                settings=plugin_settings,
                 proposals=_Proposals(holder),
                 ci=self.zuul,
             )
@@ -178,7 +181,7 @@ class Daemon:
             emitted = {t for p in registry.plugins for t in getattr(p, "emits", ())}
             if WriteMinutes in emitted and not self.dry_run:
                 reporters.append(MinutesReporter.from_settings(
-                    s.plugins.settings.get("meetings", {}),
+                    msgspec.to_builtins(plugin_settings.get("meetings", NO_SETTINGS)),
                     default_dir=Path(s.state.workdir) / "minutes"))
             if gerrit is None:
                 # Without Gerrit, plugins that also comment on changes (meetings) still run.
@@ -201,13 +204,18 @@ class Daemon:
             await self._serve(dispatcher, intake, holder)
         return 0
 
-    def _plugin_settings(self) -> dict[str, Any]:
-        """The operator's plugin settings, with defaults the core knows (the bot's nick)."""
+    def _plugin_settings(self, plugins: Sequence[Plugin]) -> dict[str, msgspec.Struct]:
+        """Each plugin's settings as its `settings_type` (checked when the file was
+        loaded), with a default the core knows: the bot's nick for the meetings log."""
         s = self.settings
-        merged: dict[str, Any] = {k: dict(v) for k, v in s.plugins.settings.items()}
-        merged.setdefault("meetings", {}).setdefault("bot_nick", s.irc.nick if s.irc
-                                                     else "govbot")
-        return merged
+        types = {p.name: p.settings_type for p in plugins}
+        raw = {k: v for k, v in s.plugins.settings.items() if k in types}
+        typed = check_plugin_settings(raw, types)
+        meetings = typed.get("meetings")
+        if meetings is not None and getattr(meetings, "bot_nick", "") is None:
+            typed["meetings"] = msgspec.structs.replace(
+                meetings, bot_nick=s.irc.nick if s.irc else "govbot")
+        return typed
 
     async def _gerrit(self, stack: AsyncExitStack, store: StateStore) -> GerritService | None:
         s = self.settings
@@ -331,7 +339,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
         return 2
     redact = setup_logging(fmt=args.log_format or settings.log.format,
                            level=args.log_level or settings.log.level)

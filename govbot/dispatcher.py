@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, 
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from govbot.actions import Action
 from govbot.config.model import GovernanceConfig
 from govbot.plugin import (
@@ -31,6 +33,7 @@ from govbot.plugin import (
     Plugin,
     PluginContext,
     PluginRegistry,
+    PluginSettings,
     ProposalChecker,
     StateReader,
 )
@@ -38,6 +41,10 @@ from govbot.reporters import ReporterSet
 from govbot.zuul.model import CiReader
 
 log = logging.getLogger(__name__)
+
+#: A plugin's settings when the context source has none for it (replay, tests): the
+#: plugin reads its own defaults (`PluginContext.settings_as`).
+NO_SETTINGS = PluginSettings()
 
 
 @dataclass(slots=True)
@@ -83,7 +90,7 @@ class ContextSource:
         gerrit: ChangeReader,
         state: Callable[[str], StateReader],
         clock: Callable[[Any], dt.datetime],
-        settings: Mapping[str, Mapping[str, Any]] | None = None,
+        settings: Mapping[str, msgspec.Struct] | None = None,
         proposals: ProposalChecker | None = None,
         irc: IrcReader | None = None,
         ci: CiReader | None = None,
@@ -104,7 +111,8 @@ class ContextSource:
         if state is None:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
-                             self.settings.get(plugin, {}), self.proposals, self.irc, self.ci)
+                             self.settings.get(plugin, NO_SETTINGS), self.proposals, self.irc,
+                             self.ci)
 
 
 class Dispatcher:

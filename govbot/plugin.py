@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import msgspec
 
@@ -87,6 +87,16 @@ class MemoryState:
         return sorted(self._journals)
 
 
+class PluginSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of a plugin's operator settings (`plugins.settings.<name>`) and of the
+    structs nested in them. Subclasses inherit `forbid_unknown_fields`, so a typo in
+    the operator's file is a start-up error with FILE:LINE, never a silent default.
+    Itself, it is the settings of a plugin that takes none: any key is an error."""
+
+
+SettingsT = TypeVar("SettingsT", bound=msgspec.Struct)
+
+
 class PluginContext(msgspec.Struct, frozen=True):
     """What one handler call may read. Built per call, so it must be cheap: a frozen
     msgspec struct is built in C, several times faster than a frozen dataclass."""
@@ -97,10 +107,22 @@ class PluginContext(msgspec.Struct, frozen=True):
     gerrit: ChangeReader
     state: StateReader
     now: dt.datetime
-    settings: Mapping[str, Any] = msgspec.field(default_factory=dict)  # operator settings
+    #: The operator's settings for this plugin, an instance of its `settings_type`.
+    settings: msgspec.Struct = msgspec.field(default_factory=PluginSettings)
     proposals: ProposalChecker | None = None  # None when no config repo can be fetched
     irc: IrcReader | None = None  # None when IRC is off (replay, no irc: settings)
     ci: CiReader | None = None  # Zuul's live view; None without a zuul: section (replay)
+
+    def settings_as(self, settings_type: type[SettingsT]) -> SettingsT:
+        """`settings` typed as the plugin's own `settings_type`; its defaults when the
+        context carries none (replay, benchmarks and unit tests build it without)."""
+        settings = self.settings
+        if isinstance(settings, settings_type):
+            return settings
+        if type(settings) is PluginSettings:
+            return settings_type()
+        raise TypeError(f"plugin {self.plugin}: settings are a {type(settings).__name__}, "
+                        f"not a {settings_type.__name__}")
 
 
 Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]
@@ -142,6 +164,10 @@ class Plugin:
     """Base class for plugins. Override what you need; everything defaults to empty."""
 
     name: ClassVar[str] = ""
+    #: The type of the operator's `plugins.settings.<name>`: a `PluginSettings` subclass
+    #: with a default for every field. Checked at start-up; handlers get an instance as
+    #: `ctx.settings` (read it with `ctx.settings_as(...)`). See docs/settings.md.
+    settings_type: ClassVar[type[PluginSettings]] = PluginSettings
     #: Action types this plugin may return; start-up checks each has a reporter.
     emits: ClassVar[tuple[type[Action], ...]] = ()
 

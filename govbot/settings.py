@@ -4,21 +4,34 @@ Secrets never live in the YAML: a secret setting names an environment variable
 (`password_env: GOVBOT_GERRIT_PASSWORD`) or a file (`password_file:
 /run/secrets/gerrit`). Every setting, with its default, is in docs/settings.md;
 `tests/test_settings.py` checks that the two agree.
+
+`plugins.settings.<name>` belongs to a plugin: each enabled plugin declares its
+type (`Plugin.settings_type`), and loading the file checks every plugin's settings
+against it. Every problem found is reported at once, each as `FILE:LINE: message`
+with the fix (an unknown key names the nearest known one).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 import yaml
 
 
 class SettingsError(Exception):
-    """The settings file cannot be used; the message names the file, line and fix."""
+    """The settings file cannot be used; each message names the file, line and fix."""
+
+    def __init__(self, *errors: str) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
 
 
 class _S(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -150,8 +163,10 @@ class LogSettings(_S, kw_only=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class PluginSettings(_S, kw_only=True):
+class PluginsSection(_S, kw_only=True):
     enabled: list[str] | None = None  # None: every built-in plugin
+    # name -> that plugin's settings as written; checked against its settings_type
+    # when the file is loaded (`check_plugin_settings` turns them into its type).
     settings: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
 
 
@@ -164,7 +179,7 @@ class Settings(_S, kw_only=True):
     web: WebSettings = msgspec.field(default_factory=WebSettings)
     dispatcher: DispatcherSettings = msgspec.field(default_factory=DispatcherSettings)
     log: LogSettings = msgspec.field(default_factory=LogSettings)
-    plugins: PluginSettings = msgspec.field(default_factory=PluginSettings)
+    plugins: PluginsSection = msgspec.field(default_factory=PluginsSection)
 
     def resolve_paths(self, base: Path) -> Settings:
         """Relative paths in the settings are relative to the settings file."""
@@ -180,16 +195,26 @@ def _is_url(value: str) -> bool:
     return bool(re.match(r"^[a-z][a-z0-9+.-]*://", value)) or value.startswith("git@")
 
 
-def load_settings(path: Path) -> Settings:
+#: The settings type of each enabled plugin, given `plugins.enabled` (None: the
+#: built-ins); raises PluginError for a name that is no plugin.
+PluginTypes = Callable[[Sequence[str] | None], Mapping[str, type[msgspec.Struct]]]
+
+T = TypeVar("T")
+
+
+def load_settings(path: Path, *, plugin_types: PluginTypes | None = None) -> Settings:
     """Read and validate a settings file; raise SettingsError naming FILE:LINE."""
     try:
         text = path.read_text()
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read settings: {exc.strerror}") from None
-    return parse_settings(text, str(path), base=path.parent)
+    return parse_settings(text, str(path), base=path.parent, plugin_types=plugin_types)
 
 
-def parse_settings(text: str, filename: str, *, base: Path) -> Settings:
+def parse_settings(text: str, filename: str, *, base: Path,
+                   plugin_types: PluginTypes | None = None) -> Settings:
+    """Parse and check settings, the enabled plugins' own included; SettingsError lists
+    every problem. `plugin_types` defaults to the plugin loader's."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -201,15 +226,160 @@ def parse_settings(text: str, filename: str, *, base: Path) -> Settings:
     if not isinstance(data, dict):
         raise SettingsError(f"{filename}:1: settings must be a mapping with at least "
                             "a 'governance:' section")
-    try:
-        settings = msgspec.convert(data, Settings)
-    except msgspec.ValidationError as exc:
-        message, path = _split_msgspec_error(str(exc))
-        line = _line_of(node, path)
-        where = f" (at {'.'.join(path)})" if path else ""
-        raise SettingsError(f"{filename}:{line}: {_friendly(message)}{where}; "
-                            "see docs/settings.md") from None
+    where = _Where(filename, node)
+    errors = where.check(data, Settings, [])
+    # The plugins' settings are checked even when other sections have errors (if the
+    # `plugins:` section itself reads), so that one run lists every problem.
+    plugins = where.convert(data.get("plugins") or {}, PluginsSection, ["plugins"], [])
+    if plugins is not None:
+        # Imported here: the loader imports the plugin API, which must not need settings.
+        from govbot.plugin import PluginError
+        from govbot.plugin_loader import available_plugins, settings_types
+
+        try:
+            enabled = (plugin_types or settings_types)(plugins.enabled)
+        except PluginError as exc:
+            errors.append(where.error(["plugins", "enabled"], str(exc)))
+        else:
+            known = available_plugins() if plugin_types is None else enabled
+            errors += where.plugin_errors(plugins.settings, enabled, known)
+    settings = None if errors else where.convert(data, Settings, [], errors)
+    if settings is None:
+        raise SettingsError(*sorted(errors, key=where.line_of_error))
     return settings.resolve_paths(base)
+
+
+def check_plugin_settings(raw: Mapping[str, Mapping[str, Any]],
+                          types: Mapping[str, type[msgspec.Struct]], *,
+                          filename: str = "settings") -> dict[str, msgspec.Struct]:
+    """Each plugin's settings (`types`: name -> its settings type) as that type, its
+    defaults where `raw` has none; SettingsError for any problem. The daemon uses it on
+    settings `parse_settings` already checked, so there it only converts."""
+    where = _Where(filename, None)
+    errors = where.plugin_errors(raw, types, types)
+    if errors:
+        raise SettingsError(*errors)
+    found: dict[str, msgspec.Struct] = {}
+    for name, settings_type in types.items():
+        converted = where.convert(dict(raw.get(name) or {}), settings_type,
+                                  ["plugins", "settings", name], errors)
+        if converted is None:
+            raise SettingsError(*errors)
+        found[name] = converted
+    return found
+
+
+class _Where:
+    """Turns problems at a key path into `FILE:LINE: message (at a.b.c)` lines."""
+
+    def __init__(self, filename: str, node: yaml.Node | None) -> None:
+        self.filename = filename
+        self.node = node
+
+    def error(self, path: Sequence[str], message: str, fix: str = "") -> str:
+        """`FILE:LINE: message (at a.b.c); fix`, the line of the deepest key of `path`."""
+        where = f" (at {'.'.join(path)})" if path else ""
+        line = "" if self.node is None else f":{_line_of(self.node, list(path))}"
+        return f"{self.filename}{line}: {message}{where}{'; ' + fix if fix else ''}"
+
+    def line_of_error(self, error: str) -> int:
+        number = error[len(self.filename) + 1:].partition(":")[0]
+        return int(number) if number.isdigit() else 0
+
+    def plugin_errors(self, raw: Mapping[str, Any], types: Mapping[str, type[msgspec.Struct]],
+                      known: typing.Iterable[str]) -> list[str]:
+        """The problems of `plugins.settings`: `types` are the enabled plugins' settings
+        types, `known` the names of every plugin that could be enabled."""
+        errors = []
+        known = list(known)
+        for name, value in raw.items():
+            path = ["plugins", "settings", name]
+            settings_type = types.get(name)
+            enabled = ", ".join(types) or "none"
+            if settings_type is None and name in known:
+                errors.append(self.error(
+                    path, f"settings for plugin '{name}', which is not enabled",
+                    f"add it to plugins.enabled (enabled: {enabled}) or remove these settings"))
+            elif settings_type is None:
+                errors.append(self.error(
+                    path, f"settings for '{name}', which is no plugin",
+                    f"{_did_you_mean(name, known)}plugins: {', '.join(known) or 'none'}"))
+            else:
+                errors += self.check(value or {}, settings_type, path)
+        return errors
+
+    def check(self, value: Any, expected: Any, path: list[str]) -> list[str]:
+        """Every problem of `value` read as type `expected` (msgspec stops at the first,
+        and names no key inside a mapping: this walks the types to find them all)."""
+        struct = _struct_in(expected, value)
+        if struct is not None:
+            fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+            errors = [self.error([*path, str(key)], f"unknown setting '{key}'",
+                                 _did_you_mean(str(key), fields) + _SEE)
+                      for key in value if key not in fields]
+            for key, f in fields.items():
+                if key in value:
+                    errors += self.check(value[key], f.type, [*path, key])
+                elif f.required:
+                    errors.append(self.error(path, f"missing required setting '{key}'", _SEE))
+            return errors
+        if typing.get_origin(expected) is dict and isinstance(value, dict):
+            key_type, value_type = typing.get_args(expected)
+            errors = []
+            for key, item in value.items():
+                errors += self.check(key, key_type, [*path, str(key)])
+                errors += self.check(item, value_type, [*path, str(key)])
+            return errors
+        if typing.get_origin(expected) in (list, tuple) and isinstance(value, list):
+            (item_type, *_) = typing.get_args(expected)
+            return [e for n, item in enumerate(value)
+                    for e in self.check(item, item_type, [*path, str(n)])]
+        errors = []
+        self.convert(value, expected, path, errors)
+        return errors
+
+    def convert(self, value: Any, expected: type[T], path: list[str],
+                errors: list[str]) -> T | None:
+        try:
+            return msgspec.convert(value, expected)
+        except msgspec.ValidationError as exc:
+            message, keys = _split_msgspec_error(str(exc))
+            choices = _choices(expected)
+            fix = f"expected one of: {', '.join(map(str, choices))}; {_SEE}" if choices else _SEE
+            errors.append(self.error([*path, *keys], _friendly(message), fix))
+            return None
+
+
+def _struct_in(expected: Any, value: Any) -> type[msgspec.Struct] | None:
+    """The struct type `value` (a mapping) is read as, if `expected` is or holds one."""
+    if not isinstance(value, dict):
+        return None
+    if isinstance(expected, type) and issubclass(expected, msgspec.Struct):
+        return expected
+    if typing.get_origin(expected) in (typing.Union, types.UnionType):
+        structs = [a for a in typing.get_args(expected)
+                   if isinstance(a, type) and issubclass(a, msgspec.Struct)]
+        if len(structs) == 1:
+            return structs[0]
+    return None
+
+
+_SEE = "see docs/settings.md"
+
+
+def _choices(expected: Any) -> list[object]:
+    """The values a `Literal` (or an optional one) allows; none for other types."""
+    if typing.get_origin(expected) is Literal:
+        return list(typing.get_args(expected))
+    if typing.get_origin(expected) in (typing.Union, types.UnionType):
+        return [c for a in typing.get_args(expected) for c in _choices(a)]
+    return []
+
+
+def _did_you_mean(key: str, known: typing.Iterable[str]) -> str:
+    """`did you mean 'x'? ` for the nearest of `known`, or nothing."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def _split_msgspec_error(text: str) -> tuple[str, list[str]]:
@@ -224,6 +394,7 @@ def _split_msgspec_error(text: str) -> tuple[str, list[str]]:
 
 def _friendly(message: str) -> str:
     message = re.sub(r"Object contains unknown field `([^`]+)`", r"unknown setting '\1'", message)
+    message = message.replace("Invalid enum value", "invalid value")
     return re.sub(r"Object missing required field `([^`]+)`", r"missing required setting '\1'",
                   message)
 
@@ -253,6 +424,12 @@ def setting_keys(struct: type[msgspec.Struct] = Settings,
     keys: list[tuple[str, str]] = []
     for f in msgspec.structs.fields(struct):
         name = prefix + f.name
+        if typing.get_origin(f.type) is dict:
+            # A mapping of structs (a setting per channel, say): its keys as `name.*.key`.
+            values = typing.get_args(f.type)[1]
+            if isinstance(values, type) and issubclass(values, msgspec.Struct):
+                keys += setting_keys(values, name + ".*.")
+                continue
         nested = [a for a in (*getattr(f.type, "__args__", ()), f.type)
                   if isinstance(a, type) and issubclass(a, msgspec.Struct)]
         if nested and nested[0] is not SecretRef:

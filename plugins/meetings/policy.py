@@ -28,12 +28,12 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from govbot.config.model import GovernanceConfig, Person
 
-StartPolicy = Literal["anyone", "scheduled-chairs"]
-TopicPolicy = Literal["always", "sanctioned", "never"]
+from .settings import MeetingsSettings, StartPolicy, TopicPolicy
+
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -43,15 +43,15 @@ class ChannelPolicy:
     topic: TopicPolicy = "sanctioned"
 
 
-def policy_for(settings: Mapping[str, Any], channel: str) -> ChannelPolicy:
-    channels = settings.get("channels") or {}
-    folded = {str(k).lower(): v for k, v in channels.items()} if isinstance(channels,
-                                                                               Mapping) else {}
-    spec = {**(folded.get("default") or {}), **(folded.get(channel.lower()) or {})}
-    start = spec.get("startmeeting", "anyone")
-    topic = spec.get("topic", "sanctioned")
-    return ChannelPolicy(start if start in ("anyone", "scheduled-chairs") else "anyone",
-                         topic if topic in ("always", "sanctioned", "never") else "sanctioned")
+def policy_for(settings: MeetingsSettings, channel: str) -> ChannelPolicy:
+    """The channel's own entry, then the `default` entry, key by key, then the defaults."""
+    folded = {k.lower(): v for k, v in settings.channels.items()}
+    own, default = folded.get(channel.lower()), folded.get("default")
+    entries = [e for e in (own, default) if e is not None]
+    start: StartPolicy = next((e.startmeeting for e in entries if e.startmeeting is not None),
+                              "anyone")
+    topic: TopicPolicy = next((e.topic for e in entries if e.topic is not None), "sanctioned")
+    return ChannelPolicy(start, topic)
 
 
 @dataclass(frozen=True, slots=True)

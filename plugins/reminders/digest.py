@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from govbot.actions import Action, Notice, Say
 from govbot.config.model import GovernanceConfig
@@ -33,6 +32,7 @@ from govbot.plugins.governance.model import RulesConfig
 from govbot.plugins.governance.verdict import PENDING, Verdict
 
 from .config import Digest
+from .settings import RemindersSettings
 
 __all__ = ["Pending", "digest_actions", "digest_query", "pending_changes"]
 
@@ -111,14 +111,14 @@ async def pending_changes(ctx: PluginContext, rules: RulesConfig, bodies: Sequen
     return found
 
 
-def _link(pending: Pending, settings: Mapping[str, Any]) -> str:
-    base = str(settings.get("review_url") or "").rstrip("/")
+def _link(pending: Pending, settings: RemindersSettings) -> str:
+    base = settings.review_url.rstrip("/")
     if not base:
         return ""
     return f" {base}/c/{pending.change.project}/+/{pending.change.number}"
 
 
-def change_line(pending: Pending, settings: Mapping[str, Any]) -> str:
+def change_line(pending: Pending, settings: RemindersSettings) -> str:
     verdict = pending.verdict
     waiting = "; ".join(r.text for r in verdict.reasons if r.status == PENDING)
     earliest = (format_time(verdict.earliest) if verdict.earliest is not None
@@ -129,7 +129,7 @@ def change_line(pending: Pending, settings: Mapping[str, Any]) -> str:
 
 
 def digest_actions(digest: Digest, pending: Sequence[Pending], config: GovernanceConfig,
-                   now: dt.datetime, settings: Mapping[str, Any],
+                   now: dt.datetime, settings: RemindersSettings,
                    bodies: Sequence[str]) -> list[Action]:
     """One Say per channel, then one Notice per member whose vote is overdue."""
     by_channel: dict[str, list[str]] = {}
@@ -151,7 +151,7 @@ def digest_actions(digest: Digest, pending: Sequence[Pending], config: Governanc
 
 
 def direct_reminders(pending: Sequence[Pending], config: GovernanceConfig,
-                     now: dt.datetime, settings: Mapping[str, Any]) -> list[Action]:
+                     now: dt.datetime, settings: RemindersSettings) -> list[Action]:
     owed: dict[str, list[Pending]] = {}
     for item in pending:
         if not item.overdue(now):

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from govbot.actions import Action, Append, Say, SetTopic, Vote
 from govbot.config.loader import load_config
 from govbot.config.model import GovernanceConfig
@@ -23,6 +25,7 @@ from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange
 from govbot.minutes import WriteMinutes
 from govbot.plugin import PluginContext, PluginRegistry
 from govbot.plugins.meetings.plugin import MeetingsPlugin
+from govbot.plugins.meetings.settings import MeetingsSettings
 from govbot.scheduler import Wakeup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +127,8 @@ class Bot:
         self._n += 1
         return PluginContext(plugin="meetings", event_id=f"ev-{self._n}", config=self.config,
                              gerrit=self.gerrit, state=self.state, now=self.now,
-                             settings=self.settings, irc=self.irc)
+                             settings=msgspec.convert(self.settings, MeetingsSettings),
+                             irc=self.irc)
 
     async def _run(self, handler: Any, event: Any) -> list[Action]:
         actions = list(await handler(event, self.ctx()))

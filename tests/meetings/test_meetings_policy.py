@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from govbot.config.loader import load_config
@@ -19,6 +20,7 @@ from govbot.plugins.meetings.policy import (
     policy_for,
     scheduled_slots,
 )
+from govbot.plugins.meetings.settings import MeetingsSettings
 from govbot.plugins.reminders.plugin import RemindersPlugin
 from tests.meetings.kit import EXAMPLE, Bot, texts
 
@@ -96,13 +98,15 @@ def test_plain_mappings_are_understood_too() -> None:
 
 
 def test_policy_settings() -> None:
-    settings = {"channels": {"default": {"topic": "always"},
-                             "#Example-TC": {"startmeeting": "scheduled-chairs"},
-                             "#odd": {"startmeeting": "nonsense"}}}
+    # An invalid value ("startmeeting: nonsense") is a settings error at start-up now:
+    # see tests/test_plugin_settings.py.
+    settings = msgspec.convert({"channels": {"default": {"topic": "always"},
+                                             "#Example-TC": {"startmeeting": "scheduled-chairs"},
+                                             "#odd": {"topic": "never"}}}, MeetingsSettings)
     assert policy_for(settings, "#example-tc") == ChannelPolicy("scheduled-chairs", "always")
     assert policy_for(settings, "#other") == ChannelPolicy("anyone", "always")
-    assert policy_for(settings, "#odd").startmeeting == "anyone"
-    assert policy_for({}, "#x") == ChannelPolicy("anyone", "sanctioned")
+    assert policy_for(settings, "#odd") == ChannelPolicy("anyone", "never")
+    assert policy_for(MeetingsSettings(), "#x") == ChannelPolicy("anyone", "sanctioned")
 
 
 async def test_the_plugin_reads_the_schedule_from_the_config(config: GovernanceConfig) -> None:
