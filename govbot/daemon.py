@@ -27,7 +27,7 @@ from govbot.actions import Action, AddReviewers, ReloadConfig, Vote
 from govbot.clock import Clock, SystemClock
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import NO_SETTINGS, ContextSource, Dispatcher, Envelope
-from govbot.events import ConfigRejected, ConfigReloaded
+from govbot.events import ConfigRejected, ConfigReloaded, Event
 from govbot.gerrit.service import GerritService
 from govbot.intake import Intake
 from govbot.irc.commands import CommandRouter
@@ -324,7 +324,7 @@ class Daemon:
         if result is attempted and not force:
             return  # the same revision as last time: nothing new to say
         if result.config is None:
-            event: object = ConfigRejected(holder.attempted_revision, before,
+            event: Event = ConfigRejected(holder.attempted_revision, before,
                                            tuple(str(e) for e in result.errors))
         elif holder.revision != before or force:
             event = ConfigReloaded(before, holder.revision)

@@ -27,6 +27,7 @@ import msgspec
 
 from govbot.actions import Action
 from govbot.config.model import GovernanceConfig
+from govbot.events import Event
 from govbot.plugin import (
     ChangeReader,
     IrcReader,
@@ -56,7 +57,7 @@ class Envelope:
     """
 
     id: str
-    event: Any
+    event: Event
     lane: str
     on_done: Callable[[], Awaitable[None]] | None = None
 
@@ -89,7 +90,7 @@ class ContextSource:
         config: Callable[[], GovernanceConfig],
         gerrit: ChangeReader,
         state: Callable[[str], StateReader],
-        clock: Callable[[Any], dt.datetime],
+        clock: Callable[[Event], dt.datetime],
         settings: Mapping[str, msgspec.Struct] | None = None,
         proposals: ProposalChecker | None = None,
         irc: IrcReader | None = None,
@@ -202,7 +203,7 @@ class Dispatcher:
 
     async def _process(self, envelope: Envelope) -> None:
         event = envelope.event
-        actor = getattr(event, "actor", None) if self._ignore else None
+        actor = event.actor if self._ignore else None
         if actor is not None and actor.username in self._ignore:
             # Our own votes come back as comment-added: reacting to them loops.
             log.debug("event %s: caused by the bot itself, ignored", envelope.id)
@@ -219,7 +220,7 @@ class Dispatcher:
         if envelope.on_done is not None:
             await envelope.on_done()
 
-    async def _call(self, plugin: Plugin, handler: Any, event: Any,
+    async def _call(self, plugin: Plugin, handler: Any, event: Event,
                     ctx: PluginContext) -> Sequence[Action]:
         stats = self.stats.plugins[plugin.name]
         stats.calls += 1
