@@ -148,7 +148,7 @@ class Daemon:
                           "errors above or run `govbot check-config`",
                           s.governance.repo, s.governance.branch)
                 return 1
-            plugin_settings = self._plugin_settings(plugins)
+            plugin_settings = self.plugin_settings(plugins)
             gerrit = await self._gerrit(stack, store)
             if s.zuul is not None:
                 self.zuul = ZuulClient.from_settings(s.zuul)
@@ -204,7 +204,7 @@ class Daemon:
             await self._serve(dispatcher, intake, holder)
         return 0
 
-    def _plugin_settings(self, plugins: Sequence[Plugin]) -> dict[str, msgspec.Struct]:
+    def plugin_settings(self, plugins: Sequence[Plugin]) -> dict[str, msgspec.Struct]:
         """Each plugin's settings as its `settings_type` (checked when the file was
         loaded), with a default the core knows: the bot's nick for the meetings log."""
         s = self.settings

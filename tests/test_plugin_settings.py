@@ -13,6 +13,7 @@ import pytest
 from govbot.actions import Action
 from govbot.cli import main
 from govbot.config.model import EMPTY_CONFIG
+from govbot.daemon import Daemon
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.events import ConfigReloaded
 from govbot.plugin import (
@@ -24,8 +25,12 @@ from govbot.plugin import (
     PluginRegistry,
     PluginSettings,
 )
+from govbot.plugin_loader import load_plugins
+from govbot.plugins.announce.settings import AnnounceSettings
 from govbot.plugins.governance.settings import GovernanceSettings, VoteValues
+from govbot.plugins.meetings.plugin import MeetingsPlugin
 from govbot.plugins.meetings.settings import ChannelSettings, MeetingsSettings
+from govbot.plugins.reminders.settings import RemindersSettings
 from govbot.reporters import ReporterSet
 from govbot.settings import SettingsError, check_plugin_settings, parse_settings
 
@@ -230,3 +235,27 @@ def test_a_context_without_settings_reads_the_plugins_defaults() -> None:
     wrong = msgspec.structs.replace(ctx, settings=Limits())
     with pytest.raises(TypeError, match="settings are a Limits, not a CheckSettings"):
         wrong.settings_as(CheckSettings)
+
+
+def test_the_daemon_hands_each_plugin_its_typed_settings(tmp_path: Path) -> None:
+    text = ("governance: {repo: gov}\n"
+            "irc: {host: irc.example.org, nick: tcbot}\n"
+            "plugins:\n"
+            "  settings:\n"
+            "    governance: {add_reviewers: true}\n"
+            "    reminders: {digest_timeout: 20}\n")
+    settings = parse_settings(text, "govbot.yaml", base=tmp_path)
+    typed = Daemon(settings).plugin_settings(load_plugins(None))
+    assert list(typed) == ["governance", "announce", "meetings", "reminders"]
+    assert typed["governance"] == GovernanceSettings(add_reviewers=True)
+    assert typed["reminders"] == RemindersSettings(digest_timeout=20.0)
+    assert typed["announce"] == AnnounceSettings()
+    # the meetings log names the bot as IRC knows it, unless the operator says otherwise
+    assert typed["meetings"] == MeetingsSettings(bot_nick="tcbot")
+    named = parse_settings(text + "    meetings: {bot_nick: scribe}\n", "govbot.yaml",
+                           base=tmp_path)
+    assert Daemon(named).plugin_settings([MeetingsPlugin()]) == {
+        "meetings": MeetingsSettings(bot_nick="scribe")}  # the others' are not handed out
+    no_irc = parse_settings("governance: {repo: gov}\n", "govbot.yaml", base=tmp_path)
+    assert Daemon(no_irc).plugin_settings([MeetingsPlugin()]) == {
+        "meetings": MeetingsSettings(bot_nick="govbot")}

@@ -23,6 +23,7 @@ from govbot.plugin import (
     PluginContext,
     PluginError,
     PluginRegistry,
+    PluginSettings,
 )
 from govbot.reporters import RecordingReporter, ReporterSet
 from tests.irc.harness import governance
@@ -37,10 +38,15 @@ TC = Body(id="tc", name="Technical Committee", members=("bob", "carol"),
 CONFIG = governance(ALICE, BOB, CAROL, admins=["alice"], tc=TC)
 
 
+class VotesSettings(PluginSettings, frozen=True, kw_only=True):
+    quorum: int = 0
+
+
 class Votes(Plugin):
     """A plugin offering commands with each kind of permission."""
 
     name = "votes"
+    settings_type = VotesSettings
     emits = (Say,)
 
     def __init__(self) -> None:
@@ -68,7 +74,7 @@ class Votes(Plugin):
 def contexts(config: GovernanceConfig = CONFIG) -> ContextSource:
     return ContextSource(config=lambda: config, gerrit=NoGerrit(),
                          state=lambda plugin: MemoryState(), clock=lambda event: NOW,
-                         settings={"votes": {"quorum": 3}})
+                         settings={"votes": VotesSettings(quorum=3)})
 
 
 def make_router(plugin: Votes | None = None, **kw: object) -> tuple[CommandRouter, Votes]:
@@ -157,7 +163,7 @@ async def test_plugin_command_gets_its_own_context_and_the_person() -> None:
     assert (call.name, call.args, call.nick, call.account, call.channel) == \
         ("vote", "42 yes", "bob", "bob", "#tc")
     assert call.person == BOB
-    assert ctx.plugin == "votes" and ctx.settings == {"quorum": 3} and ctx.now == NOW
+    assert ctx.plugin == "votes" and ctx.settings == VotesSettings(quorum=3) and ctx.now == NOW
 
 
 @pytest.mark.parametrize(("command", "nick", "allowed"), [
