@@ -211,6 +211,8 @@ class Daemon:
         types = {p.name: p.settings_type for p in plugins}
         raw = {k: v for k, v in s.plugins.settings.items() if k in types}
         typed = check_plugin_settings(raw, types)
+        # The one plugin setting the core fills in, by name as before typing (the core
+        # naming no plugin is another part of issue #11): unset, it is the IRC nick.
         meetings = typed.get("meetings")
         if meetings is not None and getattr(meetings, "bot_nick", "") is None:
             typed["meetings"] = msgspec.structs.replace(
