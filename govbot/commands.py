@@ -28,7 +28,7 @@ import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from govbot.actions import Action, ReloadConfig, Say
 from govbot.config.model import GovernanceConfig, Person
@@ -101,6 +101,7 @@ class CommandEvent:
     args: str
     addressed: bool  # by nick or in private; False for a bare prefix in a channel
     message: IrcMessage
+    type_name: ClassVar[str] = "irc-command"
 
     @property
     def id(self) -> str:

@@ -88,6 +88,16 @@ class MemoryState:
         return sorted(self._journals)
 
 
+class PluginSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of a plugin's operator settings (`plugins.settings.<name>`) and of the
+    structs nested in them. Subclasses inherit `forbid_unknown_fields`, so a typo in
+    the operator's file is a start-up error with FILE:LINE, never a silent default.
+    Itself, it is the settings of a plugin that takes none: any key is an error."""
+
+
+SettingsT = TypeVar("SettingsT", bound=msgspec.Struct)
+
+
 class PluginContext(msgspec.Struct, frozen=True):
     """What one handler call may read. Built per call, so it must be cheap: a frozen
     msgspec struct is built in C, several times faster than a frozen dataclass."""
@@ -98,7 +108,8 @@ class PluginContext(msgspec.Struct, frozen=True):
     gerrit: ChangeReader
     state: StateReader
     now: dt.datetime
-    settings: Mapping[str, Any] = msgspec.field(default_factory=dict)  # operator settings
+    #: The operator's settings for this plugin, an instance of its `settings_type`.
+    settings: msgspec.Struct = msgspec.field(default_factory=PluginSettings)
     proposals: ProposalChecker | None = None  # None when no config repo can be fetched
     irc: IrcReader | None = None  # None when IRC is off (replay, no irc: settings)
     ci: CiReader | None = None  # Zuul's live view; None without a zuul: section (replay)
@@ -111,4 +122,15 @@ class PluginContext(msgspec.Struct, frozen=True):
         govbot.offers), or None when no enabled plugin offers it: the caller then
         does without, and logs why."""
         return cast("T | None", self.offers.get(cast(type, protocol)))
+
+    def settings_as(self, settings_type: type[SettingsT]) -> SettingsT:
+        """`settings` typed as the plugin's own `settings_type`; its defaults when the
+        context carries none (replay, benchmarks and unit tests build it without)."""
+        settings = self.settings
+        if isinstance(settings, settings_type):
+            return settings
+        if type(settings) is PluginSettings:
+            return settings_type()
+        raise TypeError(f"plugin {self.plugin}: settings are a {type(settings).__name__}, "
+                        f"not a {settings_type.__name__}")
 

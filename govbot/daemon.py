@@ -21,12 +21,14 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WriteMinutes
 from govbot.clock import Clock, SystemClock
 from govbot.commands import CommandRouter
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
-from govbot.events import ConfigRejected, ConfigReloaded
+from govbot.events import ConfigRejected, ConfigReloaded, Event
 from govbot.gerrit.service import GerritService
 from govbot.intake import Intake
 from govbot.irc.service import IrcService
@@ -42,7 +44,7 @@ from govbot.reporters import (
     ReporterSet,
 )
 from govbot.scheduler import Scheduler
-from govbot.settings import Settings, SettingsError, load_settings
+from govbot.settings import Settings, SettingsError, check_plugin_settings, load_settings
 from govbot.state.reporter import StateReporter
 from govbot.state.store import StateError, StateStore
 from govbot.web import WebServer
@@ -149,6 +151,7 @@ class Daemon:
                           "errors above or run `govbot check-config`",
                           s.governance.repo, s.governance.branch)
                 return 1
+            plugin_settings = self.plugin_settings(plugins)
             gerrit = await self._gerrit(stack, store)
             if s.zuul is not None:
                 self.zuul = ZuulClient.from_settings(s.zuul)
@@ -158,7 +161,7 @@ class Daemon:
                 gerrit=gerrit.rest if gerrit is not None else NoGerrit(),
                 state=store.reader,
                 clock=lambda event: self.clock.now(),
-                settings=s.plugins.settings,
+                settings=plugin_settings,
                 proposals=_Proposals(holder),
                 ci=self.zuul,
                 bot_nick=s.irc.nick if s.irc else "govbot",
@@ -206,6 +209,14 @@ class Daemon:
             self.web = await stack.enter_async_context(web_server)
             await self._serve(dispatcher, intake, holder)
         return 0
+
+    def plugin_settings(self, plugins: Sequence[Plugin]) -> dict[str, msgspec.Struct]:
+        """Each plugin's settings as its `settings_type` (checked when the file was
+        loaded). Facts of the core a plugin needs (the bot's nick) reach it through the
+        context, never by writing into a plugin's settings."""
+        types = {p.name: p.settings_type for p in plugins}
+        raw = {k: v for k, v in self.settings.plugins.settings.items() if k in types}
+        return check_plugin_settings(raw, types)
 
     async def _gerrit(self, stack: AsyncExitStack, store: StateStore) -> GerritService | None:
         s = self.settings
@@ -314,7 +325,7 @@ class Daemon:
         if result is attempted and not force:
             return  # the same revision as last time: nothing new to say
         if result.config is None:
-            event: object = ConfigRejected(holder.attempted_revision, before,
+            event: Event = ConfigRejected(holder.attempted_revision, before,
                                            tuple(str(e) for e in result.errors))
         elif holder.revision != before or force:
             event = ConfigReloaded(before, holder.revision)
@@ -329,7 +340,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
         return 2
     redact = setup_logging(fmt=args.log_format or settings.log.format,
                            level=args.log_level or settings.log.level)

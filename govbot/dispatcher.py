@@ -29,14 +29,18 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, 
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from govbot.actions import Action
 from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
 from govbot.config.model import GovernanceConfig
+from govbot.events import Event
 from govbot.plugin import (
     ChangeReader,
     IrcReader,
     PluginContext,
     PluginRegistry,
+    PluginSettings,
     ProposalChecker,
     StateReader,
 )
@@ -44,6 +48,10 @@ from govbot.reporters import ReporterSet
 from govbot.zuul.model import CiReader
 
 log = logging.getLogger(__name__)
+
+#: A plugin's settings when the context source has none for it (replay, tests): the
+#: plugin reads its own defaults (`PluginContext.settings_as`).
+NO_SETTINGS = PluginSettings()
 
 
 @dataclass(slots=True)
@@ -55,7 +63,7 @@ class Envelope:
     """
 
     id: str
-    event: Any
+    event: Event
     lane: str
     on_done: Callable[[], Awaitable[None]] | None = None
 
@@ -90,8 +98,8 @@ class ContextSource:
         config: Callable[[], GovernanceConfig],
         gerrit: ChangeReader,
         state: Callable[[str], StateReader],
-        clock: Callable[[Any], dt.datetime],
-        settings: Mapping[str, Mapping[str, Any]] | None = None,
+        clock: Callable[[Event], dt.datetime],
+        settings: Mapping[str, msgspec.Struct] | None = None,
         proposals: ProposalChecker | None = None,
         irc: IrcReader | None = None,
         ci: CiReader | None = None,
@@ -117,8 +125,8 @@ class ContextSource:
         if state is None:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
-                             self.settings.get(plugin, {}), self.proposals, self.irc, self.ci,
-                             self.offers or {}, bot_nick=self.bot_nick)
+                             self.settings.get(plugin, NO_SETTINGS), self.proposals, self.irc,
+                             self.ci, self.offers or {}, bot_nick=self.bot_nick)
 
 
 class Dispatcher:
@@ -215,7 +223,7 @@ class Dispatcher:
 
     async def _process(self, envelope: Envelope) -> None:
         event = envelope.event
-        actor = getattr(event, "actor", None) if self._ignore else None
+        actor = event.actor if self._ignore else None
         if actor is not None and actor.username in self._ignore:
             # Our own votes come back as comment-added: reacting to them loops.
             log.debug("event %s: caused by the bot itself, ignored", envelope.id)

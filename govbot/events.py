@@ -1,12 +1,57 @@
-"""Events the core itself produces: config reloads and wake-ups (Gerrit's are in
-govbot.gerrit.events, IRC's in govbot.irc.events)."""
+"""The contract every event meets (`Event`), and the events the core itself produces
+(config reloads and wake-ups; Gerrit's are in govbot.gerrit.events, IRC's in
+govbot.irc.events)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from govbot.gerrit.events import Account
+
+
+class Event(Protocol):
+    """What the dispatcher and the intake need of any event, whatever its source.
+
+    The id is not the event's own: the source puts it on the envelope (a digest of
+    what a Gerrit event says, an IRC message's msgid, a wake-up's key), since only the
+    source knows what makes two deliveries the same event.
+    """
+
+    @property
+    def type_name(self) -> str:
+        """The kind of event, as logs and metrics name it (Gerrit's `type`)."""
+
+    @property
+    def lane(self) -> str:
+        """Events sharing a lane are handled strictly in order (a change, a channel)."""
+
+    @property
+    def actor(self) -> Account | None:
+        """The Gerrit account that caused the event; None when none did (IRC, the
+        clock, the core). Events the bot's own account caused are dropped."""
+
+
+if TYPE_CHECKING:
+    # mypy checks here that every event type of the core meets the contract.
+    from govbot.commands import CommandEvent
+    from govbot.gerrit.events import GerritEvent
+    from govbot.irc.events import IrcEvent
+
+    def _gerrit(event: GerritEvent) -> Event:
+        return event
+
+    def _irc(event: IrcEvent) -> Event:
+        return event
+
+    def _core(event: ConfigReloaded | ConfigRejected | Wakeup) -> Event:
+        return event
+
+    def _command(event: CommandEvent) -> Event:
+        return event
 
 
 @dataclass(frozen=True, slots=True)

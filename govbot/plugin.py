@@ -27,6 +27,7 @@ from govbot.context import IrcReader as IrcReader
 from govbot.context import MemoryState as MemoryState
 from govbot.context import NoGerrit as NoGerrit
 from govbot.context import PluginContext as PluginContext
+from govbot.context import PluginSettings as PluginSettings
 from govbot.context import ProposalChecker as ProposalChecker
 from govbot.context import StateReader as StateReader
 
@@ -41,6 +42,10 @@ class Plugin:
     """Base class for plugins. Override what you need; everything defaults to empty."""
 
     name: ClassVar[str] = ""
+    #: The type of the operator's `plugins.settings.<name>`: a `PluginSettings` subclass
+    #: with a default for every field. Checked at start-up; handlers get an instance as
+    #: `ctx.settings` (read it with `ctx.settings_as(...)`). See docs/settings.md.
+    settings_type: ClassVar[type[PluginSettings]] = PluginSettings
     #: Action types this plugin may return; start-up checks each has a reporter.
     emits: ClassVar[tuple[type[Action], ...]] = ()
 

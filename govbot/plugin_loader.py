@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from govbot.extensions import CliCommand
-from govbot.plugin import Plugin, PluginError
+from govbot.plugin import Plugin, PluginError, PluginSettings
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,24 @@ def available_plugins() -> dict[str, str]:
 def load_plugins(enabled: Sequence[str] | None = None) -> list[Plugin]:
     """Instantiate the enabled plugins (None: every built-in), in the order given."""
     available = available_plugins()
+    return [instantiate(available[name], name) for name in _enabled(enabled, available)]
+
+
+def settings_types(enabled: Sequence[str] | None = None) -> dict[str, type[PluginSettings]]:
+    """Each enabled plugin's settings type, read from its class (none is instantiated):
+    what loading govbot.yaml checks `plugins.settings` against."""
+    available = available_plugins()
+    found = {}
+    for name in _enabled(enabled, available):
+        settings_type = plugin_class(available[name], name).settings_type
+        if not (isinstance(settings_type, type) and issubclass(settings_type, PluginSettings)):
+            raise PluginError(f"plugin {name!r}: its settings_type is not a "
+                              "govbot.plugin.PluginSettings subclass")
+        found[name] = settings_type
+    return found
+
+
+def _enabled(enabled: Sequence[str] | None, available: dict[str, str]) -> list[str]:
     names = list(BUILTIN_PLUGINS) if enabled is None else list(enabled)
     unknown = [n for n in names if n not in available]
     if unknown:
@@ -57,18 +75,22 @@ def load_plugins(enabled: Sequence[str] | None = None) -> list[Plugin]:
             f"unknown plugin(s) {', '.join(unknown)} in plugins.enabled; "
             f"available: {', '.join(sorted(available)) or 'none'}"
         )
-    return [instantiate(available[name], name) for name in names]
+    return names
 
 
-def instantiate(target: str, name: str) -> Plugin:
+def plugin_class(target: str, name: str) -> type[Plugin]:
     module_name, _, attr = target.partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise PluginError(f"plugin {name!r}: cannot load {target}: {exc}") from exc
-    plugin = cls()
-    if not isinstance(plugin, Plugin):
+    if not (isinstance(cls, type) and issubclass(cls, Plugin)):
         raise PluginError(f"plugin {name!r}: {target} is not a govbot.plugin.Plugin")
+    return cls
+
+
+def instantiate(target: str, name: str) -> Plugin:
+    plugin = plugin_class(target, name)()
     if plugin.name != name:
         raise PluginError(f"plugin {name!r}: {target} calls itself {plugin.name!r}")
     return plugin

@@ -11,11 +11,12 @@ import asyncio
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from govbot.actions import Action
 from govbot.config.model import GovernanceConfig
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
+from govbot.events import Event
+from govbot.gerrit.events import Event as GerritEventBase
 from govbot.gerrit.events import EventParser, ParseStats
 from govbot.plugin import MemoryState, NoGerrit, Plugin, PluginRegistry
 from govbot.reporters import RecordingReporter, ReporterSet
@@ -29,8 +30,10 @@ class ReplayResult:
     plugin_errors: dict[str, int] = field(default_factory=dict)
 
 
-def event_time(event: Any) -> dt.datetime:
-    return dt.datetime.fromtimestamp(getattr(event, "created_on", 0) or 0, dt.UTC)
+def event_time(event: Event) -> dt.datetime:
+    """The event's own time: Gerrit's `eventCreatedOn` (the epoch for other events)."""
+    created_on = event.created_on if isinstance(event, GerritEventBase) else 0
+    return dt.datetime.fromtimestamp(created_on or 0, dt.UTC)
 
 
 async def replay(

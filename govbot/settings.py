@@ -4,21 +4,34 @@ Secrets never live in the YAML: a secret setting names an environment variable
 (`password_env: GOVBOT_GERRIT_PASSWORD`) or a file (`password_file:
 /run/secrets/gerrit`). Every setting, with its default, is in docs/settings.md;
 `tests/test_settings.py` checks that the two agree.
+
+`plugins.settings.<name>` belongs to a plugin: each enabled plugin declares its
+type (`Plugin.settings_type`), and loading the file checks every plugin's settings
+against it. Every problem found is reported at once, each as `FILE:LINE: message`
+with the fix (an unknown key names the nearest known one).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
 import yaml
 
+from govbot.settings_check import Where
+
 
 class SettingsError(Exception):
-    """The settings file cannot be used; the message names the file, line and fix."""
+    """The settings file cannot be used; each message names the file, line and fix."""
+
+    def __init__(self, *errors: str) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
 
 
 class _S(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -150,8 +163,10 @@ class LogSettings(_S, kw_only=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class PluginSettings(_S, kw_only=True):
+class PluginsSection(_S, kw_only=True):
     enabled: list[str] | None = None  # None: every built-in plugin
+    # name -> that plugin's settings as written; checked against its settings_type
+    # when the file is loaded (`check_plugin_settings` turns them into its type).
     settings: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
 
 
@@ -164,7 +179,7 @@ class Settings(_S, kw_only=True):
     web: WebSettings = msgspec.field(default_factory=WebSettings)
     dispatcher: DispatcherSettings = msgspec.field(default_factory=DispatcherSettings)
     log: LogSettings = msgspec.field(default_factory=LogSettings)
-    plugins: PluginSettings = msgspec.field(default_factory=PluginSettings)
+    plugins: PluginsSection = msgspec.field(default_factory=PluginsSection)
 
     def resolve_paths(self, base: Path) -> Settings:
         """Relative paths in the settings are relative to the settings file."""
@@ -180,16 +195,23 @@ def _is_url(value: str) -> bool:
     return bool(re.match(r"^[a-z][a-z0-9+.-]*://", value)) or value.startswith("git@")
 
 
-def load_settings(path: Path) -> Settings:
+#: The settings type of each enabled plugin, given `plugins.enabled` (None: the
+#: built-ins); raises PluginError for a name that is no plugin.
+PluginTypes = Callable[[Sequence[str] | None], Mapping[str, type[msgspec.Struct]]]
+
+def load_settings(path: Path, *, plugin_types: PluginTypes | None = None) -> Settings:
     """Read and validate a settings file; raise SettingsError naming FILE:LINE."""
     try:
         text = path.read_text()
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read settings: {exc.strerror}") from None
-    return parse_settings(text, str(path), base=path.parent)
+    return parse_settings(text, str(path), base=path.parent, plugin_types=plugin_types)
 
 
-def parse_settings(text: str, filename: str, *, base: Path) -> Settings:
+def parse_settings(text: str, filename: str, *, base: Path,
+                   plugin_types: PluginTypes | None = None) -> Settings:
+    """Parse and check settings, the enabled plugins' own included; SettingsError lists
+    every problem. `plugin_types` defaults to the plugin loader's."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -201,50 +223,47 @@ def parse_settings(text: str, filename: str, *, base: Path) -> Settings:
     if not isinstance(data, dict):
         raise SettingsError(f"{filename}:1: settings must be a mapping with at least "
                             "a 'governance:' section")
-    try:
-        settings = msgspec.convert(data, Settings)
-    except msgspec.ValidationError as exc:
-        message, path = _split_msgspec_error(str(exc))
-        line = _line_of(node, path)
-        where = f" (at {'.'.join(path)})" if path else ""
-        raise SettingsError(f"{filename}:{line}: {_friendly(message)}{where}; "
-                            "see docs/settings.md") from None
+    where = Where(filename, node)
+    errors = where.check(data, Settings, [])
+    # The plugins' settings are checked even when other sections have errors (if the
+    # `plugins:` section itself reads), so that one run lists every problem.
+    plugins = where.convert(data.get("plugins") or {}, PluginsSection, ["plugins"], [])
+    if plugins is not None:
+        # Imported here: the loader imports the plugin API, which must not need settings.
+        from govbot.plugin import PluginError
+        from govbot.plugin_loader import available_plugins, settings_types
+
+        try:
+            enabled = (plugin_types or settings_types)(plugins.enabled)
+        except PluginError as exc:
+            errors.append(where.error(["plugins", "enabled"], str(exc)))
+        else:
+            known = available_plugins() if plugin_types is None else enabled
+            errors += where.plugin_errors(plugins.settings, enabled, known)
+    settings = None if errors else where.convert(data, Settings, [], errors)
+    if settings is None:
+        raise SettingsError(*sorted(errors, key=where.line_of_error))
     return settings.resolve_paths(base)
 
 
-def _split_msgspec_error(text: str) -> tuple[str, list[str]]:
-    message, _, where = text.partition(" - at `")
-    path = re.findall(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]", where.rstrip("`"))
-    keys = [a or b for a, b in path]
-    unknown = re.search(r"unknown field `([^`]+)`", message)
-    if unknown:
-        keys.append(unknown.group(1))
-    return message, keys
-
-
-def _friendly(message: str) -> str:
-    message = re.sub(r"Object contains unknown field `([^`]+)`", r"unknown setting '\1'", message)
-    return re.sub(r"Object missing required field `([^`]+)`", r"missing required setting '\1'",
-                  message)
-
-
-def _line_of(node: yaml.Node | None, path: list[str]) -> int:
-    """The line of the deepest node along `path` that exists (1-based)."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == key:
-                    line, node = k.start_mark.line + 1, v
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
-            node = node.value[int(key)]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+def check_plugin_settings(raw: Mapping[str, Mapping[str, Any]],
+                          types: Mapping[str, type[msgspec.Struct]], *,
+                          filename: str = "settings") -> dict[str, msgspec.Struct]:
+    """Each plugin's settings (`types`: name -> its settings type) as that type, its
+    defaults where `raw` has none; SettingsError for any problem. The daemon uses it on
+    settings `parse_settings` already checked, so there it only converts."""
+    where = Where(filename, None)
+    errors = where.plugin_errors(raw, types, types)
+    if errors:
+        raise SettingsError(*errors)
+    found: dict[str, msgspec.Struct] = {}
+    for name, settings_type in types.items():
+        converted = where.convert(dict(raw.get(name) or {}), settings_type,
+                                  ["plugins", "settings", name], errors)
+        if converted is None:
+            raise SettingsError(*errors)
+        found[name] = converted
+    return found
 
 
 def setting_keys(struct: type[msgspec.Struct] = Settings,
@@ -253,6 +272,12 @@ def setting_keys(struct: type[msgspec.Struct] = Settings,
     keys: list[tuple[str, str]] = []
     for f in msgspec.structs.fields(struct):
         name = prefix + f.name
+        if typing.get_origin(f.type) is dict:
+            # A mapping of structs (a setting per channel, say): its keys as `name.*.key`.
+            values = typing.get_args(f.type)[1]
+            if isinstance(values, type) and issubclass(values, msgspec.Struct):
+                keys += setting_keys(values, name + ".*.")
+                continue
         nested = [a for a in (*getattr(f.type, "__args__", ()), f.type)
                   if isinstance(a, type) and issubclass(a, msgspec.Struct)]
         if nested and nested[0] is not SecretRef:

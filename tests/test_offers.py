@@ -31,6 +31,7 @@ from govbot.plugin import (
 from govbot.plugins.governance.plugin import GovernancePlugin
 from govbot.plugins.meetings.plugin import MeetingsPlugin
 from govbot.plugins.reminders.plugin import RemindersPlugin
+from govbot.plugins.reminders.settings import RemindersSettings
 from tests.helpers import FIXED_NOW, make_dispatcher
 from tests.reminders.kit import at, loaded, make_repo
 
@@ -144,7 +145,7 @@ async def test_a_digest_renders_what_the_provider_answers(tmp_path: Path) -> Non
     now = at(2026, 11, 2, 9)
     state = MemoryState({"digest:d": {"cursor": "2026-11-01T09:00:00+00:00", "dropped": 0}})
     ctx = PluginContext("reminders", "e1", config, NoGerrit(), state, now,
-                        settings={"review_url": "https://review.example.org/"},
+                        settings=RemindersSettings(review_url="https://review.example.org/"),
                         offers={PendingVotes: OnePending()})
     actions = await plugin.on_wakeup(Wakeup("reminders", "digest:d", now), ctx)
     said = [a for a in actions if isinstance(a, Say)]

@@ -172,6 +172,12 @@ class Wall:
                 target = imp.target
                 if target is None or any(matches(target, p) for p in PLUGIN_PACKAGES):
                     continue  # plugins are checked as plugins
+                if imp.scope == "type-checking":
+                    # A name imported only for annotations gives a plugin nothing it can
+                    # call (the plugin API annotates CliContext.settings with the core's
+                    # Settings, say); a plugin importing that module itself is still
+                    # checked on its own.
+                    continue
                 while target not in self.core_imports and _denial(target) is None \
                         and "." in target:
                     target = target.rpartition(".")[0]  # `from m import name`: m

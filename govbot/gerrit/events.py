@@ -135,6 +135,10 @@ class Event(_Struct, tag_field="type", frozen=True, kw_only=True):
 
     #: Gerrit's `type` string; set on every concrete class.
     type_name: ClassVar[str] = ""
+    #: The field(s) naming the account that caused the event, as Gerrit documents
+    #: them per type (the first one set is the actor); set once per class, read by the
+    #: one `actor` property below. Empty: no account (project-created, ...).
+    actor_fields: ClassVar[tuple[str, ...]] = ()
 
     @property
     def lane(self) -> str:
@@ -143,6 +147,11 @@ class Event(_Struct, tag_field="type", frozen=True, kw_only=True):
 
     @property
     def actor(self) -> Account | None:
+        """The account that caused the event (the bot ignores its own)."""
+        for name in self.actor_fields:
+            account: Account | None = getattr(self, name)
+            if account is not None:
+                return account
         return None
 
     def _key(self) -> tuple[object, ...]:
@@ -186,22 +195,16 @@ class ChangeEvent(Event, frozen=True, kw_only=True):
 
 class PatchsetCreated(ChangeEvent, tag="patchset-created", frozen=True, kw_only=True):
     type_name = "patchset-created"
+    actor_fields = ("uploader",)
     uploader: Account | None = None
-
-    @property
-    def actor(self) -> Account | None:
-        return self.uploader
 
 
 class CommentAdded(ChangeEvent, tag="comment-added", frozen=True, kw_only=True):
     type_name = "comment-added"
+    actor_fields = ("author",)
     author: Account | None = None
     approvals: tuple[Approval, ...] = ()
     comment: str = ""
-
-    @property
-    def actor(self) -> Account | None:
-        return self.author
 
     def _details(self) -> object:
         return (self.comment, [(a.type, a.value, a.old_value) for a in self.approvals])
@@ -219,51 +222,36 @@ class CommentAdded(ChangeEvent, tag="comment-added", frozen=True, kw_only=True):
 
 class ChangeMerged(ChangeEvent, tag="change-merged", frozen=True, kw_only=True):
     type_name = "change-merged"
+    actor_fields = ("submitter",)
     submitter: Account | None = None
     new_rev: str | None = msgspec.field(default=None, name="newRev")
-
-    @property
-    def actor(self) -> Account | None:
-        return self.submitter
 
 
 class ChangeAbandoned(ChangeEvent, tag="change-abandoned", frozen=True, kw_only=True):
     type_name = "change-abandoned"
+    actor_fields = ("abandoner",)
     abandoner: Account | None = None
     reason: str | None = None
-
-    @property
-    def actor(self) -> Account | None:
-        return self.abandoner
 
 
 class ChangeRestored(ChangeEvent, tag="change-restored", frozen=True, kw_only=True):
     type_name = "change-restored"
+    actor_fields = ("restorer",)
     restorer: Account | None = None
     reason: str | None = None
-
-    @property
-    def actor(self) -> Account | None:
-        return self.restorer
 
 
 class ChangeDeleted(ChangeEvent, tag="change-deleted", frozen=True, kw_only=True):
     type_name = "change-deleted"
+    actor_fields = ("deleter",)
     deleter: Account | None = None
-
-    @property
-    def actor(self) -> Account | None:
-        return self.deleter
 
 
 class ReviewerAdded(ChangeEvent, tag="reviewer-added", frozen=True, kw_only=True):
     type_name = "reviewer-added"
+    actor_fields = ("adder",)
     reviewer: Account | None = None
     adder: Account | None = None
-
-    @property
-    def actor(self) -> Account | None:
-        return self.adder
 
     def _details(self) -> object:
         return _who(self.reviewer)
@@ -271,14 +259,11 @@ class ReviewerAdded(ChangeEvent, tag="reviewer-added", frozen=True, kw_only=True
 
 class ReviewerDeleted(ChangeEvent, tag="reviewer-deleted", frozen=True, kw_only=True):
     type_name = "reviewer-deleted"
+    actor_fields = ("remover",)
     reviewer: Account | None = None
     remover: Account | None = None
     approvals: tuple[Approval, ...] = ()
     comment: str = ""
-
-    @property
-    def actor(self) -> Account | None:
-        return self.remover
 
     def _details(self) -> object:
         return (_who(self.reviewer), [(a.type, a.value, a.old_value) for a in self.approvals])
@@ -286,14 +271,11 @@ class ReviewerDeleted(ChangeEvent, tag="reviewer-deleted", frozen=True, kw_only=
 
 class VoteDeleted(ChangeEvent, tag="vote-deleted", frozen=True, kw_only=True):
     type_name = "vote-deleted"
+    actor_fields = ("remover",)
     reviewer: Account | None = None
     remover: Account | None = None
     approvals: tuple[Approval, ...] = ()
     comment: str = ""
-
-    @property
-    def actor(self) -> Account | None:
-        return self.remover
 
     def _details(self) -> object:
         return (_who(self.reviewer), [(a.type, a.value, a.old_value) for a in self.approvals])
@@ -301,12 +283,9 @@ class VoteDeleted(ChangeEvent, tag="vote-deleted", frozen=True, kw_only=True):
 
 class TopicChanged(ChangeEvent, tag="topic-changed", frozen=True, kw_only=True):
     type_name = "topic-changed"
+    actor_fields = ("changer",)
     changer: Account | None = None
     old_topic: str | None = msgspec.field(default=None, name="oldTopic")
-
-    @property
-    def actor(self) -> Account | None:
-        return self.changer
 
     def _details(self) -> object:
         return self.old_topic
@@ -314,14 +293,11 @@ class TopicChanged(ChangeEvent, tag="topic-changed", frozen=True, kw_only=True):
 
 class HashtagsChanged(ChangeEvent, tag="hashtags-changed", frozen=True, kw_only=True):
     type_name = "hashtags-changed"
+    actor_fields = ("editor",)
     editor: Account | None = None
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
-
-    @property
-    def actor(self) -> Account | None:
-        return self.editor
 
     def _details(self) -> object:
         return (self.added, self.removed)
@@ -330,6 +306,7 @@ class HashtagsChanged(ChangeEvent, tag="hashtags-changed", frozen=True, kw_only=
 class CustomKeyedValuesChanged(ChangeEvent, tag="custom-keyed-values-changed", frozen=True,
                                kw_only=True):
     type_name = "custom-keyed-values-changed"
+    actor_fields = ("editor",)
     editor: Account | None = None
     added: dict[str, str] = msgspec.field(default_factory=dict)
     removed: tuple[str, ...] = ()
@@ -337,32 +314,23 @@ class CustomKeyedValuesChanged(ChangeEvent, tag="custom-keyed-values-changed", f
         default_factory=dict, name="customKeyedValues"
     )
 
-    @property
-    def actor(self) -> Account | None:
-        return self.editor
-
 
 class WipStateChanged(ChangeEvent, tag="wip-state-changed", frozen=True, kw_only=True):
     type_name = "wip-state-changed"
+    actor_fields = ("changer",)
     changer: Account | None = None
-
-    @property
-    def actor(self) -> Account | None:
-        return self.changer
 
 
 class PrivateStateChanged(ChangeEvent, tag="private-state-changed", frozen=True, kw_only=True):
     type_name = "private-state-changed"
+    actor_fields = ("changer",)
     changer: Account | None = None
-
-    @property
-    def actor(self) -> Account | None:
-        return self.changer
 
 
 class RefEvent(Event, frozen=True, kw_only=True):
     """An event about one ref (not a change)."""
 
+    actor_fields: ClassVar[tuple[str, ...]] = ("submitter",)  # commit-received: uploader too
     ref_update: RefUpdate = msgspec.field(default_factory=RefUpdate, name="refUpdate")
     submitter: Account | None = None
 
@@ -379,10 +347,6 @@ class RefEvent(Event, frozen=True, kw_only=True):
         return (self.type_name, self.created_on, u.project_name, u.full_ref, u.old_rev,
                 u.new_rev, _who(self.actor))
 
-    @property
-    def actor(self) -> Account | None:
-        return self.submitter
-
 
 class RefUpdated(RefEvent, tag="ref-updated", frozen=True, kw_only=True):
     type_name = "ref-updated"
@@ -394,26 +358,20 @@ class RefReceived(RefEvent, tag="ref-received", frozen=True, kw_only=True):
 
 class CommitReceived(RefEvent, tag="commit-received", frozen=True, kw_only=True):
     type_name = "commit-received"
+    actor_fields = ("uploader", "submitter")
     uploader: Account | None = None
     patch_set: PatchSet | None = msgspec.field(default=None, name="patchSet")
-
-    @property
-    def actor(self) -> Account | None:
-        return self.uploader or self.submitter
 
 
 class BatchRefUpdated(Event, tag="batch-ref-updated", frozen=True, kw_only=True):
     type_name = "batch-ref-updated"
+    actor_fields = ("submitter",)
     submitter: Account | None = None
     ref_updates: tuple[RefUpdate, ...] = msgspec.field(default=(), name="refUpdates")
 
     def _key(self) -> tuple[object, ...]:
         return (self.type_name, self.created_on, _who(self.submitter),
                 [(u.project_name, u.full_ref, u.old_rev, u.new_rev) for u in self.ref_updates])
-
-    @property
-    def actor(self) -> Account | None:
-        return self.submitter
 
 
 class ProjectCreated(Event, tag="project-created", frozen=True, kw_only=True):

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 PartKind = Literal["part", "kick", "quit"]
 
@@ -35,6 +35,9 @@ def _digest(*parts: object) -> str:
 @dataclass(frozen=True, slots=True)
 class IrcMessage:
     """A PRIVMSG or NOTICE received by the bot (in a channel, or in private)."""
+
+    type_name: ClassVar[str] = "irc-message"
+    actor: ClassVar[None] = None  # IRC has no Gerrit account (see govbot.events.Event)
 
     target: str  # what the sender addressed: a channel, or the bot's nick
     channel: str | None  # None for a private message
@@ -75,6 +78,9 @@ class IrcMessage:
 class IrcJoin:
     """Someone (possibly the bot) joined a channel."""
 
+    type_name: ClassVar[str] = "irc-join"
+    actor: ClassVar[None] = None  # IRC has no Gerrit account (see govbot.events.Event)
+
     channel: str
     nick: str
     account: str | None  # from extended-join, else what the bot already knew
@@ -92,6 +98,9 @@ class IrcJoin:
 @dataclass(frozen=True, slots=True)
 class IrcPart:
     """Someone left a channel: PART, KICK (``by`` is the kicker) or QUIT (one per channel)."""
+
+    type_name: ClassVar[str] = "irc-part"
+    actor: ClassVar[None] = None  # IRC has no Gerrit account (see govbot.events.Event)
 
     channel: str
     nick: str
@@ -116,6 +125,9 @@ class IrcNickChange:
     The account does not change with the nick; it is carried so that a plugin keeping
     a nick -> account map (meetings) can update it in the channel's order.
     """
+
+    type_name: ClassVar[str] = "irc-nick"
+    actor: ClassVar[None] = None  # IRC has no Gerrit account (see govbot.events.Event)
 
     channel: str
     old: str

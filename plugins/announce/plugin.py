@@ -52,6 +52,7 @@ from .config import (
     Channel,
     parse_announcements,
 )
+from .settings import AnnounceSettings
 
 #: Subjects longer than this are clipped: Gerrit allows a pasted paragraph as a subject.
 MAX_SUBJECT = 100
@@ -217,6 +218,7 @@ def is_own_comment(event: CommentAdded) -> bool:
 
 class AnnouncePlugin(Plugin):
     name = "announce"
+    settings_type = AnnounceSettings
     emits = (Say,)
 
     def __init__(self) -> None:
@@ -318,7 +320,7 @@ def change_url(change: Change, ctx: PluginContext) -> str:
     """Gerrit sends `url` when its canonicalWebUrl is set; else the operator's setting."""
     if change.url:
         return clean(change.url)
-    base = str(ctx.settings.get("gerrit_url") or "").rstrip("/")
+    base = ctx.settings_as(AnnounceSettings).gerrit_url.rstrip("/")
     if base:
         return f"{base}/c/{clean(change.project)}/+/{change.number}"
     return f"{clean(change.project)}~{change.number}"

@@ -10,17 +10,8 @@ holds how bound votes are decided, per body::
 
 A body without an entry gets quorum `ceil(n/2)` and threshold `majority`.
 
-Operator settings (`plugins.settings.meetings`), all optional::
-
-    minutes_url: https://meetings.example.org/   # URL base of the minutes directory
-    minutes_dir: /var/lib/govbot/minutes         # for the minutes reporter
-    git: {remote: origin, branch: master}        # commit and push the minutes
-    bot_nick: govbot                             # how the bot's own lines are logged
-    trust_nicks: false      # true only on a network without services (nick = identity)
-    orphan_minutes: 60      # anyone may #endmeeting after this long without a chair
-    start_grace_minutes: 10 # a scheduled chair may start this early
-    gerrit_url: https://review.example.org/      # only its change URLs are linked
-    channels: {default: {startmeeting: anyone, topic: sanctioned}, "#chan": {...}}
+Operator settings (`plugins.settings.meetings`): typed in settings.py; `Options`
+is what a handler derives from them.
 """
 
 from __future__ import annotations
@@ -28,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from govbot.config.model import GovernanceConfig, Person
 from govbot.config.schema import AnyValue, Field, MapOf, Schema, Str, describe
@@ -37,6 +27,7 @@ from govbot.config.yamlpos import source_of
 
 from .commands import Electorate
 from .model import irc_lower
+from .settings import MeetingsSettings
 from .votes import DEFAULT_QUORUM, DEFAULT_THRESHOLD, VoteRules, check_rules
 
 MEETBOT_FILE = "meetbot.yaml"
@@ -94,25 +85,21 @@ MEETBOT_SECTION = ConfigSection(MEETBOT_FILE, parse_meetbot,
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """The operator's settings, read once per call (they are a plain mapping)."""
+    """What a handler needs of the operator's settings, in the units it works in."""
 
     minutes_url: str = ""
-    bot_nick: str = "govbot"
     trust_nicks: bool = False
     orphan_after: dt.timedelta = dt.timedelta(minutes=60)
     start_grace: dt.timedelta = dt.timedelta(minutes=10)
     gerrit_url: str = ""
 
     @classmethod
-    def of(cls, settings: Mapping[str, Any]) -> Options:
-        return cls(minutes_url=str(settings.get("minutes_url") or ""),
-                   bot_nick=str(settings.get("bot_nick") or "govbot"),
-                   trust_nicks=bool(settings.get("trust_nicks", False)),
-                   orphan_after=dt.timedelta(minutes=float(settings.get("orphan_minutes",
-                                                                        60))),
-                   start_grace=dt.timedelta(minutes=float(settings.get("start_grace_minutes",
-                                                                       10))),
-                   gerrit_url=str(settings.get("gerrit_url") or ""))
+    def of(cls, settings: MeetingsSettings) -> Options:
+        return cls(minutes_url=settings.minutes_url,
+                   trust_nicks=settings.trust_nicks,
+                   orphan_after=dt.timedelta(minutes=settings.orphan_minutes),
+                   start_grace=dt.timedelta(minutes=settings.start_grace_minutes),
+                   gerrit_url=settings.gerrit_url)
 
 
 def electorates(config: GovernanceConfig) -> dict[str, Electorate]:

@@ -65,6 +65,7 @@ from .policy import (
 )
 from .publishing import MinutesTarget
 from .render import links, render
+from .settings import MeetingsSettings
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ GERRIT_TIMEOUT = 20.0  # seconds for the change lookups of one meeting's decisio
 
 class MeetingsPlugin(Plugin):
     name = "meetings"
+    settings_type = MeetingsSettings
     emits = (Say, SetTopic, Append, WakeAt, Vote, WriteMinutes)
 
     def __init__(self, schedule: ScheduleLookup | None = None) -> None:
@@ -129,7 +131,7 @@ class MeetingsPlugin(Plugin):
         starting = parsed is not None and parsed[0] == "startmeeting"
         if meeting is None and not (starting and not event.action and not event.notice):
             return actions  # chatter outside meetings is not recorded
-        opts = Options.of(ctx.settings)
+        opts = Options.of(ctx.settings_as(MeetingsSettings))
         said = Said(channel, event.time, event.nick, event.account, event.text,
                     event.action, event.notice)
         env = await self._env(meeting, said, parsed, opts, ctx)
@@ -182,7 +184,7 @@ class MeetingsPlugin(Plugin):
         meeting = self._open.get(key)
         if meeting is None or meeting.id != event.key:
             return actions
-        opts = Options.of(ctx.settings)
+        opts = Options.of(ctx.settings_as(MeetingsSettings))
         last = meeting.last_chair_time or meeting.started or ctx.now
         if ctx.now - last < opts.orphan_after:
             return [*actions, WakeAt(key=meeting.id, when=last + opts.orphan_after,
@@ -209,9 +211,9 @@ class MeetingsPlugin(Plugin):
         if meeting is None and command == "startmeeting":
             schedule = self._schedule or _default_schedule(opts, ctx)
             slots = schedule(config, said.channel, ctx.now)
-            start = check_start(policy_for(ctx.settings, said.channel), slots, config,
-                                said.channel, arg, account=said.account, nick=said.nick,
-                                person=person)
+            policy = policy_for(ctx.settings_as(MeetingsSettings), said.channel)
+            start = check_start(policy, slots, config, said.channel, arg,
+                                account=said.account, nick=said.nick, person=person)
         return Env(now=ctx.now, identity=identity, person=person.id if person else None,
                    trust_nicks=opts.trust_nicks, orphan_after=opts.orphan_after,
                    resolved=resolved, can_resolve=ctx.irc is not None, start=start,
@@ -219,11 +221,11 @@ class MeetingsPlugin(Plugin):
                    links=lambda m: links(m, opts.minutes_url))
 
     def _may_set_topic(self, meeting: Meeting, ctx: PluginContext) -> bool:
-        policy = policy_for(ctx.settings, meeting.channel).topic
+        policy = policy_for(ctx.settings_as(MeetingsSettings), meeting.channel).topic
         return policy == "always" or (policy == "sanctioned" and bool(meeting.sanctioned))
 
     def _topic_note(self, channel: str, env: Env, out: Outcome, ctx: PluginContext) -> None:
-        policy = policy_for(ctx.settings, channel).topic
+        policy = policy_for(ctx.settings_as(MeetingsSettings), channel).topic
         if out.said and policy == "sanctioned" and not (env.start and env.start.sanctioned):
             out.said.append("This meeting will not change the channel topic: it is not a "
                             "scheduled meeting of this channel.")
@@ -247,7 +249,7 @@ class MeetingsPlugin(Plugin):
         actions: list[Action] = []
         opts = None
         for meeting in self._to_finish.pop(key, ()):
-            opts = opts or Options.of(ctx.settings)
+            opts = opts or Options.of(ctx.settings_as(MeetingsSettings))
             actions += self._bot_entry(meeting, ["The minutes of this meeting were not all "
                                                  "written before a restart; writing them "
                                                  "now."], ctx.now)
@@ -303,9 +305,10 @@ class MeetingsPlugin(Plugin):
 
     def _minutes(self, meeting: Meeting, opts: Options, ctx: PluginContext) -> WriteMinutes:
         # The operator's `bot_nick` setting wins; else the bot's own nick, a core fact.
-        bot_nick = str(ctx.settings.get("bot_nick") or ctx.bot_nick)
+        settings = ctx.settings_as(MeetingsSettings)
+        bot_nick = settings.bot_nick or ctx.bot_nick
         files = render(meeting, bot_nick=bot_nick, url_base=opts.minutes_url, now=ctx.now)
-        target = MinutesTarget.of(ctx.settings)
+        target = MinutesTarget.of(settings)
         return WriteMinutes(meeting=meeting.name, files=MinutesFiles(files),
                             url_base=opts.minutes_url, restricted=meeting.restricted,
                             directory=target.directory, git=target.git)

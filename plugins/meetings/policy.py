@@ -27,17 +27,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
 
 from govbot.config.model import GovernanceConfig, Person
 from govbot.offers import MeetingSchedules, ScheduledMeeting
 
-log = logging.getLogger(__name__)
+from .settings import MeetingsSettings, StartPolicy, TopicPolicy
 
-StartPolicy = Literal["anyone", "scheduled-chairs"]
-TopicPolicy = Literal["always", "sanctioned", "never"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +44,15 @@ class ChannelPolicy:
     topic: TopicPolicy = "sanctioned"
 
 
-def policy_for(settings: Mapping[str, Any], channel: str) -> ChannelPolicy:
-    channels = settings.get("channels") or {}
-    folded = {str(k).lower(): v for k, v in channels.items()} if isinstance(channels,
-                                                                               Mapping) else {}
-    spec = {**(folded.get("default") or {}), **(folded.get(channel.lower()) or {})}
-    start = spec.get("startmeeting", "anyone")
-    topic = spec.get("topic", "sanctioned")
-    return ChannelPolicy(start if start in ("anyone", "scheduled-chairs") else "anyone",
-                         topic if topic in ("always", "sanctioned", "never") else "sanctioned")
+def policy_for(settings: MeetingsSettings, channel: str) -> ChannelPolicy:
+    """The channel's own entry, then the `default` entry, key by key, then the defaults."""
+    folded = {k.lower(): v for k, v in settings.channels.items()}
+    own, default = folded.get(channel.lower()), folded.get("default")
+    entries = [e for e in (own, default) if e is not None]
+    start: StartPolicy = next((e.startmeeting for e in entries if e.startmeeting is not None),
+                              "anyone")
+    topic: TopicPolicy = next((e.topic for e in entries if e.topic is not None), "sanctioned")
+    return ChannelPolicy(start, topic)
 
 
 #: One occurrence of a scheduled meeting: meeting_id, chair (free text), channel, start, end.

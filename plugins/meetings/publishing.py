@@ -7,11 +7,11 @@ core's default (`state.workdir/minutes`), `git` unset writes without committing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from govbot.actions import GitPublishing
+
+from .settings import MeetingsSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,15 +20,11 @@ class MinutesTarget:
     git: GitPublishing | None = None
 
     @classmethod
-    def of(cls, settings: Mapping[str, Any]) -> MinutesTarget:
+    def of(cls, settings: MeetingsSettings) -> MinutesTarget:
         """From `minutes_dir` and `git: {remote, branch, author_name, author_email}`
-        (`git: true` commits with the defaults and pushes nowhere)."""
-        directory = settings.get("minutes_dir") or None
-        spec = settings.get("git")
-        git = None
-        if spec:
-            spec = spec if isinstance(spec, Mapping) else {}
-            git = GitPublishing(remote=spec.get("remote"), branch=spec.get("branch", "master"),
-                                author_name=spec.get("author_name", "govbot"),
-                                author_email=spec.get("author_email", "govbot@localhost"))
-        return cls(str(directory) if directory else None, git)
+        (`git: {}` commits with the defaults and pushes nowhere)."""
+        spec = settings.git
+        git = None if spec is None else GitPublishing(
+            remote=spec.remote, branch=spec.branch, author_name=spec.author_name,
+            author_email=spec.author_email)
+        return cls(settings.minutes_dir or None, git)

@@ -15,14 +15,14 @@ no IRC nick there.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from govbot.actions import Action, Notice, Say
 from govbot.config.model import GovernanceConfig
 from govbot.offers import PendingChange
 
 from .config import Digest
+from .settings import RemindersSettings
 
 __all__ = ["digest_actions", "digest_bodies", "format_time"]
 
@@ -42,14 +42,14 @@ def format_time(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _link(pending: PendingChange, settings: Mapping[str, Any]) -> str:
-    base = str(settings.get("review_url") or "").rstrip("/")
+def _link(pending: PendingChange, settings: RemindersSettings) -> str:
+    base = settings.review_url.rstrip("/")
     if not base:
         return ""
     return f" {base}/c/{pending.project}/+/{pending.number}"
 
 
-def change_line(pending: PendingChange, settings: Mapping[str, Any]) -> str:
+def change_line(pending: PendingChange, settings: RemindersSettings) -> str:
     waiting = "; ".join(pending.waiting)
     earliest = (format_time(pending.earliest) if pending.earliest is not None
                 else "as soon as the votes are in")
@@ -59,7 +59,7 @@ def change_line(pending: PendingChange, settings: Mapping[str, Any]) -> str:
 
 
 def digest_actions(digest: Digest, pending: Sequence[PendingChange], config: GovernanceConfig,
-                   now: dt.datetime, settings: Mapping[str, Any],
+                   now: dt.datetime, settings: RemindersSettings,
                    bodies: Sequence[str]) -> list[Action]:
     """One Say per channel, then one Notice per member whose vote is overdue."""
     by_channel: dict[str, list[str]] = {}
@@ -81,7 +81,7 @@ def digest_actions(digest: Digest, pending: Sequence[PendingChange], config: Gov
 
 
 def direct_reminders(pending: Sequence[PendingChange], config: GovernanceConfig,
-                     now: dt.datetime, settings: Mapping[str, Any]) -> list[Action]:
+                     now: dt.datetime, settings: RemindersSettings) -> list[Action]:
     owed: dict[str, list[PendingChange]] = {}
     for item in pending:
         if not item.overdue(now):

@@ -54,6 +54,7 @@ from .digest import digest_actions, digest_bodies
 from .irc_meetings import MEETINGS_PATTERN, parse_meeting_files
 from .schedule import Meeting
 from .scheduled import RemindersSchedules
+from .settings import RemindersSettings
 from .streams import (
     DeadlineStream,
     DigestStream,
@@ -108,6 +109,7 @@ def schedules_of(config: GovernanceConfig, plugin: str = "reminders") -> Schedul
 
 class RemindersPlugin(Plugin):
     name = "reminders"
+    settings_type = RemindersSettings
     emits = (Say, Notice, WakeAt, Remember)
 
     def __init__(self) -> None:
@@ -223,7 +225,8 @@ class RemindersPlugin(Plugin):
             if isinstance(stream, DigestStream):
                 # Bounded below the dispatcher's handler timeout: a handler cancelled
                 # by it returns nothing, and the stream would lose its next wake-up.
-                async with asyncio.timeout(float(ctx.settings.get("digest_timeout", 45))):
+                timeout = ctx.settings_as(RemindersSettings).digest_timeout
+                async with asyncio.timeout(timeout):
                     return await self._digest(stream, ctx)
         except Exception:
             # The chain of wake-ups must survive a failing reminder: log, go on.
@@ -242,7 +245,7 @@ class RemindersPlugin(Plugin):
         bodies = digest_bodies(stream.digest, ctx.config)
         pending = await votes.pending_votes(ctx, bodies)
         actions: list[Action] = digest_actions(stream.digest, pending, ctx.config, ctx.now,
-                                               ctx.settings, bodies)
+                                               ctx.settings_as(RemindersSettings), bodies)
         return actions
 
 

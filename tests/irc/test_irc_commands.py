@@ -25,6 +25,7 @@ from govbot.plugin import (
     PluginContext,
     PluginError,
     PluginRegistry,
+    PluginSettings,
 )
 from govbot.plugin_loader import BUILTIN_PLUGINS, load_plugins
 from govbot.reporters import RecordingReporter, ReporterSet
@@ -40,10 +41,15 @@ TC = Body(id="tc", name="Technical Committee", members=("bob", "carol"),
 CONFIG = governance(ALICE, BOB, CAROL, admins=["alice"], tc=TC)
 
 
+class VotesSettings(PluginSettings, frozen=True, kw_only=True):
+    quorum: int = 0
+
+
 class Votes(Plugin):
     """A plugin offering commands with each kind of permission."""
 
     name = "votes"
+    settings_type = VotesSettings
     emits = (Say,)
 
     def __init__(self) -> None:
@@ -73,7 +79,7 @@ def contexts(config: GovernanceConfig = CONFIG) -> ContextSource:
     return ContextSource(config=lambda: config, gerrit=NoGerrit(),
                          state=lambda plugin: MemoryState(),
                          clock=lambda event: getattr(event, "time", NOW),
-                         settings={"votes": {"quorum": 3}})
+                         settings={"votes": VotesSettings(quorum=3)})
 
 
 class Desk:
@@ -182,7 +188,7 @@ async def test_plugin_command_gets_its_own_context_and_the_person() -> None:
     assert (call.name, call.args, call.nick, call.account, call.channel) == \
         ("vote", "42 yes", "bob", "bob", "#tc")
     assert call.person == BOB
-    assert ctx.plugin == "votes" and ctx.settings == {"quorum": 3} and ctx.now == NOW
+    assert ctx.plugin == "votes" and ctx.settings == VotesSettings(quorum=3) and ctx.now == NOW
 
 
 @pytest.mark.parametrize(("command", "nick", "allowed"), [

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from govbot.actions import Action, Append, Say, SetTopic, Vote, WriteMinutes
 from govbot.commands import CommandEvent, CommandRouter
 from govbot.config.loader import load_config
@@ -26,6 +28,7 @@ from govbot.events import Wakeup
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange
 from govbot.plugin import PluginContext, PluginRegistry
 from govbot.plugins.meetings.plugin import MeetingsPlugin
+from govbot.plugins.meetings.settings import MeetingsSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "etc" / "governance"
@@ -130,8 +133,8 @@ class Bot:
         self._n += 1
         return PluginContext(plugin="meetings", event_id=f"ev-{self._n}", config=self.config,
                              gerrit=self.gerrit, state=self.state, now=self.now,
-                             settings=self.settings, irc=self.irc, offers=self.offers,
-                             bot_nick=self.bot_nick)
+                             settings=msgspec.convert(self.settings, MeetingsSettings),
+                             irc=self.irc, offers=self.offers, bot_nick=self.bot_nick)
 
     async def _run(self, handler: Any, event: Any) -> list[Action]:
         actions = list(await handler(event, self.ctx()))

@@ -7,6 +7,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from govbot.config.loader import load_config
@@ -21,6 +22,7 @@ from govbot.plugins.meetings.policy import (
     policy_for,
     scheduled_slots,
 )
+from govbot.plugins.meetings.settings import MeetingsSettings
 from govbot.plugins.reminders.plugin import RemindersPlugin
 from tests.meetings.kit import EXAMPLE, Bot, texts
 
@@ -146,13 +148,15 @@ async def test_without_the_reminders_plugin_scheduled_chairs_refuses_everyone(
 
 
 def test_policy_settings() -> None:
-    settings = {"channels": {"default": {"topic": "always"},
-                             "#Example-TC": {"startmeeting": "scheduled-chairs"},
-                             "#odd": {"startmeeting": "nonsense"}}}
+    # An invalid value ("startmeeting: nonsense") is a settings error at start-up now:
+    # see tests/test_plugin_settings.py.
+    settings = msgspec.convert({"channels": {"default": {"topic": "always"},
+                                             "#Example-TC": {"startmeeting": "scheduled-chairs"},
+                                             "#odd": {"topic": "never"}}}, MeetingsSettings)
     assert policy_for(settings, "#example-tc") == ChannelPolicy("scheduled-chairs", "always")
     assert policy_for(settings, "#other") == ChannelPolicy("anyone", "always")
-    assert policy_for(settings, "#odd").startmeeting == "anyone"
-    assert policy_for({}, "#x") == ChannelPolicy("anyone", "sanctioned")
+    assert policy_for(settings, "#odd") == ChannelPolicy("anyone", "never")
+    assert policy_for(MeetingsSettings(), "#x") == ChannelPolicy("anyone", "sanctioned")
 
 
 async def test_the_plugin_reads_the_schedule_from_the_config(

@@ -8,11 +8,13 @@ import subprocess
 from pathlib import Path
 
 import git
+import msgspec
 import pytest
 
 from govbot.actions import GitPublishing, MinutesFiles, WriteMinutes
 from govbot.minutes import MinutesReporter, UnsafePath, safe_target
 from govbot.plugins.meetings.publishing import MinutesTarget
+from govbot.plugins.meetings.settings import MeetingsSettings
 from govbot.reporters import describe
 
 FILES = {"meetings/tc/2026/tc.2026-11-19-16.00.html": "<p>minutes</p>\n",
@@ -110,10 +112,11 @@ async def test_a_failed_push_keeps_the_commit(tmp_path: Path) -> None:
 
 def test_from_settings(tmp_path: Path) -> None:
     # The meetings plugin reads its settings; the reporter gets them in the action.
-    plain = MinutesTarget.of({})
+    plain = MinutesTarget.of(MeetingsSettings())
     assert plain.directory is None and plain.git is None
-    versioned = MinutesTarget.of(
-        {"minutes_dir": str(tmp_path / "m"), "git": {"remote": "origin", "branch": "pub"}})
+    versioned = MinutesTarget.of(msgspec.convert(
+        {"minutes_dir": str(tmp_path / "m"), "git": {"remote": "origin", "branch": "pub"}},
+        MeetingsSettings))
     assert versioned.directory == str(tmp_path / "m")
     assert versioned.git == GitPublishing(remote="origin", branch="pub")
 

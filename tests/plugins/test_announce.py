@@ -23,6 +23,7 @@ from govbot.gerrit.events import ZERO_SHA, ChangeMerged, CommentAdded, parse_eve
 from govbot.plugin import MemoryState, NoGerrit, PluginContext, PluginRegistry
 from govbot.plugins.announce.config import AnnounceConfig
 from govbot.plugins.announce.plugin import MAX_LINE_BYTES, AnnouncePlugin, is_own_comment
+from govbot.plugins.announce.settings import AnnounceSettings
 from govbot.replay import replay
 from govbot.testing.samples import account, change_event, comment_added, ref_updated
 
@@ -336,7 +337,7 @@ async def test_url_falls_back_to_the_operator_setting(tmp_path: Path) -> None:
     event = parse_event(json.dumps(change("change-merged") | {
         "change": {**change("change-merged")["change"], "url": None}}))
     ctx = PluginContext("announce", "e1", cfg, NoGerrit(), MemoryState(),
-                        dt.datetime.now(dt.UTC), {"gerrit_url": "https://gerrit.test/"})
+                        dt.datetime.now(dt.UTC), AnnounceSettings(gerrit_url="https://gerrit.test/"))
     assert isinstance(event, ChangeMerged)
     [action] = await AnnouncePlugin().on_change(event, ctx)
     assert isinstance(action, Say)

@@ -29,6 +29,7 @@ from govbot.plugins.reminders.config import Digest
 from govbot.plugins.reminders.digest import digest_actions, digest_bodies
 from govbot.plugins.reminders.plugin import RemindersPlugin, schedules_of
 from govbot.plugins.reminders.schedule import Meeting
+from govbot.plugins.reminders.settings import RemindersSettings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "etc" / "governance"
 UTC = dt.UTC
@@ -224,7 +225,8 @@ async def test_pending_votes_match_the_digests_old_evaluation(
 
     # ... and the digest renders them, line for line, as the old one did.
     base = "https://review.example.org"
-    actions = digest_actions(digest, answer, config, NOW, {"review_url": base + "/"}, bodies)
+    actions = digest_actions(digest, answer, config, NOW, RemindersSettings(review_url=base + "/"),
+                             bodies)
     said = {a.target: a.text.split("\n") for a in actions if isinstance(a, Say)}
     for body in bodies:
         channel = config.bodies[body].channel

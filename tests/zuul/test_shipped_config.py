@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import yaml
 
-from govbot.plugins.governance.plugin import DEFAULT_LABEL
+from govbot.plugins.governance.settings import GovernanceSettings
 from govbot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +98,8 @@ def bot() -> tuple[str, str]:
     """The bot's Gerrit account and label, as the example settings configure them."""
     settings = load_settings(ETC / "govbot.yaml")
     assert settings.gerrit is not None and settings.gerrit.own_username
-    label = settings.plugins.settings.get("governance", {}).get("label", DEFAULT_LABEL)
+    label = msgspec.convert(settings.plugins.settings.get("governance", {}),
+                            GovernanceSettings).label
     return settings.gerrit.own_username, label
 
 
