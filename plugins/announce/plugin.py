@@ -1,7 +1,7 @@
 """announce: Gerrit events to IRC channels, gerritbot's job without its defects.
 
 Channels are configured in `announcements.yaml` (gerritbot's format, read as-is;
-see announce_config.py and docs/announcements.md). For each event, every channel
+see config.py and docs/announcements.md). For each event, every channel
 whose projects, branches and events match gets one `Say` in gerritbot's style:
 one line, ending with the change URL.
 

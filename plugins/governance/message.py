@@ -25,6 +25,7 @@ text (that is what `Verdict.fingerprint` relies on).
 
 from __future__ import annotations
 
+import hashlib
 from itertools import groupby
 
 from .ballot import format_value
@@ -76,3 +77,14 @@ def render(verdict: Verdict) -> str:
     if len(text) > MAX_MESSAGE_CHARS:
         text = text[:MAX_MESSAGE_CHARS - 20].rstrip() + "\n… (truncated)"
     return text
+
+
+def fingerprint(verdict: Verdict, message: str | None = None) -> str:
+    """Changes exactly when what would be posted changes: the state and the message.
+
+    The message never shows the wall clock (only times computed from the change),
+    so evaluating the same change again later gives the same fingerprint. Pass the
+    already rendered `message` to save rendering it twice.
+    """
+    text = f"{verdict.state}\n{render(verdict) if message is None else message}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

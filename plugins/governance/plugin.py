@@ -50,6 +50,7 @@ from .change import ChangeState
 from .ci import DEFAULT_CI, CiDefaults, ci_outcome, ci_requirements
 from .cli import COMMANDS as CLI_COMMANDS
 from .evaluate import evaluate
+from .message import fingerprint as verdict_fingerprint
 from .message import render
 from .model import RulesConfig
 from .parse import RULES_SECTION
@@ -158,7 +159,7 @@ class GovernancePlugin(Plugin):
             return ()
         settings = ctx.settings_as(GovernanceSettings)
         message = render(verdict)
-        fingerprint = verdict.fingerprint(message)
+        fingerprint = verdict_fingerprint(verdict, message)
         state = verdict.state
         if verdict.state == UNGOVERNED:
             # A config change no rule governs: it is only checked to load.

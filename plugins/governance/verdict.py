@@ -9,7 +9,6 @@ scheduler knows when to wake).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,18 +90,3 @@ class Verdict:
     @property
     def ready(self) -> bool:
         return self.state == READY
-
-    def fingerprint(self, message: str | None = None) -> str:
-        """Changes exactly when what would be posted changes: the state and the message.
-
-        The message never shows the wall clock (only times computed from the change),
-        so evaluating the same change again later gives the same fingerprint. Pass the
-        already rendered `message` to save rendering it twice.
-        """
-        if message is None:
-            # Imported here because the message module imports this one.
-            from .message import render
-
-            message = render(self)
-        text = f"{self.state}\n{message}"
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from govbot.plugins.governance.change import ChangeState, Vote
 from govbot.plugins.governance.evaluate import evaluate
+from govbot.plugins.governance.message import fingerprint
 from govbot.plugins.governance.verdict import BLOCKED, PENDING, READY, UNGOVERNED
 from tests.governance.kit import (
     COMPUTE,
@@ -170,4 +171,4 @@ def test_equal_inputs_give_equal_verdicts(situation: tuple[Scenario, ChangeState
     first = evaluate(change, config, rules, now)
     assert first == evaluate(change, config, rules, now)
     assert first == evaluate(again, config, rules, now)
-    assert first.fingerprint() == evaluate(again, config, rules, now).fingerprint()
+    assert fingerprint(first) == fingerprint(evaluate(again, config, rules, now))

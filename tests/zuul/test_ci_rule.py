@@ -11,7 +11,7 @@ import pytest
 from govbot.plugins.governance.change import Account, ChangeState, Message, Vote
 from govbot.plugins.governance.ci import CiDefaults, ci_outcome
 from govbot.plugins.governance.evaluate import evaluate
-from govbot.plugins.governance.message import render
+from govbot.plugins.governance.message import fingerprint, render
 from govbot.plugins.governance.model import CiVerified
 from govbot.plugins.governance.verdict import BLOCKED, MET, PENDING, READY
 from tests.governance.kit import T0, account, config_with_rules, load, repo_with_rules
@@ -123,7 +123,7 @@ def test_a_rule_with_ci_gives_ready_only_with_zuuls_plus_one(tmp_path: Path) -> 
         votes={"Code-Review": [lena], "Verified": [Vote(ZUUL, 1, T0)]}), config, rules,
         T0 + timedelta(hours=1))
     assert ready.state == READY
-    assert pending.fingerprint() != ready.fingerprint()
+    assert fingerprint(pending) != fingerprint(ready)
     assert not ready.others  # Zuul's vote is not listed as a vote "not counted"
 
 
