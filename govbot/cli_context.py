@@ -127,6 +127,14 @@ class _Gerrit:
         except (GerritHttpError, GerritUnavailable) as exc:
             raise GerritReadError(str(exc)) from exc
 
+    async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
+        from govbot.gerrit.rest import GerritHttpError, GerritUnavailable
+
+        try:
+            return await self._rest.file_content(change, revision, path)
+        except (GerritHttpError, GerritUnavailable) as exc:
+            raise GerritReadError(str(exc)) from exc
+
 
 @asynccontextmanager
 async def _gerrit(settings: GerritSettings, password: str | None) -> AsyncIterator[ChangeReader]:

@@ -32,6 +32,10 @@ class ChangeReader(Protocol):
     async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
         """Run a change query (all pages, up to `limit`)."""
 
+    async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
+        """The content of `path` in `revision` (a sha or patch set number) of `change`
+        (`project~number`); None when the file is not there (deleted, or no such change)."""
+
 
 class StateReader(Protocol):
     """Read-only view of the plugin's own namespace in the state store."""
@@ -68,6 +72,9 @@ class NoGerrit:
 
     async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
         return ()
+
+    async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
+        return None
 
 
 class MemoryState:
