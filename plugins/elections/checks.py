@@ -16,7 +16,7 @@ from govbot.config.model import GovernanceConfig, Team
 from govbot.context import ChangeReader
 
 from .model import TC, Election
-from .paths import Filed, ParsedPath, parse_path
+from .paths import EMAIL, Filed, ParsedPath, parse_path
 from .qualify import Contributions, electorate_groups, team_groups
 
 WHEN = "%Y-%m-%d %H:%M UTC"
@@ -140,7 +140,9 @@ def _window(created: dt.datetime | None, election: Election) -> Check:
 
 
 def _owner(parsed: ParsedPath, owner: Owner, election: Election) -> Check:
-    if parsed.email and parsed.candidate in owner.emails:
+    if not EMAIL.fullmatch(parsed.email):
+        return Check("owner", None, "the file name is not an email address")
+    if parsed.candidate in owner.emails:
         return Check("owner", True, f"the change owner {owner.name} is the candidate")
     if owner.person is not None and owner.person in election.officials:
         return Check("owner", True, f"proposed by election official {owner.name}")
