@@ -130,7 +130,7 @@ def _election(election_id: str, spec: YamlMap, defaults: Mapping[str, Any], wher
         ctx.error(where, f"{label} has no 'repository' (nor 'defaults'): the Gerrit project "
                          "that holds candidacies")
     timeline, period = spec["timeline"], spec["qualifying-period"]
-    if not repository or not timeline or not period:
+    if not timeline or not period:
         return None  # already reported
     line = timeline.source_of
     moments = Timeline(
@@ -145,10 +145,12 @@ def _election(election_id: str, spec: YamlMap, defaults: Mapping[str, Any], wher
     for (before, earlier), (after, later) in itertools.pairwise(order):
         strict = (before, after) not in (("nominations-close", "campaigning-start"),
                                          ("campaigning-start", "polling-start"))
+        if earlier is None or later is None:
+            continue  # reported where it was read
         if later < earlier or (strict and later == earlier):
             ctx.error(line(after), f"{label}: {after} ({later:%Y-%m-%d %H:%M}) must come "
                                    f"after {before} ({earlier:%Y-%m-%d %H:%M})")
-    if period["end"] <= period["start"]:
+    if period["end"] and period["start"] and period["end"] <= period["start"]:
         ctx.error(period.source_of("end"), f"{label}: the qualifying period must end after "
                                            "it starts")
     officials = tuple(_pick(spec, defaults, "officials") or ())
@@ -170,6 +172,9 @@ def _election(election_id: str, spec: YamlMap, defaults: Mapping[str, Any], wher
     if spec["kind"] == PTL and not any(t.leadership == PTL for t in ctx.teams.values()):
         ctx.error(where, f"{label} is a PTL election, but the teams file has no PTL-led team")
     grace = _pick(spec, defaults, "grace")
+    if not repository or not spec["kind"] or not period["start"] or not period["end"] \
+            or any(moment is None for _, moment in order):
+        return None  # reported: the checks above still ran, to show every problem
     return Election(
         id=election_id, title=spec["title"] or f"{election_id} {spec['kind'].upper()} election",
         kind=spec["kind"], repository=repository, branch=branch or "master",
