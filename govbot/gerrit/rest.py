@@ -142,9 +142,11 @@ class GerritRest:
         return found if isinstance(found, dict) else None
 
     async def query(self, query: str, *, limit: int = 500,
-                    options: Sequence[str] = CHANGE_OPTIONS,
+                    options: Sequence[str] | None = None,
                     page_size: int = 250) -> Sequence[Mapping[str, Any]]:
-        """All pages of a change query, up to `limit` changes."""
+        """All pages of a change query, up to `limit` changes (`options`: the `o=`
+        values; None: CHANGE_OPTIONS)."""
+        options = CHANGE_OPTIONS if options is None else options
         found: list[Mapping[str, Any]] = []
         while len(found) < limit:
             page = await self.get("/changes/", params={

@@ -25,6 +25,9 @@ from .model import TC, Election
 GROUP_SIZE = 40
 #: No election roll is anywhere near this; the reader pages through it.
 QUERY_LIMIT = 1_000_000
+#: Only the owner (name, email, username) of each merged change: a year of a large
+#: community is tens of thousands of changes, and their messages are not needed.
+OWNER_OPTIONS = ("DETAILED_ACCOUNTS",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,7 @@ class Contributions:
             return cached[1]
         self.queries += 1
         found: dict[int, Contributor] = {}
-        for info in await reader.query(query, limit=QUERY_LIMIT):
+        for info in await reader.query(query, limit=QUERY_LIMIT, options=OWNER_OPTIONS):
             person = contributor_of(info)
             if person is not None:
                 found.setdefault(person.account_id, person)

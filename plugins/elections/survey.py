@@ -15,6 +15,9 @@ from .model import PTL, Election
 from .paths import MAGIC_FILES, Filed, candidacy_files, filing_query, governed, parse_path
 from .qualify import QUERY_LIMIT, Contributions
 
+#: What the checks read of each filed change: its files, its owner, when it was created.
+FILING_OPTIONS = ("CURRENT_REVISION", "CURRENT_FILES", "DETAILED_ACCOUNTS")
+
 
 async def filings(reader: ChangeReader, elections: Sequence[Election]
                   ) -> list[Mapping[str, Any]]:
@@ -25,7 +28,8 @@ async def filings(reader: ChangeReader, elections: Sequence[Election]
         if (election.repository, election.branch) in seen:
             continue
         seen.add((election.repository, election.branch))
-        infos += await reader.query(filing_query(election), limit=QUERY_LIMIT)
+        infos += await reader.query(filing_query(election), limit=QUERY_LIMIT,
+                                    options=FILING_OPTIONS)
     return infos
 
 

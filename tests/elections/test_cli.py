@@ -48,8 +48,11 @@ class Setup:
             f"state: {{path: {tmp}/state/db, workdir: {tmp}/state/work}}\n")
 
     def queries(self) -> list[str]:
-        return [c.query["q"][0] for c in self.emu.rest_calls(method="GET")
-                if c.path.rstrip("/").endswith("/changes")]
+        calls = [c for c in self.emu.rest_calls(method="GET")
+                 if c.path.rstrip("/").endswith("/changes")]
+        # the owners are all a roll needs: no messages, labels or files of 2,000 changes
+        assert all(c.query.get("o") == ["DETAILED_ACCOUNTS"] for c in calls)
+        return [c.query["q"][0] for c in calls]
 
     async def run(self, command: str, election: str, *more: str) -> tuple[int, str, str]:
         return await govbot("elections", command, election, "--config", str(self.settings),
