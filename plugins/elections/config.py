@@ -108,6 +108,9 @@ def parse_elections(files: Sequence[ConfigFile], ctx: SectionContext) -> Electio
     if data is INVALID or not isinstance(data, YamlMap):
         return ElectionsConfig()
     defaults: Mapping[str, Any] = data["defaults"] or {}
+    if defaults.get("officials"):
+        _check_officials(defaults["officials"], data["defaults"].source_of("officials"),
+                         "'defaults'", ctx)
     found: dict[str, Election] = {}
     for election_id, spec in (data["elections"] or {}).items():
         where = data["elections"].source_of(election_id)
@@ -115,6 +118,14 @@ def parse_elections(files: Sequence[ConfigFile], ctx: SectionContext) -> Electio
         if election is not None:
             found[election_id] = election
     return ElectionsConfig(MappingProxyType(found))
+
+
+def _check_officials(officials: Sequence[str], where: Source, label: str,
+                     ctx: SectionContext) -> None:
+    for person in officials:
+        if person not in ctx.people:
+            ctx.error(where, f"{label}: official {person!r} is not in people.yaml"
+                             f"{did_you_mean(person, ctx.people)}")
 
 
 def _pick(spec: Mapping[str, Any], defaults: Mapping[str, Any], key: str) -> Any:
@@ -154,12 +165,8 @@ def _election(election_id: str, spec: YamlMap, defaults: Mapping[str, Any], wher
         ctx.error(period.source_of("end"), f"{label}: the qualifying period must end after "
                                            "it starts")
     officials = tuple(_pick(spec, defaults, "officials") or ())
-    listed = spec if spec.get("officials") is not None else defaults
-    for person in officials:
-        if person not in ctx.people:
-            ctx.error(getattr(listed, "source_of", lambda _: where)("officials"),
-                      f"{label}: official {person!r} is not in people.yaml"
-                      f"{did_you_mean(person, ctx.people)}")
+    if spec["officials"] is not None:  # those of 'defaults' are checked once, by the caller
+        _check_officials(spec["officials"], spec.source_of("officials"), label, ctx)
     branch_teams: dict[str, str] = {}
     for team_name, pattern in (spec["branch-qualified"] or {}).items():
         team = find_team(ctx.teams, team_name)

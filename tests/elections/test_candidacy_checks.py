@@ -189,3 +189,17 @@ async def test_each_candidacy_file_of_a_change_is_checked_on_its_own(bot: Bot) -
     assert value == -1
     assert message.count("- unique: FAILED") == 2
     assert f"{PTL}/Docs/priya@example.org (in this change)" in message
+
+
+async def test_a_tc_candidacy_qualifies_in_any_team_and_goes_in_the_tc_directory(
+        bot: Bot) -> None:
+    bot.clock.set(at(2027, 2, 15))  # the TC election's nominations are open
+    value, message = await propose(bot, "hana", {"candidates/2027.1-tc/TC/hana@example.org":
+                                                 "For the committee.\n"})
+    assert value == 1, message
+    assert "TC candidacy in 2027.1-tc" in line(message, "path")
+    assert "team docs's repositories" in line(message, "qualifies")
+    value, message = await propose(bot, "priya", {
+        "candidates/2027.1-tc/Compute/priya@example.org": "For the committee.\n"})
+    assert value == -1
+    assert "a TC candidacy goes in the 'TC' directory, not 'Compute'" in line(message, "path")

@@ -60,8 +60,7 @@ def test_every_mistake_is_reported_with_its_line(tmp_path: Path) -> None:
     assert result.config is None
     errors = [line for line in result.lines() if line.startswith("elections.yaml")]
     assert errors == [
-        "elections.yaml:2: election '2027.1-ptl': official 'nobody' is not in people.yaml",
-        "elections.yaml:2: election '2027.1-tc': official 'nobody' is not in people.yaml",
+        "elections.yaml:2: 'defaults': official 'nobody' is not in people.yaml",
         "elections.yaml:5: election '2027.1-ptl' has no 'repository' (nor 'defaults'): the "
         "Gerrit project that holds candidacies",
         "elections.yaml:9: election '2027.1-ptl': nominations-close (2027-01-01 23:45) must "
