@@ -12,7 +12,7 @@ from govbot.context import ChangeReader
 
 from .checks import Candidacy, ChangeFacts, Owner, check_candidacy, gerrit_time
 from .model import PTL, Election
-from .paths import MAGIC_FILES, Filed, candidacy_files, filing_query, governed, parse_path
+from .paths import MAGIC_FILES, Filed, filing_query, governed, parse_path
 from .qualify import QUERY_LIMIT, Contributions
 
 #: What the checks read of each filed change: its files, its owner, when it was created.
@@ -80,7 +80,3 @@ def candidacy_count(election: Election, config: GovernanceConfig, filed: Sequenc
         if parsed.election is not None and parsed.election.id == election.id:
             found.add(item.path)
     return len(found)
-
-
-def others_of(infos: Sequence[Mapping[str, Any]]) -> list[Filed]:
-    return candidacy_files(infos)
