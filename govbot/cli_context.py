@@ -119,11 +119,20 @@ class _Gerrit:
         except (GerritHttpError, GerritUnavailable) as exc:
             raise GerritReadError(str(exc)) from exc
 
-    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
+    async def query(self, query: str, *, limit: int = 500,
+                    options: Sequence[str] | None = None) -> Sequence[Mapping[str, Any]]:
         from govbot.gerrit.rest import GerritHttpError, GerritUnavailable
 
         try:
-            return await self._rest.query(query, limit=limit)
+            return await self._rest.query(query, limit=limit, options=options)
+        except (GerritHttpError, GerritUnavailable) as exc:
+            raise GerritReadError(str(exc)) from exc
+
+    async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
+        from govbot.gerrit.rest import GerritHttpError, GerritUnavailable
+
+        try:
+            return await self._rest.file_content(change, revision, path)
         except (GerritHttpError, GerritUnavailable) as exc:
             raise GerritReadError(str(exc)) from exc
 

@@ -29,8 +29,15 @@ class ChangeReader(Protocol):
     async def get_change(self, change: str) -> Mapping[str, Any] | None:
         """Return the change `project~number` with labels, revisions and messages."""
 
-    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
-        """Run a change query (all pages, up to `limit`)."""
+    async def query(self, query: str, *, limit: int = 500,
+                    options: Sequence[str] | None = None) -> Sequence[Mapping[str, Any]]:
+        """Run a change query (all pages, up to `limit`). `options` are Gerrit's `o=`
+        options; None: what judging a change needs (labels, messages, the current
+        revision and files, detailed accounts). Ask for less when reading thousands."""
+
+    async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
+        """The content of `path` in `revision` (a sha or patch set number) of `change`
+        (`project~number`); None when the file is not there (deleted, or no such change)."""
 
 
 class StateReader(Protocol):
@@ -66,8 +73,12 @@ class NoGerrit:
     async def get_change(self, change: str) -> Mapping[str, Any] | None:
         return None
 
-    async def query(self, query: str, *, limit: int = 500) -> Sequence[Mapping[str, Any]]:
+    async def query(self, query: str, *, limit: int = 500,
+                    options: Sequence[str] | None = None) -> Sequence[Mapping[str, Any]]:
         return ()
+
+    async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
+        return None
 
 
 class MemoryState:

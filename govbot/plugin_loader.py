@@ -21,6 +21,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "announce": "govbot.plugins.announce.plugin:AnnouncePlugin",
     "meetings": "govbot.plugins.meetings.plugin:MeetingsPlugin",
     "reminders": "govbot.plugins.reminders.plugin:RemindersPlugin",
+    "elections": "govbot.plugins.elections.plugin:ElectionsPlugin",
 }
 
 
@@ -32,6 +33,7 @@ BUILTIN_CLI_COMMANDS: dict[str, str] = {
     "governance": "govbot.plugins.governance.cli:COMMANDS",
     "meetings": "govbot.plugins.meetings.cli:COMMANDS",
     "reminders": "govbot.plugins.reminders.cli:COMMANDS",
+    "elections": "govbot.plugins.elections.cli:COMMANDS",
 }
 
 

@@ -135,7 +135,7 @@ def test_the_dockerfiles_copies_build_a_wheel_that_imports(tmp_path: Path) -> No
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = run([sys.executable, "-c", code], cwd=tmp_path, env=env).splitlines()
     assert out[0] == str(site / "govbot")  # the installed copy, not the checkout
-    assert out[1] == "governance announce meetings reminders"
+    assert out[1] == "governance announce meetings reminders elections"
     assert (site / "govbot" / "plugins" / "meetings" / "templates" / "minutes.txt.j2").is_file()
 
 

@@ -6,6 +6,7 @@ announcements, meetings, ...) and finds its parsed value in ``sections``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,21 @@ class Body:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ExtraAtc:
+    """A team's extra contributor (`extra-atcs` of projects.yaml): counts as one without
+    merged changes, until `expires` (the first day it no longer counts; None: never)."""
+
+    name: str
+    email: str
+    expires: dt.date | None = None
+    comment: str = ""
+    source: Source | None = None
+
+    def valid_at(self, moment: dt.datetime) -> bool:
+        return self.expires is None or moment.date() < self.expires
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Team:
     """A project team from a projects file (openstack/governance's projects.yaml)."""
 
@@ -66,6 +82,7 @@ class Team:
     ptl: Mapping[str, str] = field(default_factory=dict)  # name, irc, email
     liaisons: tuple[Mapping[str, str], ...] = ()
     repositories: tuple[str, ...] = ()
+    extra_atcs: tuple[ExtraAtc, ...] = ()
     source: Source | None = None
 
 

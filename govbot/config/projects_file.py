@@ -8,10 +8,11 @@ identity (email, IRC name) so that rules can ask for "the PTL's vote".
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from govbot.config.core import Directory
-from govbot.config.model import Source, Team
+from govbot.config.model import ExtraAtc, Source, Team
 from govbot.config.schema import (
     INVALID,
     AnyValue,
@@ -39,7 +40,19 @@ REPOSITORY = Str(pattern=r"\S+", expected="a repository name like 'openstack/nov
 DELIVERABLE = Schema({
     "repos": Field(ListOf(REPOSITORY), default=()),
 }, what="a deliverable", extra="ignore")
+#: `expires-in` as openstack/governance writes it ("February 2027"), or a date.
+_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june",
+                                       "july", "august", "september", "october", "november",
+                                       "december"), start=1)}
+EXTRA_ATC = Schema({
+    "name": Field(Str(), required=True),
+    "email": Field(Str(pattern=r"[^@\s]+@[^@\s]+", expected="an email address"),
+                   required=True),
+    "expires-in": Field(AnyValue()),
+    "comment": Field(AnyValue()),
+}, what="an extra ATC", extra="ignore")
 TEAM = Schema({
+    "extra-atcs": Field(ListOf(EXTRA_ATC), default=()),
     "leadership_type": Field(Enum("ptl", "distributed"), default="ptl"),
     "ptl": Field(PTL),
     "liaisons": Field(MapOf(ListOf(LIAISON), expected="a mapping of liaison roles to lists "
@@ -91,5 +104,37 @@ def parse_projects(data: Any, file: str, directory: Directory, issues: Issues) -
         teams[name] = Team(
             name=name, leadership=record["leadership_type"],
             ptl=_contact(record["ptl"], directory) if record["ptl"] else {},
-            liaisons=liaisons, repositories=tuple(repositories), source=record.source)
+            liaisons=liaisons, repositories=tuple(repositories),
+            extra_atcs=tuple(_extra_atc(atc, issues) for atc in record["extra-atcs"]),
+            source=record.source)
     return teams
+
+
+def _extra_atc(record: Any, issues: Issues) -> ExtraAtc:
+    where = source_of(record) or Source(PROJECTS_FILE, 1)
+    expires = _expiry(record["expires-in"])
+    if record["expires-in"] is not None and expires is None:
+        issues.error(source_of(record, "expires-in") or where, (
+            f"'expires-in' must be a month like 'February 2027' or a date like "
+            f"2027-02-28, got {record['expires-in']!r}"))
+    return ExtraAtc(name=record["name"], email=record["email"], expires=expires,
+                    comment=str(record["comment"] or ""), source=where)
+
+
+def _expiry(value: Any) -> dt.date | None:
+    """The first day an entry no longer counts: the day after a date, the first day of
+    the month after a month ("February 2027" counts through February)."""
+    if isinstance(value, dt.datetime):
+        return value.date() + dt.timedelta(days=1)
+    if isinstance(value, dt.date):
+        return value + dt.timedelta(days=1)
+    if not isinstance(value, str):
+        return None
+    words = value.replace(",", " ").split()
+    if len(words) == 2 and words[0].lower() in _MONTHS and words[1].isdigit():
+        month, year = _MONTHS[words[0].lower()], int(words[1])
+        return dt.date(year + month // 12, month % 12 + 1, 1)
+    try:
+        return dt.date.fromisoformat(value.strip()) + dt.timedelta(days=1)
+    except ValueError:
+        return None

@@ -10,6 +10,7 @@ attempt has a timeout. Client errors (4xx) are never retried.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import threading
@@ -141,9 +142,11 @@ class GerritRest:
         return found if isinstance(found, dict) else None
 
     async def query(self, query: str, *, limit: int = 500,
-                    options: Sequence[str] = CHANGE_OPTIONS,
+                    options: Sequence[str] | None = None,
                     page_size: int = 250) -> Sequence[Mapping[str, Any]]:
-        """All pages of a change query, up to `limit` changes."""
+        """All pages of a change query, up to `limit` changes (`options`: the `o=`
+        values; None: CHANGE_OPTIONS)."""
+        options = CHANGE_OPTIONS if options is None else options
         found: list[Mapping[str, Any]] = []
         while len(found) < limit:
             page = await self.get("/changes/", params={
@@ -155,6 +158,19 @@ class GerritRest:
             if not page[-1].get("_more_changes"):
                 break
         return found
+
+    async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
+        """`GET .../revisions/R/files/PATH/content`: Gerrit answers the bytes in base64."""
+        try:
+            text = await self.get(f"/changes/{change_path(change)}/revisions/"
+                                  f"{quote(str(revision), safe='')}/files/"
+                                  f"{quote(path, safe='')}/content")
+        except GerritHttpError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        raw = text.encode("ascii") if isinstance(text, str) else bytes(text or b"")
+        return base64.b64decode(raw)
 
     async def review(self, change: str, revision: str | int,
                      body: Mapping[str, Any]) -> Any:

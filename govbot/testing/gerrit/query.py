@@ -3,7 +3,8 @@
 Supported: terms ANDed (implicitly or with ``AND``), ``OR``, ``NOT``/``-`` negation,
 parentheses, quoted (``"..."``) and braced (``{...}``) values, and the operators
 ``status: is: project: projects: branch: ref: hashtag: owner: reviewer: topic: change:
-after:/since: before:/until: age: label: file: limit:``. Anything else is a 400, like
+after:/since: before:/until: mergedafter: mergedbefore: age: label: file: limit:``
+(``branch:^regex`` too). Anything else is a 400, like
 Gerrit's "Unsupported operator".
 """
 
@@ -129,6 +130,9 @@ class _Parser:
         if name == "projects":
             return lambda c: c.project.startswith(value)
         if name == "branch":
+            if value.startswith("^"):  # Gerrit: a leading '^' makes it a regex
+                branch_re = re.compile(value.removeprefix("^").removeprefix("refs/heads/"))
+                return lambda c: branch_re.fullmatch(c.branch) is not None
             short = value.removeprefix("refs/heads/")
             return lambda c: c.branch == short
         if name == "ref":
@@ -154,6 +158,12 @@ class _Parser:
         if name in ("before", "until"):
             ts = parse_timestamp(value)
             return lambda c: c.last_updated <= ts
+        if name == "mergedafter":
+            ts = parse_timestamp(value)
+            return lambda c: c.submitted is not None and c.submitted >= ts
+        if name == "mergedbefore":
+            ts = parse_timestamp(value)
+            return lambda c: c.submitted is not None and c.submitted <= ts
         if name == "age":
             seconds = parse_age(value)
             return lambda c: core.clock() - c.last_updated >= seconds

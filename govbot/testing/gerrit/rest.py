@@ -253,11 +253,24 @@ class GerritRestServer:
             tail = [r for r in rest[2:] if r]
             if method == "GET" and tail == ["files"]:
                 return json_response(req.http, files_info(ps))
+            if method == "GET" and len(tail) == 3 and tail[::2] == ["files", "content"]:
+                return await self.file_content(change, ps, tail[1])
             if method == "POST" and tail == ["review"]:
                 return self.review(req, change, ps)
         if method != "GET":
             self._require_auth(req)
         raise GerritError(404, "Not Found")
+
+    async def file_content(self, change: Change, ps: PatchSet, path: str) -> web.Response:
+        """Gerrit's `.../files/PATH/content`: base64 text, the file's type in a header."""
+        repo = self.core.projects[change.project].repo
+        data = await asyncio.to_thread(repo.read_file, ps.revision, path)
+        if data is None:
+            raise GerritError(404, f"Not found: {path}")
+        return web.Response(text=base64.b64encode(data).decode("ascii"),
+                            content_type="text/plain", charset="ISO-8859-1",
+                            headers={"X-FYI-Content-Type": "text/plain",
+                                     "X-FYI-Content-Encoding": "base64"})
 
     def review(self, req: _Request, change: Change, ps: PatchSet) -> web.StreamResponse:
         caller = self._require_auth(req)
