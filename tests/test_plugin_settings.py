@@ -132,14 +132,14 @@ def test_settings_for_no_plugin_at_all_suggest_the_nearest(tmp_path: Path) -> No
     assert errors_of(settings_text("annonce: {}\n"), tmp_path) == (
         "govbot.yaml:4: settings for 'annonce', which is no plugin "
         "(at plugins.settings.annonce); did you mean 'announce'? "
-        "plugins: governance, announce, meetings, reminders",)
+        "plugins: governance, announce, meetings, reminders, elections",)
 
 
 def test_an_unknown_enabled_plugin_is_an_error_with_its_line(tmp_path: Path) -> None:
     text = "governance: {repo: gov}\nplugins:\n  enabled: [governance, meetngs]\n"
     [error] = errors_of(text, tmp_path)
     assert error.startswith("govbot.yaml:3: unknown plugin(s) meetngs in plugins.enabled; "
-                            "available: announce, governance, meetings, reminders")
+                            "available: announce, elections, governance, meetings, reminders")
 
 
 def test_every_error_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
@@ -246,7 +246,7 @@ def test_the_daemon_hands_each_plugin_its_typed_settings(tmp_path: Path) -> None
             "    reminders: {digest_timeout: 20}\n")
     settings = parse_settings(text, "govbot.yaml", base=tmp_path)
     typed = Daemon(settings).plugin_settings(load_plugins(None))
-    assert list(typed) == ["governance", "announce", "meetings", "reminders"]
+    assert list(typed) == ["governance", "announce", "meetings", "reminders", "elections"]
     assert typed["governance"] == GovernanceSettings(add_reviewers=True)
     assert typed["reminders"] == RemindersSettings(digest_timeout=20.0)
     assert typed["announce"] == AnnounceSettings()
