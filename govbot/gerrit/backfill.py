@@ -73,12 +73,6 @@ class Backfill:
         self.pages = 0  # events-log answers and change-query pages read
         self.fallbacks = 0  # events-log reads that failed and went to change queries
 
-    async def __call__(self, since: int) -> int:
-        """Everything since `since` (until now), without progress reports."""
-        async def ignore(_: int) -> None:
-            return None
-        return await self.read(since, lambda: None, ignore)
-
     async def read(self, start: int, end: Callable[[], int | None],
                    progress: Progress) -> int:
         if self._has_events_log is not False:
@@ -130,11 +124,14 @@ class Backfill:
             for at in range(0, len(lines), ACCEPT_BATCH):
                 found += len(await self._accept("events-log", lines[at:at + ACCEPT_BATCH]))
             last = max(seconds, default=t1)
-            if len(lines) < self.page_limit:
+            if len(lines) < self.page_limit and last <= t1:
                 await progress(last)
-                return found
+                return found  # a short page that adds no second: nothing more to read
             if last > t1:
-                t1 = last  # the last second may go on in the next page: read it again
+                # The last second may go on in the next page: read it again. A short page
+                # is confirmed by one more call, so a server whose `returnLimit` is lower
+                # than `page_limit` loses nothing either.
+                t1 = last
             else:
                 # A full page of one second: the events-log cannot page past it.
                 found += await self._from_changes(t1, t1)

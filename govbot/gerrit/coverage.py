@@ -94,6 +94,20 @@ class Coverage:
         self.live = False
         self._awaiting_first = False
 
+    async def lines_arriving(self, lines: Sequence[bytes]) -> None:
+        """Before the intake takes the very first lines: coverage starts at their second.
+
+        Otherwise a run stopped between storing its first events and saving the newest
+        second would restart knowing of no second at all, and open no gap. (Later
+        batches move the newest second only once stored: see `lines_read`.)
+        """
+        if self.newest:
+            return
+        first = min((s for s in map(created_on, lines) if s is not None), default=0)
+        if first:
+            self.newest = self._saved = first
+            await self._store.set_value(self._namespace, "cursor", first)
+
     async def lines_read(self, lines: Sequence[bytes]) -> None:
         """Lines the intake has stored: move the newest second, open what they say is lost."""
         previous = self.newest

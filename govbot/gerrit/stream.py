@@ -213,6 +213,7 @@ class StreamSource:
                 pos = nl + 1
 
     async def _hand_over(self, lines: list[bytes]) -> None:
+        await self.coverage.lines_arriving(lines)
         await self._accept("stream", lines)
         await self.coverage.lines_read(lines)
 

