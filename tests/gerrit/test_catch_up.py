@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from govbot.actions import Action
@@ -230,6 +231,14 @@ async def test_two_minutes_of_500_after_a_reconnect_lose_nothing(
         stats = daemon.gerrit.stats
         await emu.wait_for(lambda: stats().catchup_failures >= 3, timeout=30)
         assert stats().gaps_open == 1 and stats().oldest_unread >= START - 5
+        assert daemon.web is not None
+        async with aiohttp.ClientSession() as http, \
+                http.get(f"http://127.0.0.1:{daemon.web.bound_port}/metrics") as resp:
+            metrics = await resp.text()
+        assert "govbot_gerrit_gaps_open 1.0" in metrics
+        assert f"govbot_gerrit_oldest_unread_seconds {float(stats().oldest_unread):.9e}" in metrics
+        assert "govbot_gerrit_catchup_failures_total" in metrics
+        assert "govbot_gerrit_catchup_pages_total" in metrics
         await stop(daemon, task)
         daemon, task = await running(world, seen, Approver())
         assert daemon.gerrit is not None
