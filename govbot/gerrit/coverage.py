@@ -89,6 +89,7 @@ class Coverage:
         self.live = True
         if self.newest and not any(g.end is None for g in self.gaps.values()):
             await self.open(max(0, self.newest - MARGIN), None, "reconnect")
+        self.changed.set()  # a gap read while no session was up can now be finished
 
     def end_session(self) -> None:
         self.live = False
@@ -176,7 +177,9 @@ class CatchUp:
         self.max_delay = max_delay
         self._clock = clock
         self._retry_at: dict[int, float] = {}
-        self._parked: set[int] = set()  # open-ended gaps read up to now: wait for an end
+        #: Open-ended gaps read up to "now" without a live session throughout, with the
+        #: session then: read again once they get an end or a new session is up.
+        self._parked: dict[int, int] = {}
         self.reads = 0  # gap reads that completed
         self.failures = 0  # gap reads that raised (each retried)
         self.done = asyncio.Event()  # set whenever no gap is left (tests wait on it)
@@ -184,8 +187,10 @@ class CatchUp:
     def _due(self) -> tuple[Gap | None, float | None]:
         now = self._clock()
         waits = []
-        self._parked = {i for i in self._parked
-                        if i in self.coverage.gaps and self.coverage.end_of(i) is None}
+        coverage = self.coverage
+        self._parked = {i: session for i, session in self._parked.items()
+                        if i in coverage.gaps and coverage.end_of(i) is None
+                        and not (coverage.live and coverage.session != session)}
         for gap in sorted(self.coverage.gaps.values(), key=lambda g: (g.start, g.id)):
             if gap.id in self._parked:
                 continue
@@ -209,7 +214,15 @@ class CatchUp:
                     pass
                 continue
             self.done.clear()
-            await self._read(gap)
+            try:
+                await self._read(gap)
+            except Exception:
+                # Bookkeeping failed (the state store, say): the gap is still recorded;
+                # wait as for a failed read rather than end the catch-up for this run.
+                self.failures += 1
+                self._retry_at[gap.id] = self._clock() + self.max_delay
+                log.exception("gerrit catch-up of %d..%s: bookkeeping failed", gap.start,
+                              "now" if gap.end is None else gap.end)
 
     async def _read(self, gap: Gap) -> None:
         coverage = self.coverage
@@ -240,4 +253,4 @@ class CatchUp:
             log.info("gerrit catch-up of %d..%s (%s): %d event(s)", gap.start,
                      "now" if end is None else end, gap.reason, found)
         else:
-            self._parked.add(gap.id)
+            self._parked[gap.id] = coverage.session

@@ -216,6 +216,3 @@ class StreamSource:
         await self.coverage.lines_arriving(lines)
         await self._accept("stream", lines)
         await self.coverage.lines_read(lines)
-
-    async def close(self) -> None:
-        """Nothing to release beyond what `run` tears down (kept for callers)."""

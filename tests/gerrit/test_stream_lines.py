@@ -4,11 +4,12 @@ whole up to the maximum, longer ones counted and skipped; gaps kept in the state
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from govbot.gerrit.coverage import MARGIN, Coverage
+from govbot.gerrit.coverage import MARGIN, CatchUp, Coverage
 from govbot.gerrit.stream import StreamSource
 from govbot.settings import GerritSsh
 from govbot.state.store import StateStore
@@ -74,3 +75,55 @@ async def test_gaps_survive_a_restart_and_get_an_end_from_the_first_event(
     async with StateStore(path) as store:
         coverage = Coverage(store, "gerrit")
         assert await coverage.restore() == 1100 and not coverage.gaps
+
+
+class FlakyReader:
+    """A gap reader that fails `failures` times, then reads; records what it was asked."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[tuple[int, int | None]] = []
+        self.called = asyncio.Event()
+        self.finished = asyncio.Event()  # set as each successful read returns
+
+    async def read(self, start: int, end: Callable[[], int | None],
+                   progress: Callable[[int], Awaitable[None]]) -> int:
+        self.calls.append((start, end()))
+        self.called.set()
+        if self.failures:
+            self.failures -= 1
+            raise OSError("Gerrit is down")
+        await progress(start + 1)
+        self.finished.set()
+        return 1
+
+
+async def until(predicate: Callable[[], bool], event: asyncio.Event) -> None:
+    async with asyncio.timeout(5):
+        while not predicate():
+            event.clear()
+            await event.wait()
+
+
+async def test_a_failing_gap_is_retried_until_read_and_an_open_one_waits_for_a_session(
+        ) -> None:
+    async with StateStore(":memory:") as store:
+        coverage = Coverage(store, "gerrit")
+        reader = FlakyReader(failures=3)
+        catchup = CatchUp(coverage, reader, min_delay=0.001, max_delay=0.01)
+        task = asyncio.create_task(catchup.run())
+        try:
+            await coverage.open(100, 200, "dropped-output")
+            await until(lambda: not coverage.gaps, catchup.done)
+            assert catchup.failures == 3 and catchup.reads == 1
+            assert reader.calls == [(100, 200)] * 4
+            # Open-ended and no session up: read, but kept until a session is up.
+            gap = await coverage.open(300, None, "reconnect")
+            await until(lambda: coverage.gaps[gap.id].start == 301, reader.finished)
+            assert len(reader.calls) == 5 and gap.id in coverage.gaps  # progress is kept
+            await coverage.begin_session()
+            await until(lambda: not coverage.gaps, catchup.done)
+            assert reader.calls[-1] == (301, None)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
