@@ -524,8 +524,8 @@ class EventParser:
             self._reject(raw, exc)
             return None
         except Exception as exc:  # one line must never stop a source
-            # RecursionError on a deeply nested line, MemoryError-free encoding errors:
-            # whatever one line does, it is counted and logged, never raised.
+            # RecursionError on a deeply nested line, a str that cannot be encoded, an
+            # event whose id cannot be computed: counted and logged, never raised.
             self.stats.malformed += 1
             log.warning("unreadable Gerrit event (%s): %r...", type(exc).__name__,
                         bytes(line[:200]) if isinstance(line, bytes) else line[:200])
