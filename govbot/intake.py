@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ class Intake:
         self._observers = tuple(observers)  # see gerrit.index: fed before handling
         self.duplicates = 0  # events dropped because they were already received
         self.own = 0  # events caused by the bot's own account, dropped
+        self.line_failures = 0  # lines that raised while parsed or stored: logged, dropped
         self._ignore = frozenset(ignore_usernames)
         # Gerrit may serve stale data right after an event (Zuul waits ~10 s before
         # re-reading): with a settle delay, events are handled that long after arrival.
@@ -68,8 +70,8 @@ class Intake:
     async def accept(self, source: str, lines: Sequence[bytes]) -> list[Parsed]:
         """Persist and queue a batch of raw Gerrit event lines from `source`."""
         parser = self.parser(source)
-        parsed = [(p, line) for p, line in ((parser.parse(line), line) for line in lines)
-                  if p is not None and not self._own(p.event)]
+        parsed = [(p, line) for p, line in ((self._parse(parser, source, line), line)
+                                            for line in lines) if p is not None]
         # Check-then-append must not interleave with another source's batch, or the
         # same event arriving by stream and webhook at once would be kept twice.
         async with self._lock:
@@ -83,7 +85,7 @@ class Intake:
             if not fresh:
                 return []
             kept = list(fresh.values())
-            seqs = await self._store.inbox_append([(p.id, source, raw) for p, raw in kept])
+            kept, seqs = await self._append(source, kept)
         for observe in self._observers:
             for item, _ in kept:
                 observe(item.event)
@@ -95,6 +97,47 @@ class Intake:
             else:
                 await self._dispatcher.submit(envelope)
         return [p for p, _ in kept]
+
+    def _parse(self, parser: EventParser, source: str, line: bytes) -> Parsed | None:
+        """One line to an event to keep, or None; whatever the line holds, never raises."""
+        try:
+            parsed = parser.parse(line)
+            return None if parsed is None or self._own(parsed.event) else parsed
+        except Exception as exc:  # principle 6: no line stops a source
+            self.line_failures += 1
+            log.warning("%s: event line not handled (%s: %s): %r...", source,
+                        type(exc).__name__, exc, bytes(line[:200]))
+            return None
+
+    async def _append(self, source: str, kept: list[tuple[Parsed, bytes]]
+                      ) -> tuple[list[tuple[Parsed, bytes]], list[int]]:
+        """Write the batch; if that fails, line by line, so one bad line costs only itself.
+
+        A database that is unusable as a whole (locked, disk I/O) still raises: the
+        source then keeps its cursor where it was and reads the batch again later.
+        """
+        try:
+            return kept, await self._store.inbox_append(
+                [(p.id, source, raw) for p, raw in kept])
+        except sqlite3.OperationalError:
+            raise
+        except Exception:  # sorted out line by line below
+            log.warning("%s: a batch of %d event(s) could not be stored; storing them "
+                        "one by one", source, len(kept))
+        stored: list[tuple[Parsed, bytes]] = []
+        seqs: list[int] = []
+        for item, raw in kept:
+            try:
+                seqs.extend(await self._store.inbox_append([(item.id, source, raw)]))
+            except sqlite3.OperationalError:
+                raise
+            except Exception as exc:  # this line only
+                self.line_failures += 1
+                log.warning("%s: event %s not stored (%s: %s): %r...", source, item.id,
+                            type(exc).__name__, exc, raw[:200])
+            else:
+                stored.append((item, raw))
+        return stored, seqs
 
     async def recover(self) -> int:
         """Queue the events a previous run received but did not finish."""

@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from govbot.gerrit.service import GerritStats
+
 
 class GovbotCollector(Collector):
     def __init__(self, daemon: Any, clock: Callable[[], float]) -> None:
@@ -68,27 +70,16 @@ class GovbotCollector(Collector):
                     ("inbound_dropped", "IRC events lost to back-pressure",
                      irc.stats.inbound_dropped)):
                 yield CounterMetricFamily(f"govbot_irc_{name}", help_text, value=value)
-        gerrit = getattr(d, "gerrit", None)
+        gerrit = d.gerrit
         if gerrit is not None:
-            reporter = gerrit.reporter
-            votes = CounterMetricFamily("govbot_gerrit_votes", "Gerrit votes by outcome",
-                                        labels=["outcome"])
-            for outcome in ("posted", "skipped", "stale", "forbidden", "closed"):
-                votes.add_metric([outcome], getattr(reporter, outcome))
-            yield votes
-            yield CounterMetricFamily("govbot_gerrit_rest_retries", "REST calls retried",
-                                      value=gerrit.rest.retried)
-            if gerrit.stream is not None:
-                yield GaugeMetricFamily("govbot_gerrit_stream_connected",
-                                        "1 while the event stream is connected",
-                                        value=1 if gerrit.stream.connected.is_set() else 0)
-                yield CounterMetricFamily("govbot_gerrit_stream_backfills",
-                                          "Backfills after a reconnect or dropped output",
-                                          value=gerrit.stream.backfills)
+            yield from _gerrit_metrics(gerrit.stats())
         if d.intake is not None:
             yield CounterMetricFamily("govbot_events_duplicate",
                                       "Events dropped as already received",
                                       value=d.intake.duplicates)
+            yield CounterMetricFamily("govbot_events_line_failures",
+                                      "Event lines that failed to parse or store (dropped)",
+                                      value=d.intake.line_failures)
         zuul = getattr(d, "zuul", None)
         if zuul is not None:
             stats = zuul.stats
@@ -102,6 +93,43 @@ class GovbotCollector(Collector):
             yield GaugeMetricFamily("govbot_config_errors",
                                     "Errors in the newest config revision (0: it is loaded)",
                                     value=holder.last_error_count)
+
+
+def _gerrit_metrics(stats: GerritStats) -> Iterator[Any]:
+    votes = CounterMetricFamily("govbot_gerrit_votes", "Gerrit votes by outcome",
+                                labels=["outcome"])
+    for outcome, n in stats.votes.items():
+        votes.add_metric([outcome], n)
+    yield votes
+    yield CounterMetricFamily("govbot_gerrit_rest_retries", "REST calls retried",
+                              value=stats.rest_retries)
+    yield CounterMetricFamily("govbot_gerrit_catchup_pages",
+                              "Catch-up pages read (events-log answers, change-query pages)",
+                              value=stats.catchup_pages)
+    yield CounterMetricFamily("govbot_gerrit_catchup_fallbacks",
+                              "Events-log reads that failed and went to change queries",
+                              value=stats.catchup_fallbacks)
+    if not stats.stream_enabled:
+        return
+    yield GaugeMetricFamily("govbot_gerrit_stream_connected",
+                            "1 while the event stream is connected",
+                            value=1 if stats.stream_connected else 0)
+    yield CounterMetricFamily("govbot_gerrit_stream_connects", "Stream sessions begun",
+                              value=stats.stream_connects)
+    yield CounterMetricFamily("govbot_gerrit_stream_lines_too_long",
+                              "Stream lines over gerrit.ssh.max_line_bytes (dropped)",
+                              value=stats.stream_lines_too_long)
+    yield GaugeMetricFamily("govbot_gerrit_gaps_open",
+                            "Ranges of Gerrit events not read yet (after a disconnect, a "
+                            "restart or dropped output)", value=stats.gaps_open)
+    yield GaugeMetricFamily("govbot_gerrit_oldest_unread_seconds",
+                            "eventCreatedOn of the oldest unread second (0: none)",
+                            value=stats.oldest_unread)
+    yield CounterMetricFamily("govbot_gerrit_catchup_reads", "Gaps read to their end",
+                              value=stats.catchup_reads)
+    yield CounterMetricFamily("govbot_gerrit_catchup_failures",
+                              "Gap reads that failed (each retried with backoff)",
+                              value=stats.catchup_failures)
 
 
 def make_registry(daemon: Any, clock: Callable[[], float]) -> CollectorRegistry:

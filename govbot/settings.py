@@ -70,6 +70,7 @@ class GerritSsh(_S, kw_only=True):
     connect_timeout: float = 15.0
     reconnect_min_delay: float = 1.0
     reconnect_max_delay: float = 60.0
+    max_line_bytes: int = 64 * 1024 * 1024  # longer stream lines are counted and dropped
 
 
 class GerritHttp(_S, kw_only=True):
@@ -82,6 +83,8 @@ class GerritSettings(_S, kw_only=True):
     ssh: GerritSsh | None = None
     http: GerritHttp | None = None
     events_log: Literal["auto", "yes", "no"] = "auto"
+    events_log_limit: int = 5000  # the server's events-log `returnLimit`
+    catchup_max_delay: float = 60.0  # longest wait between tries to read a gap
     settle_delay: float = 0.0
     request_timeout: float = 30.0
     retry_delay: float = 0.5

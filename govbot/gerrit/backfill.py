@@ -1,13 +1,22 @@
-"""Recover events missed while the stream was down.
+"""Read a range of seconds of Gerrit events that the stream missed (a gap).
 
 With the events-log plugin (`gerrit.events_log: auto|yes`), Gerrit replays the
-exact events since the cursor. Without it, the changes updated since then are
-queried over REST (paged, never one call per change) and what changed becomes
-events again: a `patchset-created` for each newer patch set, a `comment-added`
-for each newer message (votes from the message's `Patch Set N: Label+1` header,
-with the author's current votes), and `change-merged` / `change-abandoned` for a
-change closed meanwhile. Topic, hashtag and WIP edits cannot be told apart from
-REST data; the next event on such a change re-evaluates it anyway.
+exact events: it answers at most `returnLimit` events per call (5,000 unless the
+server sets otherwise), oldest first, for `t1`..`t2` to the second, so the range
+is paged, each call starting at the last second the previous one reached (the
+intake drops the events read twice by their semantic id). A page entirely within
+one second cannot be paged past: that second is read from change queries, and
+paging goes on from the next one. Any failure of the events-log (a status, an
+answer that is not event lines, a timeout) falls back to change queries for the
+rest of the range; if those fail too, the caller keeps the gap and retries.
+
+Without the plugin, the changes updated since the range's start are queried
+over REST (paged, never one call per change) and what changed becomes events
+again: a `patchset-created` for each newer patch set, a `comment-added` for each
+newer message (votes from the message's `Patch Set N: Label+1` header, with the
+author's current votes), and `change-merged` / `change-abandoned` for a change
+closed meanwhile. Topic, hashtag and WIP edits cannot be told apart from REST
+data; the next event on such a change re-evaluates it anyway.
 """
 
 from __future__ import annotations
@@ -19,13 +28,19 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from govbot.gerrit.coverage import created_on
 from govbot.gerrit.rest import GerritRest
 
 log = logging.getLogger(__name__)
 
 Accept = Callable[[str, Sequence[bytes]], Awaitable[Sequence[object]]]
+Progress = Callable[[int], Awaitable[None]]
 _VOTE = re.compile(r"([A-Za-z][\w-]*)([+-]\d+)")
 _HEADER = re.compile(r"^Patch Set (\d+):?(.*)$")
+#: Lines handed to the intake at once (one inbox transaction each).
+ACCEPT_BATCH = 1000
+#: Changes per query page (Gerrit caps pages at its `index.maxLimit`, 500 by default).
+QUERY_PAGE = 500
 
 
 def gerrit_time(epoch: int) -> str:
@@ -39,29 +54,104 @@ def parse_gerrit_time(text: str) -> int:
                .replace(tzinfo=dt.UTC).timestamp())
 
 
+class EventsLogFailed(Exception):
+    """The events-log answered something that is not a page of events."""
+
+
 class Backfill:
+    """Implements `coverage.GapReader` over Gerrit REST."""
+
     def __init__(self, rest: GerritRest, accept: Accept, *, mode: str = "auto",
-                 web_url: str = "") -> None:
+                 web_url: str = "", page_limit: int = 5000) -> None:
         self._rest = rest
         self._accept = accept
         self.mode = mode
         self._has_events_log: bool | None = None if mode == "auto" else mode == "yes"
         self._web_url = web_url.rstrip("/")
+        #: The server's `returnLimit`: a page this long may have more behind it.
+        self.page_limit = page_limit
+        self.pages = 0  # events-log answers and change-query pages read
+        self.fallbacks = 0  # events-log reads that failed and went to change queries
 
-    async def __call__(self, since: int) -> int:
+    async def read(self, start: int, end: Callable[[], int | None],
+                   progress: Progress) -> int:
         if self._has_events_log is not False:
-            logged = await self._rest.events_log(gerrit_time(since))
-            if logged is not None:
-                self._has_events_log = True
-                return len(await self._accept("events-log", [line.encode() for line in logged]))
-            if self.mode == "yes":
-                log.error("gerrit.events_log is 'yes' but the server has no events-log "
-                          "plugin; backfilling from change queries instead")
-            self._has_events_log = False
-        changes = await self._rest.query(f'after:"{gerrit_time(since)}"', limit=5000)
-        lines = [json.dumps(e).encode() for c in changes for e in events_from_change(c, since)]
-        lines.sort(key=lambda line: json.loads(line)["eventCreatedOn"])
-        return len(await self._accept("backfill", lines))
+            reached = start
+
+            async def advanced(second: int) -> None:
+                nonlocal reached
+                reached = second
+                await progress(second)
+
+            try:
+                found = await self._from_events_log(start, end, advanced)
+            except Exception as exc:
+                # A status, a timeout, an answer that is not events: change queries
+                # read the rest; if they fail as well, the caller keeps the gap.
+                log.warning("gerrit events-log failed from %s (%s: %s); reading the rest "
+                            "from change queries", gerrit_time(reached),
+                            type(exc).__name__, exc)
+            else:
+                if found is not None:
+                    return found
+                if self.mode == "yes":
+                    log.error("gerrit.events_log is 'yes' but the server has no events-log "
+                              "plugin; backfilling from change queries instead")
+                self._has_events_log = False
+                return await self._from_changes(start, end())
+            self.fallbacks += 1
+            return await self._from_changes(reached, end())
+        return await self._from_changes(start, end())
+
+    async def _from_events_log(self, start: int, end: Callable[[], int | None],
+                               progress: Progress) -> int | None:
+        """Page the events-log over the range; None when the server has no such plugin."""
+        t1, found = start, 0
+        while True:
+            t2 = end()
+            if t2 is not None and t1 > t2:
+                return found
+            page = await self._rest.events_log(gerrit_time(t1),
+                                               None if t2 is None else gerrit_time(t2))
+            if page is None:
+                return None
+            self._has_events_log = True
+            self.pages += 1
+            lines = [line.encode() for line in page]
+            seconds = [s for s in map(created_on, lines) if s is not None]
+            if lines and not seconds:
+                raise EventsLogFailed(f"an answer of {len(lines)} line(s) without events")
+            for at in range(0, len(lines), ACCEPT_BATCH):
+                found += len(await self._accept("events-log", lines[at:at + ACCEPT_BATCH]))
+            last = max(seconds, default=t1)
+            if len(lines) < self.page_limit and last <= t1:
+                await progress(last)
+                return found  # a short page that adds no second: nothing more to read
+            if last > t1:
+                # The last second may go on in the next page: read it again. A short page
+                # is confirmed by one more call, so a server whose `returnLimit` is lower
+                # than `page_limit` loses nothing either.
+                t1 = last
+            else:
+                # A full page of one second: the events-log cannot page past it.
+                found += await self._from_changes(t1, t1)
+                t1 += 1
+            await progress(t1)
+
+    async def _from_changes(self, start: int, end: int | None) -> int:
+        """Events re-created from the changes updated since `start`, up to `end`."""
+        since = start - 1  # `start` itself is unread: events_from_change wants "after"
+        changes = await self._rest.query(f'after:"{gerrit_time(max(0, since))}"',
+                                         limit=None, page_size=QUERY_PAGE)
+        self.pages += 1 + len(changes) // QUERY_PAGE
+        events = [e for c in changes for e in events_from_change(c, since)
+                  if end is None or e["eventCreatedOn"] <= end]
+        events.sort(key=lambda e: e["eventCreatedOn"])
+        lines = [json.dumps(e).encode() for e in events]
+        found = 0
+        for at in range(0, len(lines), ACCEPT_BATCH):
+            found += len(await self._accept("backfill", lines[at:at + ACCEPT_BATCH]))
+        return found
 
 
 def _account(info: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -471,29 +471,37 @@ class EventParser:
 
     def parse(self, line: bytes | str) -> Parsed | None:
         """Return the typed event, or None for unknown, malformed or noise lines."""
-        raw = line.encode() if isinstance(line, str) else line
         try:
+            raw = line.encode() if isinstance(line, str) else line
             event = self._decoder.decode(raw)
+            if self.drop_noise and is_noise(event):
+                self.stats.noise += 1
+                return None
+            parsed = Parsed(event_id(event), event)
         except msgspec.DecodeError as exc:
             self._reject(raw, exc)
             return None
-        if self.drop_noise and is_noise(event):
-            self.stats.noise += 1
+        except Exception as exc:  # one line must never stop a source
+            # RecursionError on a deeply nested line, a str that cannot be encoded, an
+            # event whose id cannot be computed: counted and logged, never raised.
+            self.stats.malformed += 1
+            log.warning("unreadable Gerrit event (%s): %r...", type(exc).__name__,
+                        bytes(line[:200]) if isinstance(line, bytes) else line[:200])
             return None
         self.stats.parsed[event.type_name] += 1
-        return Parsed(event_id(event), event)
+        return parsed
 
     def _reject(self, raw: bytes, exc: msgspec.DecodeError) -> None:
         try:
             type_name = self._type_decoder.decode(raw).type
-        except msgspec.DecodeError:
+        except Exception:  # malformed in any way: counted below
             type_name = ""
         if type_name and type_name not in EVENT_TYPES:
             self.stats.unknown[type_name] += 1
             log.debug("skipping unknown Gerrit event type %r", type_name)
             return
         self.stats.malformed += 1
-        log.warning("malformed Gerrit event (%s): %.200r", exc, raw)
+        log.warning("malformed Gerrit event (%s): %r...", exc, raw[:200])
 
 
 def parse_event(line: bytes | str) -> Event:

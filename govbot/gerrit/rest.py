@@ -141,17 +141,17 @@ class GerritRest:
             raise
         return found if isinstance(found, dict) else None
 
-    async def query(self, query: str, *, limit: int = 500,
+    async def query(self, query: str, *, limit: int | None = 500,
                     options: Sequence[str] | None = None,
                     page_size: int = 250) -> Sequence[Mapping[str, Any]]:
-        """All pages of a change query, up to `limit` changes (`options`: the `o=`
-        values; None: CHANGE_OPTIONS)."""
+        """All pages of a change query, up to `limit` changes (None: all of them;
+        `options`: the `o=` values, None: CHANGE_OPTIONS)."""
         options = CHANGE_OPTIONS if options is None else options
         found: list[Mapping[str, Any]] = []
-        while len(found) < limit:
+        while limit is None or len(found) < limit:
+            size = page_size if limit is None else min(page_size, limit - len(found))
             page = await self.get("/changes/", params={
-                "q": query, "o": list(options), "n": min(page_size, limit - len(found)),
-                "S": len(found)})
+                "q": query, "o": list(options), "n": size, "S": len(found)})
             if not isinstance(page, list) or not page:
                 break
             found.extend(page)
@@ -177,11 +177,13 @@ class GerritRest:
         return await self.post(f"/changes/{change_path(change)}/revisions/{revision}/review",
                                body)
 
-    async def events_log(self, since: str) -> list[str] | None:
-        """Events since `since` ('YYYY-MM-DD HH:MM:SS' UTC) from the events-log
-        plugin, as JSON lines; None when the server has no such plugin."""
+    async def events_log(self, since: str, until: str | None = None) -> list[str] | None:
+        """Events of `since`..`until` (inclusive, 'YYYY-MM-DD HH:MM:SS' UTC; no `until`:
+        up to now) from the events-log plugin, oldest first and at most its
+        `returnLimit`, as JSON lines; None when the server has no such plugin."""
+        params = {"t1": since} if until is None else {"t1": since, "t2": until}
         try:
-            text = await self.get("/plugins/events-log/events/", params={"t1": since})
+            text = await self.get("/plugins/events-log/events/", params=params)
         except GerritHttpError as exc:
             if exc.status == 404:
                 return None

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from govbot.gerrit.backfill import Backfill
+from govbot.gerrit.coverage import Coverage
 from govbot.gerrit.index import ChangeIndex
 from govbot.gerrit.reporter import GerritReporter
 from govbot.gerrit.rest import GerritRest
-from govbot.gerrit.stream import Cursor, StreamSource
+from govbot.gerrit.stream import StreamSource
 from govbot.gerrit.webhook import WebhookReceiver
 from govbot.settings import GerritSettings
 from govbot.state.posted import PostedStore
 from govbot.state.store import StateStore
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GerritStats:
+    """The numbers `govbot.metrics` exports for Gerrit, read at scrape time."""
+
+    votes: Mapping[str, int]  # by outcome
+    rest_retries: int
+    stream_enabled: bool
+    stream_connected: bool = False
+    stream_connects: int = 0
+    stream_lines_too_long: int = 0
+    gaps_open: int = 0
+    oldest_unread: int = 0  # the first second of the oldest gap (0: none)
+    catchup_reads: int = 0
+    catchup_failures: int = 0
+    catchup_pages: int = 0  # events-log answers and change-query pages read
+    catchup_fallbacks: int = 0
 
 Accept = Callable[[str, Sequence[bytes]], Awaitable[Sequence[object]]]
 CURSOR_NAMESPACE = "core:gerrit-stream"
@@ -39,20 +60,36 @@ class GerritService:
                                        bot_username=settings.own_username,
                                        min_backoff=settings.retry_delay)
         self.backfill = Backfill(self.rest, accept, mode=settings.events_log,
-                                 web_url=settings.url)
+                                 web_url=settings.url, page_limit=settings.events_log_limit)
         self.stream: StreamSource | None = None
         if settings.ssh is not None:
-            async def load() -> int:
-                return int(await store.get_value(CURSOR_NAMESPACE, "cursor", 0) or 0)
-
-            async def save(value: int) -> None:
-                await store.set_value(CURSOR_NAMESPACE, "cursor", value)
-
-            self.stream = StreamSource(settings.ssh, accept, self.backfill, Cursor(load, save),
+            self.stream = StreamSource(settings.ssh, accept, self.backfill,
+                                       Coverage(store, CURSOR_NAMESPACE),
                                        pinned_host_keys=workdir / "gerrit_known_hosts",
                                        min_backoff=settings.ssh.reconnect_min_delay,
-                                       max_backoff=settings.ssh.reconnect_max_delay)
+                                       max_backoff=settings.ssh.reconnect_max_delay,
+                                       catchup_min_delay=settings.retry_delay,
+                                       catchup_max_delay=settings.catchup_max_delay,
+                                       max_line=settings.ssh.max_line_bytes)
         self.webhook = WebhookReceiver(webhook_secret, accept) if webhook_secret else None
+
+    def stats(self) -> GerritStats:
+        reporter = self.reporter
+        votes = {"posted": reporter.posted, "skipped": reporter.skipped,
+                 "stale": reporter.stale, "forbidden": reporter.forbidden,
+                 "closed": reporter.closed}
+        stream = self.stream
+        common = GerritStats(votes=votes, rest_retries=self.rest.retried,
+                             stream_enabled=stream is not None,
+                             catchup_pages=self.backfill.pages,
+                             catchup_fallbacks=self.backfill.fallbacks)
+        if stream is None:
+            return common
+        return dataclasses.replace(
+            common, stream_connected=stream.connected.is_set(),
+            stream_connects=stream.connects, stream_lines_too_long=stream.lines_too_long,
+            gaps_open=len(stream.coverage.gaps), oldest_unread=stream.coverage.oldest_unread,
+            catchup_reads=stream.catchup.reads, catchup_failures=stream.catchup.failures)
 
     async def close(self) -> None:
         await self.rest.close()

@@ -1,14 +1,16 @@
-"""`gerrit stream-events` over SSH: keepalive, reconnect, cursor, backfill.
+"""`gerrit stream-events` over SSH: keepalive, reconnect, coverage, catch-up.
 
 The source owns its reconnection (nothing above it knows a socket went away):
 a loop connects with asyncssh (keepalives on, so a half-dead link is noticed),
 runs `gerrit stream-events`, and hands lines to the intake in small batches as
-fast as they come, because Gerrit drops output for slow readers. On any
-disconnect it waits (exponential backoff with jitter) and reconnects; after
-each reconnect, and whenever Gerrit reports `dropped-output`, it backfills what
-it may have missed since the persisted cursor (the newest `eventCreatedOn`
-seen, minus a safety margin). Duplicates between backfill and live stream are
-dropped by the intake, which recognises events by their semantic id.
+fast as they come, because Gerrit drops output for slow readers. Lines are read
+whole up to `max_line` bytes (Gerrit events can be many MiB); a longer line is
+counted and dropped, never split. On any disconnect it waits (exponential
+backoff with jitter) and reconnects. What a session cannot have delivered (the
+time since the newest event seen, a `dropped-output`) is recorded as a gap in
+the coverage (`gerrit.coverage`) before the session reads anything, and the
+catch-up reads it beside the live stream until it is read. Duplicates between
+catch-up and live stream are dropped by the intake (semantic event ids).
 """
 
 from __future__ import annotations
@@ -16,84 +18,60 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import asyncssh
 
 from govbot.backoff import backoff
+from govbot.gerrit.coverage import CatchUp, Coverage, GapReader
 from govbot.settings import GerritSsh
 
 log = logging.getLogger(__name__)
 
 Accept = Callable[[str, Sequence[bytes]], Awaitable[object]]
-Backfill = Callable[[int], Awaitable[int]]
+#: Bytes asked of the SSH channel per read.
+CHUNK = 256 * 1024
+#: Lines up to this many bytes are read whole (the `gerrit.ssh.max_line_bytes` default).
+MAX_LINE = 64 * 1024 * 1024
 
-_CREATED = re.compile(rb'"eventCreatedOn"\s*:\s*"?(\d+)')
 #: AES-GCM first: asyncssh's chacha20-poly1305 builds cipher contexts per packet in
 #: Python and costs several times more CPU per event line; the rest as a fallback.
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
                      "chacha20-poly1305@openssh.com", "aes128-ctr", "aes256-ctr")
 
-#: Events can be stamped a little out of order; backfill re-reads this far back.
-CURSOR_MARGIN = 5
-
-
-class Cursor:
-    """The newest `eventCreatedOn` seen, persisted through the given callbacks."""
-
-    def __init__(self, load: Callable[[], Awaitable[int]],
-                 save: Callable[[int], Awaitable[None]]) -> None:
-        self._load = load
-        self._save = save
-        self.value = 0
-        self._saved = 0
-
-    async def restore(self) -> int:
-        self.value = self._saved = await self._load()
-        return self.value
-
-    def advance(self, lines: Sequence[bytes]) -> None:
-        for line in lines:
-            found = _CREATED.search(line)
-            if found:
-                self.value = max(self.value, int(found.group(1)))
-
-    async def persist(self) -> None:
-        if self.value != self._saved:
-            await self._save(self.value)
-            self._saved = self.value
-
-
 class StreamSource:
     """Runs until cancelled; `connected` is set while the stream is up."""
 
-    def __init__(self, ssh: GerritSsh, accept: Accept, backfill: Backfill, cursor: Cursor, *,
-                 pinned_host_keys: Path | None = None, min_backoff: float = 1.0,
-                 max_backoff: float = 60.0, batch: int = 200) -> None:
+    def __init__(self, ssh: GerritSsh, accept: Accept, reader: GapReader,
+                 coverage: Coverage, *, pinned_host_keys: Path | None = None,
+                 min_backoff: float = 1.0, max_backoff: float = 60.0,
+                 catchup_min_delay: float = 1.0, catchup_max_delay: float = 60.0,
+                 batch: int = 200, max_line: int = MAX_LINE) -> None:
         self.ssh = ssh
         self._accept = accept
-        self._backfill = backfill
-        self.cursor = cursor
+        self.coverage = coverage
+        self.catchup = CatchUp(coverage, reader, min_delay=catchup_min_delay,
+                               max_delay=catchup_max_delay)
         self._pinned = pinned_host_keys
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self._batch = batch
+        self.max_line = max_line
         self.connected = asyncio.Event()
         self.connects = 0
         self.disconnects = 0
-        self.backfills = 0
-        self.backfilled = asyncio.Event()  # set after each backfill (tests wait on it)
-        self._backfilling: asyncio.Task[None] | None = None
-        self._backfill_again: str | None = None
+        self.lines_too_long = 0  # lines over `max_line`: counted, logged, dropped
+        self.session_errors = 0  # sessions ended by something other than the network
 
     async def run(self) -> None:
-        await self.cursor.restore()
+        await self.coverage.restore()
+        catchup = asyncio.create_task(self.catchup.run(), name="gerrit-catch-up")
         try:
             await self._reconnect_loop()
         finally:
-            await self.close()
+            catchup.cancel()
+            await asyncio.gather(catchup, return_exceptions=True)
 
     async def _reconnect_loop(self) -> None:
         failures = 0
@@ -105,7 +83,14 @@ class StreamSource:
             except (OSError, asyncssh.Error, TimeoutError) as exc:
                 log.warning("gerrit stream %s:%d: %s", self.ssh.host, self.ssh.port,
                             exc or type(exc).__name__)
+            except Exception:
+                # No input may stop the source: the coverage keeps what was not stored
+                # (the newest second moves only after the intake took a batch).
+                self.session_errors += 1
+                log.exception("gerrit stream %s:%d: session failed", self.ssh.host,
+                              self.ssh.port)
             finally:
+                self.coverage.end_session()
                 if self.connected.is_set():
                     self.disconnects += 1
                 self.connected.clear()
@@ -132,11 +117,11 @@ class StreamSource:
         try:
             self._pin(conn)
             process = await conn.create_process("gerrit stream-events", encoding=None)
+            # The gap is durable before the session can move the newest second on.
+            await self.coverage.begin_session()
             self.connects += 1
             self.connected.set()
             log.info("gerrit stream connected to %s:%d", self.ssh.host, self.ssh.port)
-            if self.cursor.value:
-                self._start_backfill("reconnect")
             await self._pump(process)
             status = process.exit_status
             stderr = (await process.stderr.read()).decode(errors="replace").strip()
@@ -165,7 +150,7 @@ class StreamSource:
 
         async def read() -> None:
             try:
-                async for line in process.stdout:
+                async for line in self._lines(process.stdout):
                     queue.put_nowait(line)
             finally:
                 queue.put_nowait(None)
@@ -175,7 +160,7 @@ class StreamSource:
             while True:
                 first = await queue.get()
                 if first is None:
-                    return
+                    break
                 lines = [first]
                 while len(lines) < self._batch and not queue.empty():
                     nxt = queue.get_nowait()
@@ -187,38 +172,47 @@ class StreamSource:
         finally:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)  # never swallows our cancel
+        reader.result()  # a read that failed ends the session with its error
+
+    async def _lines(self, stdout: asyncssh.SSHReader[bytes]) -> AsyncIterator[bytes]:
+        """Whole lines of any size up to `max_line`; longer ones are counted and skipped.
+
+        asyncssh's own line reader splits lines at its buffer size, which would turn one
+        big event into pieces; here a line's chunks are kept in a list (no quadratic
+        copying) and joined once its end is seen.
+        """
+        parts: list[bytes] = []
+        size = 0
+        skipping = False
+        head = b""
+        while True:
+            chunk = await stdout.read(CHUNK)
+            if not chunk:
+                return  # an unfinished last line is not an event
+            pos = 0
+            while True:
+                nl = chunk.find(b"\n", pos)
+                piece = chunk[pos:] if nl < 0 else chunk[pos:nl]
+                if not skipping:
+                    if size + len(piece) > self.max_line:
+                        head = b"".join(parts)[:200] if parts else piece[:200]
+                        parts, size, skipping = [], 0, True
+                    else:
+                        parts.append(piece)
+                        size += len(piece)
+                if nl < 0:
+                    break
+                if skipping:
+                    self.lines_too_long += 1
+                    log.warning("gerrit stream: dropped a line longer than %d bytes "
+                                "(gerrit.ssh.max_line_bytes): %r...", self.max_line, head)
+                    skipping = False
+                elif size:
+                    yield parts[0] if len(parts) == 1 else b"".join(parts)
+                parts, size = [], 0
+                pos = nl + 1
 
     async def _hand_over(self, lines: list[bytes]) -> None:
+        await self.coverage.lines_arriving(lines)
         await self._accept("stream", lines)
-        dropped = any(b'"dropped-output"' in line for line in lines)
-        self.cursor.advance(lines)
-        await self.cursor.persist()
-        if dropped:
-            self._start_backfill("dropped-output")
-
-    def _start_backfill(self, why: str) -> None:
-        """Backfill beside the live stream, which must keep being drained meanwhile."""
-        if self._backfilling is not None and not self._backfilling.done():
-            self._backfill_again = why
-            return
-        self._backfilling = asyncio.create_task(self._run_backfill(why))
-
-    async def _run_backfill(self, why: str | None) -> None:
-        while why is not None:
-            self._backfill_again = None
-            since = max(0, self.cursor.value - CURSOR_MARGIN)
-            self.backfills += 1
-            try:
-                found = await self._backfill(since)
-            except Exception:
-                # The stream goes on; the next reconnect or dropped-output tries again.
-                log.exception("gerrit backfill after %s failed", why)
-            else:
-                log.info("gerrit backfill after %s: %d event(s) since %d", why, found, since)
-            self.backfilled.set()
-            why = self._backfill_again
-
-    async def close(self) -> None:
-        if self._backfilling is not None:
-            self._backfilling.cancel()
-            await asyncio.gather(self._backfilling, return_exceptions=True)
+        await self.coverage.lines_read(lines)

@@ -77,4 +77,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE wakeups ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: the Gerrit stream's coverage: the ranges of seconds it has not read yet (after a
+    # disconnect, a restart or a `dropped-output`), kept until a catch-up has read them.
+    """
+    CREATE TABLE gerrit_gaps (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        start INTEGER NOT NULL,
+        end_at INTEGER,
+        reason TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        opened_at REAL NOT NULL
+    );
+    """,
 )

@@ -387,3 +387,48 @@ async def test_compact_json_when_asked(emu: GerritEmulator, people: Any) -> None
         async with session.get(emu.http_url + "/a/accounts/self", headers=headers) as resp:
             text = await resp.text()
     assert text.startswith(XSSI_PREFIX + '{"registered_on":')
+
+
+async def test_events_log_answers_at_most_return_limit_oldest_first(
+        emu: GerritEmulator, people: Any, rest: RestClient, clock: FakeClock) -> None:
+    assert emu.rest.events_log_limit == 5000  # the plugin's default returnLimit
+    emu.rest.events_log_limit = 3
+    for i in range(4):
+        await emu.set_topic(await emu.create_change(
+            people.project, "master", people.alice, f"c{i}", {f"f{i}": "1\n"}),
+            people.alice, f"t{i}")
+        clock.advance(1)
+    path = "/a/plugins/events-log/events/"
+    _, first = await rest.get(path, people.bot, params={"t1": str(START)})
+    page = [json.loads(line) for line in first.splitlines()]
+    assert page == [json.loads(line) for line in
+                    (await rest.get(path, people.bot, params={"t1": str(START)}))[1].splitlines()]
+    assert len(page) == 3 and page[0]["eventCreatedOn"] == emu.events[0]["eventCreatedOn"]
+    # t1/t2 are whole seconds, inclusive at both ends
+    _, window = await rest.get(path, people.bot,
+                               params={"t1": str(START + 1), "t2": str(START + 1.9)})
+    assert {json.loads(line)["eventCreatedOn"] for line in window.splitlines()} == {START + 1}
+    _, latest = await rest.get(path, people.bot)
+    assert [json.loads(line)["type"] for line in latest.splitlines()] == \
+        [e["type"] for e in emu.events[-3:]]  # no parameters: the latest returnLimit events
+
+
+async def test_raw_lines_reach_the_events_log(emu: GerritEmulator, people: Any,
+                                              rest: RestClient) -> None:
+    await emu.create_change(people.project, "master", people.alice, "x", {"a": "1\n"})
+    emu.send_raw_line("{not json", created_on=START)
+    _, text = await rest.get("/a/plugins/events-log/events/", people.bot,
+                             params={"t1": str(START)})
+    assert text.splitlines()[-1] == "{not json"
+
+
+async def test_rest_fault_window_on_the_emulator_clock(
+        emu: GerritEmulator, people: Any, rest: RestClient, clock: FakeClock) -> None:
+    emu.faults.fail_rest_for(120, status=500, path_contains="/plugins/events-log/")
+    path = "/a/plugins/events-log/events/?t1=2023-11-14"
+    assert (await rest.get(path, people.bot))[0] == 500
+    assert (await rest.get("/changes/"))[0] == 200  # other paths are not in the window
+    clock.advance(119)
+    assert (await rest.get(path, people.bot))[0] == 500
+    clock.advance(1)  # two minutes of emulated time are over
+    assert (await rest.get(path, people.bot))[0] == 200

@@ -100,7 +100,9 @@ def governance_repo(tmp: Path) -> Path:
 
 
 async def make_world(emu: GerritEmulator, tmp: Path, *, events_log: str = "auto",
-                     bot_max: int = 1, webhook_secret: str | None = None) -> World:
+                     bot_max: int = 1, webhook_secret: str | None = None,
+                     gerrit_extra: str = "") -> World:
+    """`gerrit_extra`: more `gerrit:` settings, as YAML lines indented by two spaces."""
     bot = emu.add_account("govbot", "Governance Bot", groups=["bots"])
     alice = emu.add_account("alice", groups=["core"])
     bob = emu.add_account("bob", groups=["core"])
@@ -129,6 +131,7 @@ async def make_world(emu: GerritEmulator, tmp: Path, *, events_log: str = "auto"
         f"        keepalive_interval: 2, reconnect_min_delay: 0.05,"
         f" reconnect_max_delay: 0.2}}\n"
         f"  http: {{username: govbot, password: {{file: {tmp}/http_password}}}}\n"
+        f"{gerrit_extra}"
         f"state: {{path: {tmp}/state/govbot.db, workdir: {tmp}/state/work}}\n"
         f"web:\n  listen: '127.0.0.1:0'\n{secret}")
     return World(emu, bot, alice, bob, settings_path, tmp)

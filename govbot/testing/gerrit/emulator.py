@@ -42,18 +42,21 @@ class GerritEmulator(RepoOperations):
                  legacy_events: bool = False, meta_ref_events: bool = True,
                  strict_labels: bool = True, outdated_votes: str = "record",
                  events_log: bool = True, stream_buffer: int = 1024, host: str = "127.0.0.1",
-                 version: str = "3.9.1", canonical_url: str | None = None) -> None:
+                 version: str = "3.9.1", canonical_url: str | None = None,
+                 events_log_limit: int = 5000) -> None:
         self.base_dir = Path(base_dir)
         self.clock = clock
         self.settings = Settings(legacy_events=legacy_events, meta_ref_events=meta_ref_events,
                                  strict_labels=strict_labels, outdated_votes=outdated_votes)
         self._canonical_url = canonical_url
         self.core = GerritCore(clock, lambda: self.canonical_url, self.settings)
-        self.faults = Faults(self.core.bus)
+        self.faults = Faults(self.core.bus, clock=clock)
         self.ssh = GerritSshServer(self.core, host=host, version=version,
                                    stream_buffer=stream_buffer, refusing=self.faults.ssh_refusing)
         self.rest = GerritRestServer(self.core, self.faults, host=host, version=version)
         self.rest.events_log_enabled = events_log
+        #: The plugin's `returnLimit`: events per events-log answer (settable at runtime).
+        self.rest.events_log_limit = events_log_limit
         self._git_lock = asyncio.Lock()
         self._account_ids = itertools.count(1000000)
         self._change_numbers = itertools.count(1)
@@ -253,6 +256,18 @@ class GerritEmulator(RepoOperations):
         """Publish an arbitrary event (e.g. a plugin event type) to streams and the log."""
         event.setdefault("eventCreatedOn", int(self.clock()))
         self.core.emit(event)
+
+    def send_raw_line(self, line: str, *, events_log: bool = True,
+                      created_on: int | None = None) -> int:
+        """Write `line` as it is (any size, any garbage) to every stream-events session and,
+        with `events_log`, into the events-log at second `created_on` (default: now), as a
+        server with a broken or huge event would; returns the sessions written to."""
+        if events_log:
+            at = int(self.clock()) if created_on is None else created_on
+            self.rest.events_log_raw.append((at, len(self.core.bus.log), line))
+        count = self.ssh.send_raw_line(line)
+        self.core.bus.notify()
+        return count
 
     def rest_calls(self, method: str | None = None, path_contains: str | None = None,
                    status: int | None = None) -> list[RestCall]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from govbot.testing.gerrit.bus import EventBus
@@ -23,6 +24,14 @@ class Faults:
     #: ``time.monotonic()`` until which SSH connections are refused; inf = until accept_ssh().
     ssh_refuse_until: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    #: The emulator's clock: fault windows are measured on it, so a test with a
+    #: `FakeClock` opens a two-minute window and ends it with `clock.advance(120)`.
+    clock: Callable[[], float] = time.time
+    #: REST calls (whose path contains ``window_path``, if set) fail with ``window_status``
+    #: while ``clock() < window_until``.
+    window_until: float = 0.0
+    window_status: int = 500
+    window_path: str | None = None
 
     def fail_rest(self, count: int = 1, *, status: int = 503,
                   path_contains: str | None = None) -> None:
@@ -36,6 +45,12 @@ class Faults:
         self.rest_fail_rate, self.rest_fail_status = rate, status
         self.rest_fail_path = path_contains
         self.rng = random.Random(seed)
+
+    def fail_rest_for(self, seconds: float, *, status: int = 500,
+                      path_contains: str | None = None) -> None:
+        """Fail every matching REST call for ``seconds`` of the emulator's clock."""
+        self.window_until, self.window_status = self.clock() + seconds, status
+        self.window_path = path_contains
 
     def slow_rest(self, delay: float) -> None:
         self.rest_delay = delay
@@ -59,9 +74,13 @@ class Faults:
         self.rest_fail_next, self.rest_fail_rate, self.rest_delay = 0, 0.0, 0.0
         self.rest_fail_path, self.ssh_refuse_until = None, 0.0
         self.bus.duplicate_next = 0
+        self.window_until, self.window_path = 0.0, None
 
     def take_rest_failure(self, path: str) -> int | None:
         """The status to fail this request with, consuming one of ``fail_rest``'s count."""
+        if self.clock() < self.window_until and (self.window_path is None
+                                                 or self.window_path in path):
+            return self.window_status
         if self.rest_fail_path is not None and self.rest_fail_path not in path:
             return None
         if self.rest_fail_next > 0:

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from govbot.testing.gerrit.changeinfo import ChangeFormatter, account_info, files_info, timestamp
 from govbot.testing.gerrit.core import GerritCore, GerritError
-from govbot.testing.gerrit.events import dumps, to_events_log
+from govbot.testing.gerrit.events import Event, dumps, to_events_log
 from govbot.testing.gerrit.faults import Faults
 from govbot.testing.gerrit.model import Account, Change, PatchSet
 from govbot.testing.gerrit.query import parse
@@ -73,6 +73,8 @@ class GerritRestServer:
         self.calls: list[RestCall] = []
         self.events_log_enabled = True
         self.events_log_limit = 5000
+        #: Raw lines in the log: (eventCreatedOn, position among the events, text).
+        self.events_log_raw: list[tuple[int, int, str]] = []
         self.events_log_max_age = 30 * 86400
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -341,19 +343,25 @@ class GerritRestServer:
         q = req.http.query
         now = self.core.clock()
         oldest = now - self.events_log_max_age
-        kept = [e for e in self.core.bus.log
-                if e["type"] != "dropped-output" and e["eventCreatedOn"] >= oldest]
+        entries: list[tuple[float, int, str | Event]] = [
+            (e["eventCreatedOn"], i, e) for i, e in enumerate(self.core.bus.log)
+            if e["type"] != "dropped-output" and e["eventCreatedOn"] >= oldest]
+        if self.events_log_raw:
+            entries.extend(raw for raw in self.events_log_raw if raw[0] >= oldest)
+            entries.sort(key=lambda entry: (entry[1], isinstance(entry[2], str)))
         if not req.http.query_string:  # the plugin's default query: the latest N events
-            events = kept[-self.events_log_limit:]
+            chosen = entries[-self.events_log_limit:]
         elif "t1" not in q and "t2" not in q:
             raise GerritError(400, "Bad Request")
         else:
-            t1 = parse_events_log_time(q.get("t1"), now)
-            t2 = parse_events_log_time(q.get("t2"), now)
+            # The plugin's parser takes whole seconds only.
+            t1 = int(parse_events_log_time(q.get("t1"), now))
+            t2 = int(parse_events_log_time(q.get("t2"), now))
             low, high = min(t1, t2), max(t1, t2)
-            events = [e for e in kept if low <= e["eventCreatedOn"] <= high]
-            events = events[:self.events_log_limit]
-        lines = "".join(dumps(to_events_log(e)) + "\n" for e in events)
+            chosen = [e for e in entries if low <= e[0] <= high]
+            chosen = chosen[:self.events_log_limit]  # returnLimit, oldest first
+        lines = "".join((e if isinstance(e, str) else dumps(to_events_log(e))) + "\n"
+                        for _, _, e in chosen)
         # The plugin's servlet writes raw lines: no XSSI prefix, text/html.
         return web.Response(text=lines, content_type="text/html", charset="utf-8")
 

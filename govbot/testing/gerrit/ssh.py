@@ -57,6 +57,11 @@ class StreamSession:
         self.queue.append(self.serialize(event))
         self._wakeup.set()
 
+    def offer_line(self, line: str) -> None:
+        """A raw line, whatever it holds (tests of garbage and huge lines)."""
+        self.queue.append(line)
+        self._wakeup.set()
+
     async def run(self) -> None:
         stdout = self.process.stdout
         while True:
@@ -148,6 +153,11 @@ class GerritSshServer:
         for conn in targets:
             conn.abort()
         return len(targets)
+
+    def send_raw_line(self, line: str) -> int:
+        for session in self.sessions:
+            session.offer_line(line)
+        return len(self.sessions)
 
     @property
     def known_hosts_line(self) -> str:
