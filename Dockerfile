@@ -20,8 +20,9 @@ RUN set -eu; \
         rm -rf /var/lib/apt/lists/*; \
     fi; \
     groupadd --system --gid 10001 govbot; \
-    useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/govbot --create-home \
+    useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/govbot --no-create-home \
         --shell /usr/sbin/nologin govbot; \
+    install -d -o 10001 -g 10001 -m 0750 /var/lib/govbot; \
     # A config repo mounted from the host belongs to another uid; git refuses such a
     # repo ("dubious ownership") unless its path is listed here. Another path: see
     # docs/deploy.md.
