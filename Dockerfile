@@ -51,11 +51,12 @@ COPY --from=requirements /requirements.txt /requirements.txt
 RUN python3 -m venv /opt/govbot && /opt/govbot/bin/pip install -r /requirements.txt
 
 FROM deps AS build
-COPY pyproject.toml README.md /src/
-COPY govbot /src/govbot
-COPY plugins /src/plugins
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY govbot ./govbot
+COPY plugins ./plugins
 # Everything it needs is in the venv already: no network, no build isolation.
-RUN /opt/govbot/bin/pip install --no-deps --no-build-isolation /src
+RUN /opt/govbot/bin/pip install --no-deps --no-build-isolation .
 
 FROM base
 COPY --from=build /opt/govbot /opt/govbot
