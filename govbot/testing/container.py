@@ -207,6 +207,8 @@ def build_image(tag: str = IMAGE_TAG, context: Path = ROOT) -> str:
     ensure_engine()
     pip_args = pip_settings()
     base = base_image(pip_args)
+    # Build args stay in the image's history: fine for this local test image, but an
+    # index URL with credentials in it would be kept there too.
     args = ["build", "--network", "host", "--build-arg", f"BASE={base}", "-t", tag]
     for name, value in sorted(pip_args.items()):
         args += ["--build-arg", f"{name}={value}"]
