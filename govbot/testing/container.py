@@ -189,6 +189,11 @@ def image_exists(tag: str) -> bool:
     return docker("image", "inspect", tag, check=False).returncode == 0
 
 
+def image_id(tag: str) -> str | None:
+    done = docker("image", "inspect", "-f", "{{.Id}}", tag, check=False)
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
 def base_image(pip_args: Mapping[str, str] | None = None) -> str:
     """The tag of the local Debian 12 base, made (or imported from the cached tarball)
     when missing."""
@@ -212,7 +217,12 @@ def build_image(tag: str = IMAGE_TAG, context: Path = ROOT) -> str:
     args = ["build", "--network", "host", "--build-arg", f"BASE={base}", "-t", tag]
     for name, value in sorted(pip_args.items()):
         args += ["--build-arg", f"{name}={value}"]
+    before = image_id(tag)
     docker(*args, str(context), quiet=False, timeout=1800)
+    if before and before != image_id(tag):
+        # The previous build, untagged now: removed so that builds on one machine do not
+        # pile up (its layers shared with the new image stay).
+        docker("rmi", before, check=False)
     return tag
 
 
