@@ -151,7 +151,8 @@ def settings(emu: GerritEmulator, ircd: NgircdServer, web_port: int) -> str:
         f"  ssh: {{host: 127.0.0.1, port: {emu.ssh_port}, username: govbot,\n"
         "        key_file: /run/secrets/govbot-ssh-key,"
         " known_hosts_file: /etc/govbot/known_hosts, reconnect_min_delay: 0.05}\n"
-        "  http: {username: govbot, password: {file: /run/secrets/govbot-http-password}}\n"
+        "  http: {username: govbot,\n"
+        "         password: {file: /run/secrets/govbot-gerrit-http-password}}\n"
         f"irc: {{host: 127.0.0.1, port: {ircd.port}, tls: false, nick: govbot,"
         f" channels: ['{CHANNEL}'], rate: {{burst: 20, per_second: 100}}}}\n"
         "state: {path: /var/lib/govbot/govbot.db, workdir: /var/lib/govbot/work}\n"
@@ -188,7 +189,7 @@ async def test_the_image_votes_runs_a_meeting_and_stops_cleanly(
         repo: "/etc/govbot/governance",
         known_hosts: "/etc/govbot/known_hosts",
         own(secrets / "ssh-key", 0o600): "/run/secrets/govbot-ssh-key",
-        own(secrets / "http-password", 0o600): "/run/secrets/govbot-http-password",
+        own(secrets / "http-password", 0o600): "/run/secrets/govbot-gerrit-http-password",
     }, state, web_port)
     cleanup.append(box)
 
