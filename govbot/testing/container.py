@@ -207,9 +207,9 @@ def base_image(pip_args: Mapping[str, str] | None = None) -> str:
     return BASE_TAG
 
 
-def build_image(tag: str = IMAGE_TAG, context: Path = ROOT) -> str:
-    """Build the Dockerfile in `context` on the local base; returns `tag`."""
-    ensure_engine()
+def build_args(tag: str) -> list[str]:
+    """`docker build` arguments (without the context) for the Dockerfile on the local
+    base, made when missing."""
     pip_args = pip_settings()
     base = base_image(pip_args)
     # Build args stay in the image's history: fine for this local test image, but an
@@ -217,6 +217,13 @@ def build_image(tag: str = IMAGE_TAG, context: Path = ROOT) -> str:
     args = ["build", "--network", "host", "--build-arg", f"BASE={base}", "-t", tag]
     for name, value in sorted(pip_args.items()):
         args += ["--build-arg", f"{name}={value}"]
+    return args
+
+
+def build_image(tag: str = IMAGE_TAG, context: Path = ROOT) -> str:
+    """Build the Dockerfile in `context` on the local base; returns `tag`."""
+    ensure_engine()
+    args = build_args(tag)
     before = image_id(tag)
     docker(*args, str(context), quiet=False, timeout=1800)
     if before and before != image_id(tag):

@@ -26,7 +26,7 @@ from govbot.config.loader import load_config
 from govbot.plugin import PluginRegistry
 from govbot.plugin_loader import load_plugins
 from govbot.state.store import StateStore
-from govbot.testing.container import docker
+from govbot.testing.container import build_args, docker
 from govbot.testing.gerrit import Account, GerritEmulator
 from govbot.testing.ircd import IrcTestClient, NgircdServer, require_binaries
 from govbot.testing.world import BOT_GROUP, governed_project, populate
@@ -269,3 +269,27 @@ def test_git_trusts_a_foreign_repo_only_at_the_documented_path(image: str,
     assert clone("/etc/govbot/governance").returncode == 0
     refused = clone("/srv/elsewhere")  # why docs/deploy.md names the path
     assert refused.returncode != 0 and "dubious ownership" in refused.stderr
+
+
+def test_a_code_change_reuses_the_dependencies_layer(image: str, tmp_path: Path) -> None:
+    """The wheels are installed in a layer keyed only on the dependency list: a changed
+    module rebuilds the code's layers, not that one."""
+    context = tmp_path / "context"
+    context.mkdir()
+    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, context / name)
+    for name in ("govbot", "plugins", "etc/container"):
+        shutil.copytree(ROOT / name, context / name, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    with (context / "govbot" / "__init__.py").open("a") as module:
+        module.write(f"# changed {uuid.uuid4().hex}\n")
+    tag = f"govbot:layer-test-{uuid.uuid4().hex[:8]}"
+    try:
+        done = docker(*build_args(tag), str(context), timeout=900)
+    finally:
+        docker("rmi", tag, check=False)
+    steps = re.split(r"^Step \d+/\d+ : ", done.stdout, flags=re.MULTILINE)
+    (deps,) = [s for s in steps if s.startswith("RUN python3 -m venv")]
+    assert "Using cache" in deps, deps
+    (code,) = [s for s in steps if s.startswith("RUN /opt/govbot/bin/pip wheel")]
+    assert "Using cache" not in code, code  # the changed module was built
