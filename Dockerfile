@@ -31,7 +31,7 @@ RUN set -eu; \
 
 # The dependencies' names, read from pyproject.toml in a stage of their own: the next
 # stage depends only on this list, so a change elsewhere in pyproject.toml (or in the
-# code) does not reinstall every wheel.
+# code) does not reinstall every wheel. setuptools builds govbot's wheel offline below.
 FROM base AS requirements
 COPY pyproject.toml /src/pyproject.toml
 RUN python3 -c "import tomllib; \
