@@ -92,14 +92,15 @@ def test_the_wheel_has_the_plugins_the_data_and_the_command(tmp_path: Path) -> N
 
 
 def _dockerfile_build_copies() -> list[tuple[list[str], str]]:
-    """The build stage's `COPY SRC... DEST` lines (DEST relative to its WORKDIR)."""
+    """The build stage's (`FROM ... AS build`) `COPY SRC... DEST` lines (DEST relative
+    to its WORKDIR)."""
     copies = []
-    stages = 0
+    in_build = False
     for line in (ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines():
         instruction = line.split(maxsplit=1)[0].upper() if line.strip() else "#"
         if instruction == "FROM":
-            stages += 1
-        elif stages == 1 and instruction == "COPY":
+            in_build = line.split()[-2:] in (["AS", "build"], ["as", "build"])
+        elif in_build and instruction == "COPY":
             words = shlex.split(line, comments=True)
             assert not any(w.startswith("--") for w in words), line
             copies.append((words[1:-1], words[-1]))
