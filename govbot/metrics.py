@@ -1,21 +1,33 @@
 """Prometheus metrics, read from the live objects at scrape time.
 
 A collector per daemon on its own registry (no process-global metrics), so tests
-and several daemons in one process never see each other's numbers.
+and several daemons in one process never see each other's numbers. Each component
+keeps its own numbers (counters, govbot.stats histograms, govbot.health readiness);
+this module only names them. docs/operations.md lists every family with the alert an
+operator would set on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.registry import Collector
+
+from govbot.stats import Histogram
+
+if TYPE_CHECKING:
+    from govbot.daemon import Daemon
 
 
 class GovbotCollector(Collector):
-    def __init__(self, daemon: Any, clock: Callable[[], float]) -> None:
+    def __init__(self, daemon: Daemon, clock: Callable[[], float]) -> None:
         self._daemon = daemon
         self._clock = clock
 
@@ -56,7 +68,8 @@ class GovbotCollector(Collector):
                 skipped.add_metric([source, "malformed"], parser.stats.malformed)
                 skipped.add_metric([source, "noise"], parser.stats.noise)
             yield from (parsed, skipped)
-        irc = getattr(d, "irc", None)
+        yield from self._readiness()
+        irc = d.irc
         if irc is not None:
             yield GaugeMetricFamily("govbot_irc_connected", "1 while registered on IRC",
                                     value=1 if irc.connected else 0)
@@ -68,16 +81,27 @@ class GovbotCollector(Collector):
                     ("inbound_dropped", "IRC events lost to back-pressure",
                      irc.stats.inbound_dropped)):
                 yield CounterMetricFamily(f"govbot_irc_{name}", help_text, value=value)
-        gerrit = getattr(d, "gerrit", None)
+        gerrit = d.gerrit
         if gerrit is not None:
             reporter = gerrit.reporter
             votes = CounterMetricFamily("govbot_gerrit_votes", "Gerrit votes by outcome",
                                         labels=["outcome"])
-            for outcome in ("posted", "skipped", "stale", "forbidden", "closed"):
-                votes.add_metric([outcome], getattr(reporter, outcome))
+            for outcome, n in (("posted", reporter.posted), ("skipped", reporter.skipped),
+                               ("stale", reporter.stale), ("forbidden", reporter.forbidden),
+                               ("closed", reporter.closed)):
+                votes.add_metric([outcome], n)
             yield votes
+            yield _histogram("govbot_gerrit_vote_latency_seconds",
+                             "From a Gerrit event's arrival to the bot's vote on it posted",
+                             reporter.vote_latency)
+            yield _histogram("govbot_gerrit_rest_latency_seconds",
+                             "Gerrit REST call attempts, answered or failed",
+                             gerrit.rest.latency)
             yield CounterMetricFamily("govbot_gerrit_rest_retries", "REST calls retried",
                                       value=gerrit.rest.retried)
+            yield CounterMetricFamily("govbot_gerrit_rest_failures",
+                                      "REST calls that failed after their retries",
+                                      value=gerrit.rest.failures)
             if gerrit.stream is not None:
                 yield GaugeMetricFamily("govbot_gerrit_stream_connected",
                                         "1 while the event stream is connected",
@@ -89,22 +113,51 @@ class GovbotCollector(Collector):
             yield CounterMetricFamily("govbot_events_duplicate",
                                       "Events dropped as already received",
                                       value=d.intake.duplicates)
-        zuul = getattr(d, "zuul", None)
+        zuul = d.zuul
         if zuul is not None:
             stats = zuul.stats
-            for name in ("requests", "failures", "cache_hits"):
-                yield CounterMetricFamily(f"govbot_zuul_{name}", f"Zuul API {name}",
-                                          value=getattr(stats, name, 0))
+            for name, n in (("requests", stats.requests), ("failures", stats.failures),
+                            ("cache_hits", stats.cache_hits)):
+                yield CounterMetricFamily(f"govbot_zuul_{name}", f"Zuul API {name}", value=n)
             yield GaugeMetricFamily("govbot_zuul_reachable", "1 while Zuul's API answers",
-                                    value=1 if getattr(stats, "reachable", False) else 0)
+                                    value=1 if stats.reachable else 0)
         holder = d.config_holder
         if holder is not None:
             yield GaugeMetricFamily("govbot_config_errors",
                                     "Errors in the newest config revision (0: it is loaded)",
                                     value=holder.last_error_count)
+            reloads = CounterMetricFamily("govbot_config_reloads",
+                                          "Config reload attempts by outcome",
+                                          labels=["outcome"])
+            for outcome in ("loaded", "unchanged", "rejected", "failed"):
+                reloads.add_metric([outcome], d.config_reloads[outcome])
+            yield reloads
+
+    def _readiness(self) -> Iterator[Any]:
+        ready = GaugeMetricFamily("govbot_ready", "1 while the part is ready (as /readyz)",
+                                  labels=["part"])
+        since = GaugeMetricFamily("govbot_ready_state_seconds",
+                                  "Seconds since the part's readiness last changed",
+                                  labels=["part"])
+        faults = CounterMetricFamily("govbot_permanent_faults",
+                                     "Permanent faults (fix needed, not cured by retrying)",
+                                     labels=["part", "kind"])
+        now = self._clock()
+        for part in self._daemon.readiness():
+            ready.add_metric([part.part], 1 if part.ready else 0)
+            since.add_metric([part.part], max(0.0, now - part.since))
+        for part_name, counts in self._daemon.fault_counts().items():
+            for kind, n in sorted(counts.items()):
+                faults.add_metric([part_name, kind], n)
+        yield from (ready, since, faults)
 
 
-def make_registry(daemon: Any, clock: Callable[[], float]) -> CollectorRegistry:
+def _histogram(name: str, help_text: str, histogram: Histogram) -> HistogramMetricFamily:
+    return HistogramMetricFamily(name, help_text, buckets=histogram.buckets(),
+                                 sum_value=histogram.sum)
+
+
+def make_registry(daemon: Daemon, clock: Callable[[], float]) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(GovbotCollector(daemon, clock))
     return registry

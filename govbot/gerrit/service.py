@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from govbot.gerrit.reporter import GerritReporter
 from govbot.gerrit.rest import GerritRest
 from govbot.gerrit.stream import Cursor, StreamSource
 from govbot.gerrit.webhook import WebhookReceiver
+from govbot.health import PartStatus
 from govbot.settings import GerritSettings
 from govbot.state.posted import PostedStore
 from govbot.state.store import StateStore
@@ -53,6 +56,19 @@ class GerritService:
                                        min_backoff=settings.ssh.reconnect_min_delay,
                                        max_backoff=settings.ssh.reconnect_max_delay)
         self.webhook = WebhookReceiver(webhook_secret, accept) if webhook_secret else None
+        self._created = time.time()
+
+    def readiness(self) -> PartStatus:
+        """Ready while the stream is connected and caught up (no catch-up running or
+        failed since the connect), with no permanent fault. Without a stream (webhook or
+        REST only) there is nothing to wait for."""
+        if self.stream is None:
+            return PartStatus("gerrit", True, self._created)
+        return self.stream.readiness.status()
+
+    @property
+    def faults(self) -> Counter[str]:
+        return self.stream.readiness.faults if self.stream is not None else Counter()
 
     async def close(self) -> None:
         await self.rest.close()

@@ -23,6 +23,8 @@ from pathlib import Path
 import asyncssh
 
 from govbot.backoff import backoff
+from govbot.gerrit.health import STREAM_ERRORS, permanent_fault
+from govbot.health import Readiness
 from govbot.settings import GerritSsh
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,8 @@ class StreamSource:
         self.backfilled = asyncio.Event()  # set after each backfill (tests wait on it)
         self._backfilling: asyncio.Task[None] | None = None
         self._backfill_again: str | None = None
+        #: Connected and caught up (no backfill running or failed since the connect).
+        self.readiness = Readiness("gerrit", reason="connecting")
 
     async def run(self) -> None:
         await self.cursor.restore()
@@ -102,9 +106,15 @@ class StreamSource:
             try:
                 await self._session()
                 failures = 1  # a session that ran resets the backoff
-            except (OSError, asyncssh.Error, TimeoutError) as exc:
-                log.warning("gerrit stream %s:%d: %s", self.ssh.host, self.ssh.port,
-                            exc or type(exc).__name__)
+            except STREAM_ERRORS as exc:
+                fault = permanent_fault(exc, self.ssh)
+                if fault is not None:
+                    self.readiness.set_fault(*fault)
+                    failures = 64  # retried slowly: the operator may fix it meanwhile
+                else:
+                    log.warning("gerrit stream %s:%d: %s", self.ssh.host, self.ssh.port,
+                                exc or type(exc).__name__)
+                self.readiness.set(False, f"stream disconnected: {exc or type(exc).__name__}")
             finally:
                 if self.connected.is_set():
                     self.disconnects += 1
@@ -134,9 +144,13 @@ class StreamSource:
             process = await conn.create_process("gerrit stream-events", encoding=None)
             self.connects += 1
             self.connected.set()
+            self.readiness.clear_fault()
             log.info("gerrit stream connected to %s:%d", self.ssh.host, self.ssh.port)
             if self.cursor.value:
+                self.readiness.set(False, "catching up after the reconnect")
                 self._start_backfill("reconnect")
+            else:
+                self.readiness.set(True)
             await self._pump(process)
             status = process.exit_status
             stderr = (await process.stderr.read()).decode(errors="replace").strip()
@@ -194,6 +208,7 @@ class StreamSource:
         self.cursor.advance(lines)
         await self.cursor.persist()
         if dropped:
+            self.readiness.set(False, "catching up after Gerrit dropped output")
             self._start_backfill("dropped-output")
 
     def _start_backfill(self, why: str) -> None:
@@ -213,8 +228,12 @@ class StreamSource:
             except Exception:
                 # The stream goes on; the next reconnect or dropped-output tries again.
                 log.exception("gerrit backfill after %s failed", why)
+                self.readiness.set(False, f"catch-up after {why} failed; retried on the "
+                                   "next reconnect")
             else:
                 log.info("gerrit backfill after %s: %d event(s) since %d", why, found, since)
+                if self._backfill_again is None and self.connected.is_set():
+                    self.readiness.set(True)
             self.backfilled.set()
             why = self._backfill_again
 
