@@ -143,8 +143,11 @@ def _run_plugin_command(args: argparse.Namespace, plugins: Sequence[Plugin] | No
     try:
         return asyncio.run(command.run(args, ctx))
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:
+            print(f"error: {line}", file=sys.stderr)
         return exc.status
+    finally:
+        ctx.close()
 
 
 def _dispatch(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int:

@@ -11,6 +11,7 @@ it keeps the part not ready until the part works again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -53,6 +54,12 @@ class Readiness:
         self._since = clock()
         #: Permanent faults seen, by kind (counted once per occurrence, not per retry).
         self.faults: Counter[str] = Counter()
+        #: Set on every change (tests and waiters clear it, then wait).
+        self.changed = asyncio.Event()
+
+    def _moved(self) -> None:
+        self._since = self._clock()
+        self.changed.set()
 
     @property
     def ready(self) -> bool:
@@ -67,7 +74,7 @@ class Readiness:
         reason = "" if ready else (reason or "not ready")
         if (ready, reason) != (self._ready, self._reason):
             self._ready, self._reason = ready, reason
-            self._since = self._clock()
+            self._moved()
 
     def set_fault(self, kind: str, message: str) -> None:
         """Record a permanent fault; logged as an error the first time it is seen."""
@@ -76,13 +83,22 @@ class Readiness:
             return
         self.faults[kind] += 1
         self._fault_kind, self._fault = kind, message
-        self._since = self._clock()
+        self._moved()
         log.error("%s: %s", self.part, message)
 
     def clear_fault(self) -> None:
         if self._fault:
             self._fault = self._fault_kind = ""
-            self._since = self._clock()
+            self._moved()
+
+    async def wait_until(self, predicate: Callable[[PartStatus], bool],
+                         timeout: float = 10.0) -> PartStatus:
+        """Wait (bounded) until `predicate(status())` holds; return that status."""
+        async with asyncio.timeout(timeout):
+            while not predicate(status := self.status()):
+                self.changed.clear()
+                await self.changed.wait()
+        return status
 
     def status(self) -> PartStatus:
         reason = self._reason if not self._ready else ""

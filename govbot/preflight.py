@@ -49,7 +49,7 @@ def check(settings: Settings) -> list[str]:
     if shutil.which("git") is None:
         problems.append("git is not installed (or not on PATH): the config repo is cloned "
                         "with it; install git (apt-get install git)")
-    problems += _repo(settings.governance.repo)
+    problems += check_repo(settings.governance.repo)
     if settings.state.path != ":memory:":
         problems += _writable("state.path", Path(settings.state.path).parent)
     problems += _writable("state.workdir", Path(settings.state.workdir))
@@ -57,7 +57,8 @@ def check(settings: Settings) -> list[str]:
     return problems
 
 
-def _repo(repo: str) -> list[str]:
+def check_repo(repo: str) -> list[str]:
+    """A local config repo must be a git repository; a URL is left to the clone."""
     if "://" in repo or repo.startswith("git@") or ":" in repo.split("/")[0]:
         return []  # a URL: only cloning tells
     path = Path(repo)
