@@ -125,6 +125,17 @@ class Daemon:
         self._config_ready = Readiness("config", reason="not loaded yet")
         #: Config reloads by outcome: loaded, unchanged, rejected (errors), failed (git).
         self.config_reloads: Counter[str] = Counter()
+        self.store: StateStore | None = None
+        self._plugin_names: list[str] = []
+        #: Open journals per plugin (the meetings in progress), refreshed per scrape.
+        self.open_journals: dict[str, int] = {}
+
+    async def refresh_metrics(self) -> None:
+        """Read the numbers that live in the database, before `/metrics` is rendered."""
+        if self.store is None:
+            return
+        for name in self._plugin_names:
+            self.open_journals[name] = len(await self.store.open_journals(name))
 
     def readiness(self) -> list[PartStatus]:
         """Each part's readiness (config, gerrit, irc), as `/readyz` shows it."""
@@ -166,6 +177,7 @@ class Daemon:
             store = await stack.enter_async_context(StateStore(s.state.path))
             plugins = (list(self._plugins) if self._plugins is not None
                        else load_plugins(s.plugins.enabled))
+            self.store, self._plugin_names = store, [p.name for p in plugins]
             registry = PluginRegistry(plugins)  # built once: handlers, commands, sections
             commands = CommandRouter(registry.commands,
                                      prefix=s.irc.command_prefix if s.irc else "!")

@@ -121,6 +121,24 @@ class GovbotCollector(Collector):
                 yield CounterMetricFamily(f"govbot_zuul_{name}", f"Zuul API {name}", value=n)
             yield GaugeMetricFamily("govbot_zuul_reachable", "1 while Zuul's API answers",
                                     value=1 if stats.reachable else 0)
+        scheduler = d.scheduler
+        if scheduler is not None:
+            fired = CounterMetricFamily("govbot_wakeups_fired",
+                                        "Scheduled wake-ups fired (reminders, deadlines)",
+                                        labels=["plugin"])
+            late = CounterMetricFamily("govbot_wakeups_late",
+                                       "Wake-ups fired over a minute past their time",
+                                       labels=["plugin"])
+            for plugin, n in sorted(scheduler.fired_by.items()):
+                fired.add_metric([plugin], n)
+                late.add_metric([plugin], scheduler.late[plugin])
+            yield from (fired, late)
+        journals = GaugeMetricFamily("govbot_journals_open",
+                                     "Open journals by plugin (meetings: meetings in progress)",
+                                     labels=["plugin"])
+        for plugin, n in sorted(d.open_journals.items()):
+            journals.add_metric([plugin], n)
+        yield journals
         holder = d.config_holder
         if holder is not None:
             yield GaugeMetricFamily("govbot_config_errors",

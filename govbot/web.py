@@ -153,6 +153,7 @@ class WebServer:
         return web.json_response(body, status=200 if ready else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
+        await self._daemon.refresh_metrics()
         return web.Response(body=generate_latest(self._metrics),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -102,6 +102,8 @@ async def test_the_front_door_instructions_work_and_sigterm_cleans_up() -> None:
 
             await visitor.privmsg(channel, "#startmeeting demo")
             await visitor.wait_for(said("Meeting started"), timeout=15)
+            async with aiohttp.ClientSession() as http, http.get(f"{web}/metrics") as got:
+                assert 'govbot_journals_open{plugin="meetings"} 1.0' in await got.text()
             await visitor.privmsg(channel, "#agreed the demo works")
             await visitor.privmsg(channel, "#endmeeting")
             await visitor.wait_for(said("Meeting ended"), timeout=15)

@@ -144,7 +144,8 @@ async def test_metrics_parse_and_answer_the_operators_questions(
     for name in ("govbot_gerrit_vote_latency_seconds", "govbot_gerrit_rest_latency_seconds",
                  "govbot_ready", "govbot_ready_state_seconds", "govbot_permanent_faults",
                  "govbot_config_reloads", "govbot_config_errors", "govbot_events_pending",
-                 "govbot_gerrit_votes", "govbot_gerrit_stream_connected"):
+                 "govbot_gerrit_votes", "govbot_gerrit_stream_connected",
+                 "govbot_journals_open", "govbot_wakeups_fired", "govbot_wakeups_late"):
         assert name in families, name
 
     def sample(family: str, name: str, **labels: str) -> float:
