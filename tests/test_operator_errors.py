@@ -126,3 +126,19 @@ def test_status_reads_without_creating_the_state_directory(tmp_path: Path) -> No
     assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
     assert "is not a git repository" in result.stderr
     assert not (tmp_path / "state").exists()
+
+
+def test_the_shipped_example_settings_need_only_their_secrets(tmp_path: Path) -> None:
+    """etc/govbot.yaml as shipped, after README's `tools/example-config`: the config repo
+    is found, and what is left is the operator's secrets, all named at once."""
+    subprocess.run([str(ROOT / "tools" / "example-config")], check=True, capture_output=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVBOT_")}
+    result = subprocess.run([sys.executable, "-m", "govbot", "run", "--config",
+                             str(ROOT / "etc" / "govbot.yaml"), "--dry-run"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, env=env)
+    errors = one_line_each(result)
+    settings = [e.split(":")[1].strip() for e in errors]
+    assert settings[:3] == ["web.webhook_secret", "gerrit.http.password",
+                            "irc.sasl.password"], errors
+    # Not root: /var/lib/govbot (the container's volume) is not writable here, said so.
+    assert all(s.startswith("state.") for s in settings[3:]), errors
