@@ -9,8 +9,9 @@ operator would set on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
@@ -23,11 +24,36 @@ from prometheus_client.registry import Collector
 from govbot.stats import Histogram
 
 if TYPE_CHECKING:
-    from govbot.daemon import Daemon
+    from govbot.config.repo import ConfigHolder
+    from govbot.dispatcher import Dispatcher
+    from govbot.gerrit.service import GerritService
+    from govbot.health import PartStatus
+    from govbot.intake import Intake
+    from govbot.irc.service import IrcService
+    from govbot.scheduler import Scheduler
+    from govbot.zuul.client import ZuulClient
+
+
+class Observed(Protocol):
+    """The components a collector reads (the daemon's; None: not running or not set)."""
+
+    dispatcher: Dispatcher | None
+    intake: Intake | None
+    irc: IrcService | None
+    gerrit: GerritService | None
+    zuul: ZuulClient | None
+    scheduler: Scheduler | None
+    config_holder: ConfigHolder | None
+    config_reloads: Counter[str]
+    open_journals: dict[str, int]
+
+    def readiness(self) -> Sequence[PartStatus]: ...
+
+    def fault_counts(self) -> dict[str, Counter[str]]: ...
 
 
 class GovbotCollector(Collector):
-    def __init__(self, daemon: Daemon, clock: Callable[[], float]) -> None:
+    def __init__(self, daemon: Observed, clock: Callable[[], float]) -> None:
         self._daemon = daemon
         self._clock = clock
 
@@ -175,7 +201,7 @@ def _histogram(name: str, help_text: str, histogram: Histogram) -> HistogramMetr
                                  sum_value=histogram.sum)
 
 
-def make_registry(daemon: Daemon, clock: Callable[[], float]) -> CollectorRegistry:
+def make_registry(daemon: Observed, clock: Callable[[], float]) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(GovbotCollector(daemon, clock))
     return registry

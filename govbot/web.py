@@ -23,24 +23,37 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from govbot.extensions import WebRequest, WebResponse, WebRoute
-from govbot.metrics import make_registry
+from govbot.metrics import Observed, make_registry
 from govbot.plugin import PluginContext, PluginError
 from govbot.preflight import StartupError, busy_port
 
+if TYPE_CHECKING:
+    from govbot.dispatcher import Dispatcher
+
 log = logging.getLogger(__name__)
+
+class Served(Observed, Protocol):
+    """What the web server reads of the daemon (a Protocol: the daemon imports us)."""
+
+    started: asyncio.Event
+    stopping: asyncio.Event
+    dispatcher: Dispatcher | None
+
+    async def refresh_metrics(self) -> None: ...
+
 
 #: (plugin name, request id) -> the context a page handler reads.
 ContextFactory = Callable[[str, str], PluginContext]
 
 
 class WebServer:
-    def __init__(self, daemon: Any, listen: str, *,
+    def __init__(self, daemon: Served, listen: str, *,
                  routes: Sequence[tuple[str, WebRoute]] = (),
                  context: ContextFactory | None = None, handler_timeout: float = 60.0) -> None:
         host, _, port = listen.rpartition(":")
@@ -132,8 +145,8 @@ class WebServer:
         running = d.started.is_set() and not d.stopping.is_set()
         body = {
             "status": "ok" if running else "starting" if not d.stopping.is_set() else "stopping",
-            "config_revision": getattr(holder, "revision", "") if holder else "",
-            "config_errors": getattr(holder, "last_error_count", 0) if holder else 0,
+            "config_revision": holder.revision if holder else "",
+            "config_errors": holder.last_error_count if holder else 0,
             "events_pending": d.dispatcher.pending if d.dispatcher else 0,
         }
         return web.json_response(body, status=200 if running else 503)
