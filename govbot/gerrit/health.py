@@ -10,9 +10,14 @@ timeouts) is transient and retried quietly.
 
 from __future__ import annotations
 
+import re
+
 import asyncssh
 
 from govbot.settings import GerritSsh
+
+#: What Gerrit says when the account lacks the Stream Events capability.
+_NO_CAPABILITY = re.compile(r"(?i)capabilit|streamEvents|not permitted|administrators only")
 
 #: Exceptions the stream's reconnect loop handles (the permanent ones included).
 STREAM_ERRORS = (OSError, asyncssh.Error, TimeoutError, asyncssh.KeyImportError)
@@ -36,4 +41,9 @@ def permanent_fault(exc: BaseException, ssh: GerritSsh) -> tuple[str, str] | Non
         known = ssh.known_hosts_file or "the pinned key in state.workdir/gerrit_known_hosts"
         return ("host_key", f"the host key of {ssh.host}:{ssh.port} does not match "
                 f"{known} ({exc.reason}); check the server's key and update that file")
+    if isinstance(exc, OSError) and str(exc).startswith("stream-events ended") \
+            and _NO_CAPABILITY.search(str(exc)):
+        return ("capability", f"Gerrit refuses stream-events to {ssh.username!r} ({exc}); "
+                "grant the bot's group the Stream Events global capability "
+                "(All-Projects, Global Capabilities)")
     return None
