@@ -247,6 +247,7 @@ class IrcService:
             raise
         finally:
             self._ready.clear()
+            self._readiness.set(False, "disconnected")  # the reason follows from run()
             self.queue.set_online(False)
             for task in (serve, helper):
                 task.cancel()
