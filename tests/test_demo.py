@@ -86,7 +86,9 @@ async def test_the_front_door_instructions_work_and_sigterm_cleans_up() -> None:
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{web}/readyz") as response:
                 assert response.status == 200, await response.text()
-                assert (await response.json())["not_ready"] == []
+                ready = await response.json()
+                assert ready["not_ready"] == [] and set(ready["parts"]) == {
+                    "config", "gerrit", "irc"}, ready
             async with http.get(f"{web}/metrics") as response:
                 assert response.status == 200 and "govbot_ready" in await response.text()
             async with http.get(change) as response:
