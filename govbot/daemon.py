@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,7 @@ class Daemon:
         #: Config reloads by outcome: loaded, unchanged, rejected (errors), failed (git).
         self.config_reloads: Counter[str] = Counter()
         self.store: StateStore | None = None
-        self._plugin_names: list[str] = []
+        self._running: list[Plugin] = []
         #: Open journals per plugin (the meetings in progress), refreshed per scrape.
         self.open_journals: dict[str, int] = {}
 
@@ -134,8 +134,12 @@ class Daemon:
         """Read the numbers that live in the database, before `/metrics` is rendered."""
         if self.store is None:
             return
-        for name in self._plugin_names:
-            self.open_journals[name] = len(await self.store.open_journals(name))
+        for plugin in self._running:
+            self.open_journals[plugin.name] = len(await self.store.open_journals(plugin.name))
+
+    def plugin_counters(self) -> dict[str, Mapping[str, int]]:
+        """Each running plugin's own counters (`Plugin.counters`), for `/metrics`."""
+        return {p.name: p.counters() for p in self._running}
 
     def readiness(self) -> list[PartStatus]:
         """Each part's readiness (config, gerrit, irc), as `/readyz` shows it."""
@@ -177,7 +181,7 @@ class Daemon:
             store = await stack.enter_async_context(StateStore(s.state.path))
             plugins = (list(self._plugins) if self._plugins is not None
                        else load_plugins(s.plugins.enabled))
-            self.store, self._plugin_names = store, [p.name for p in plugins]
+            self.store, self._running = store, plugins
             registry = PluginRegistry(plugins)  # built once: handlers, commands, sections
             commands = CommandRouter(registry.commands,
                                      prefix=s.irc.command_prefix if s.irc else "!")

@@ -10,7 +10,7 @@ operator would set on it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry
@@ -50,6 +50,8 @@ class Observed(Protocol):
     def readiness(self) -> Sequence[PartStatus]: ...
 
     def fault_counts(self) -> dict[str, Counter[str]]: ...
+
+    def plugin_counters(self) -> dict[str, Mapping[str, int]]: ...
 
 
 class GovbotCollector(Collector):
@@ -159,6 +161,13 @@ class GovbotCollector(Collector):
                 fired.add_metric([plugin], n)
                 late.add_metric([plugin], scheduler.late[plugin])
             yield from (fired, late)
+        counters = CounterMetricFamily("govbot_plugin_counter",
+                                       "Counts a plugin keeps (reminders: sent, late, dropped)",
+                                       labels=["plugin", "counter"])
+        for plugin, counts in sorted(d.plugin_counters().items()):
+            for counter, n in sorted(counts.items()):
+                counters.add_metric([plugin, counter], n)
+        yield counters
         journals = GaugeMetricFamily("govbot_journals_open",
                                      "Open journals by plugin (meetings: meetings in progress)",
                                      labels=["plugin"])

@@ -145,7 +145,8 @@ async def test_metrics_parse_and_answer_the_operators_questions(
                  "govbot_ready", "govbot_ready_state_seconds", "govbot_permanent_faults",
                  "govbot_config_reloads", "govbot_config_errors", "govbot_events_pending",
                  "govbot_gerrit_votes", "govbot_gerrit_stream_connected",
-                 "govbot_journals_open", "govbot_wakeups_fired", "govbot_wakeups_late"):
+                 "govbot_journals_open", "govbot_wakeups_fired", "govbot_wakeups_late",
+                 "govbot_plugin_counter"):
         assert name in families, name
 
     def sample(family: str, name: str, **labels: str) -> float:
