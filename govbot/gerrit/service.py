@@ -64,11 +64,11 @@ class GerritService:
         REST only) there is nothing to wait for."""
         if self.stream is None:
             return PartStatus("gerrit", True, self._created)
-        return self.stream.readiness.status()
+        return self.stream.health.status()
 
     @property
     def faults(self) -> Counter[str]:
-        return self.stream.readiness.faults if self.stream is not None else Counter()
+        return self.stream.health.faults if self.stream is not None else Counter()
 
     async def close(self) -> None:
         await self.rest.close()

@@ -90,7 +90,7 @@ class StreamSource:
         self._backfilling: asyncio.Task[None] | None = None
         self._backfill_again: str | None = None
         #: Connected and caught up (no backfill running or failed since the connect).
-        self.readiness = Readiness("gerrit", reason="connecting")
+        self.health = Readiness("gerrit", reason="connecting")
 
     async def run(self) -> None:
         await self.cursor.restore()
@@ -109,12 +109,12 @@ class StreamSource:
             except STREAM_ERRORS as exc:
                 fault = permanent_fault(exc, self.ssh)
                 if fault is not None:
-                    self.readiness.set_fault(*fault)
+                    self.health.set_fault(*fault)
                     failures = 64  # retried slowly: the operator may fix it meanwhile
                 else:
                     log.warning("gerrit stream %s:%d: %s", self.ssh.host, self.ssh.port,
                                 exc or type(exc).__name__)
-                self.readiness.set(False, f"stream disconnected: {exc or type(exc).__name__}")
+                self.health.set(False, f"stream disconnected: {exc or type(exc).__name__}")
             finally:
                 if self.connected.is_set():
                     self.disconnects += 1
@@ -144,13 +144,13 @@ class StreamSource:
             process = await conn.create_process("gerrit stream-events", encoding=None)
             self.connects += 1
             self.connected.set()
-            self.readiness.clear_fault()
+            self.health.clear_fault()
             log.info("gerrit stream connected to %s:%d", self.ssh.host, self.ssh.port)
             if self.cursor.value:
-                self.readiness.set(False, "catching up after the reconnect")
+                self.health.set(False, "catching up after the reconnect")
                 self._start_backfill("reconnect")
             else:
-                self.readiness.set(True)
+                self.health.set(True)
             await self._pump(process)
             status = process.exit_status
             stderr = (await process.stderr.read()).decode(errors="replace").strip()
@@ -208,7 +208,7 @@ class StreamSource:
         self.cursor.advance(lines)
         await self.cursor.persist()
         if dropped:
-            self.readiness.set(False, "catching up after Gerrit dropped output")
+            self.health.set(False, "catching up after Gerrit dropped output")
             self._start_backfill("dropped-output")
 
     def _start_backfill(self, why: str) -> None:
@@ -228,12 +228,12 @@ class StreamSource:
             except Exception:
                 # The stream goes on; the next reconnect or dropped-output tries again.
                 log.exception("gerrit backfill after %s failed", why)
-                self.readiness.set(False, f"catch-up after {why} failed; retried on the "
+                self.health.set(False, f"catch-up after {why} failed; retried on the "
                                    "next reconnect")
             else:
                 log.info("gerrit backfill after %s: %d event(s) since %d", why, found, since)
                 if self._backfill_again is None and self.connected.is_set():
-                    self.readiness.set(True)
+                    self.health.set(True)
             self.backfilled.set()
             why = self._backfill_again
 

@@ -124,7 +124,7 @@ class IrcService:
         self._run_task: asyncio.Task[None] | None = None
         #: Registered with every wanted channel joined; refused logins and channels
         #: are its permanent faults (see govbot.health).
-        self._readiness = Readiness("irc", reason="connecting")
+        self.health = Readiness("irc", reason="connecting")
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -145,21 +145,21 @@ class IrcService:
 
     def readiness(self) -> PartStatus:
         self._update_readiness()  # a kick or part since the last event shows too
-        return self._readiness.status()
+        return self.health.status()
 
     @property
     def faults(self) -> Counter[str]:
         """Permanent faults seen (refused logins, refused channels), by kind."""
-        return self._readiness.faults
+        return self.health.faults
 
     def _update_readiness(self) -> None:
         if not self.connected:
             return  # the reason was set where the session ended
         missing = [name for name in self.wanted_channels().values()
                    if not self.client.in_channel(name)]
-        self._readiness.set(not missing, "not in " + ", ".join(sorted(missing)))
+        self.health.set(not missing, "not in " + ", ".join(sorted(missing)))
         if not missing:
-            self._readiness.clear_fault()  # a refused channel let the bot in since
+            self.health.clear_fault()  # a refused channel let the bot in since
 
     @property
     def nick(self) -> str:
@@ -206,10 +206,10 @@ class IrcService:
                     failures = 0
                 failures += 1
                 delay = backoff(failures, self.tuning.reconnect_min, self.tuning.reconnect_max)
-                self._readiness.set(False, f"disconnected: {reason}")
+                self.health.set(False, f"disconnected: {reason}")
                 if auth:
                     delay = max(delay, self.tuning.auth_retry_min)
-                    self._readiness.set_fault(
+                    self.health.set_fault(
                         "auth", f"{reason}; fix the credentials in the settings "
                         f"(retrying in {delay:.0f} s)")
                 else:
@@ -247,7 +247,7 @@ class IrcService:
             raise
         finally:
             self._ready.clear()
-            self._readiness.set(False, "disconnected")  # the reason follows from run()
+            self.health.set(False, "disconnected")  # the reason follows from run()
             self.queue.set_online(False)
             for task in (serve, helper):
                 task.cancel()
@@ -430,7 +430,7 @@ class IrcService:
     def irc_refused(self, code: str, target: str, reason: str) -> None:
         if code in ("471", "473", "474", "475", "477"):
             self._joining.discard(self.client._fold(target))
-            self._readiness.set_fault(
+            self.health.set_fault(
                 "channel", f"{target} refuses the bot ({reason or code}); invite it, lift "
                 "the ban or limit, or give it the channel key or a registered account")
 

@@ -51,9 +51,9 @@ async def get(daemon: Daemon, path: str) -> tuple[int, Any]:
         return response.status, body
 
 
-def stream_readiness(daemon: Daemon) -> Readiness:
+def stream_health(daemon: Daemon) -> Readiness:
     assert daemon.gerrit is not None and daemon.gerrit.stream is not None
-    return daemon.gerrit.stream.readiness
+    return daemon.gerrit.stream.health
 
 
 async def stop(daemon: Daemon, task: asyncio.Task[int]) -> None:
@@ -66,7 +66,7 @@ async def test_readyz_names_gerrit_while_the_stream_is_down_and_recovers_after_c
     world = await make_world(emu, tmp_path)
     recorder = Recorder()
     daemon, task = await start(world, None, recorder)
-    readiness = stream_readiness(daemon)
+    readiness = stream_health(daemon)
     await readiness.wait_until(lambda s: s.ready)
     status, body = await get(daemon, "/readyz")
     assert status == 200, body
@@ -108,7 +108,7 @@ async def test_a_missing_key_file_is_a_permanent_fault_in_readyz_and_metrics(
     text = world.settings_path.read_text().replace(str(tmp_path / "bot_key"),
                                                    str(tmp_path / "no_such_key"))
     daemon, task = await start(world, text)
-    readiness = stream_readiness(daemon)
+    readiness = stream_health(daemon)
     status_now = await readiness.wait_until(lambda s: bool(s.fault))
     assert "gerrit.ssh.key_file" in status_now.fault and "no_such_key" in status_now.fault
     status, body = await get(daemon, "/readyz")
@@ -133,7 +133,7 @@ async def test_metrics_parse_and_answer_the_operators_questions(
         emu: GerritEmulator, tmp_path: Path) -> None:
     world = await make_world(emu, tmp_path)
     daemon, task = await start(world)
-    await stream_readiness(daemon).wait_until(lambda s: s.ready)
+    await stream_health(daemon).wait_until(lambda s: s.ready)
     change = await emu.create_change(PROJECT, "master", world.alice, "Voted", {"v": "1\n"})
     await emu.review(change, world.bob, {"Code-Review": 2})
     await emu.wait_for(lambda: len(review_posts(emu, change.number)) == 1, timeout=10)

@@ -31,12 +31,12 @@ async def test_ready_only_with_every_channel_joined_and_a_refusal_is_a_fault(
         bot_settings = settings(ngircd.host, ngircd.port, nick="readybot",
                                 channels=["#open", "#closed"])
         async with running_bot(bot_settings) as irc:
-            status = await irc._readiness.wait_until(lambda s: bool(s.fault))
+            status = await irc.health.wait_until(lambda s: bool(s.fault))
             assert not status.ready and "#closed refuses the bot" in status.fault
             assert "invite it" in status.fault
             assert irc.readiness().reason == "not in #closed"
             assert irc.faults == {"channel": 1}
             await owner.send("INVITE readybot #closed")
             # The maintenance tick retries the join; the invitation lets the bot in.
-            status = await irc._readiness.wait_until(lambda s: s.ready, timeout=15)
+            status = await irc.health.wait_until(lambda s: s.ready, timeout=15)
             assert not status.fault and irc.readiness().ready
