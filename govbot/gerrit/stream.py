@@ -103,6 +103,7 @@ class StreamSource:
         failures = 0
         while True:
             failures += 1
+            fault = None
             try:
                 await self._session()
                 failures = 1  # a session that ran resets the backoff
@@ -110,7 +111,6 @@ class StreamSource:
                 fault = permanent_fault(exc, self.ssh)
                 if fault is not None:
                     self.health.set_fault(*fault)
-                    failures = 64  # retried slowly: the operator may fix it meanwhile
                 else:
                     log.warning("gerrit stream %s:%d: %s", self.ssh.host, self.ssh.port,
                                 exc or type(exc).__name__)
@@ -118,8 +118,11 @@ class StreamSource:
             finally:
                 if self.connected.is_set():
                     self.disconnects += 1
+                    failures = 1  # it was connected (sessions end by raising): start afresh
                 self.connected.clear()
-            wait = backoff(failures, self.min_backoff, self.max_backoff)
+            # A permanent fault is retried slowly: the operator may fix it meanwhile.
+            wait = (self.max_backoff if fault is not None
+                    else backoff(failures, self.min_backoff, self.max_backoff))
             log.info("gerrit stream: reconnecting in %.1f s", wait)
             await asyncio.sleep(wait)
 
