@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -120,6 +121,9 @@ def main(argv: Sequence[str] | None = None, *, plugins: Sequence[Plugin] | None 
     installed plugin; the settings' `plugins.enabled` governs only what `run` runs)."""
     from govbot.plugin import PluginError
 
+    # Without git, GitPython fails at import with a page of advice; the start-up
+    # checks (govbot.preflight) say it in one line instead.
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     try:
         offered = plugin_commands(plugins)
     except PluginError as exc:
@@ -143,8 +147,11 @@ def _run_plugin_command(args: argparse.Namespace, plugins: Sequence[Plugin] | No
     try:
         return asyncio.run(command.run(args, ctx))
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:
+            print(f"error: {line}", file=sys.stderr)
         return exc.status
+    finally:
+        ctx.close()
 
 
 def _dispatch(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int:

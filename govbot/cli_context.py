@@ -9,6 +9,7 @@ read-only, and actions carried out by the core's own reporters.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -33,6 +34,12 @@ class CoreCliContext:
     def __init__(self, plugin: str, *, plugins: Mapping[str, Plugin] | None = None) -> None:
         self._plugin = plugin
         self._plugins = dict(plugins or {})
+        self._scratch: list[tempfile.TemporaryDirectory[str]] = []  # removed at exit
+
+    def close(self) -> None:
+        for scratch in self._scratch:
+            scratch.cleanup()
+        self._scratch.clear()
 
     @property
     def plugin(self) -> str:
@@ -59,10 +66,25 @@ class CoreCliContext:
         if directory is None:
             if settings is None:
                 raise CliError("no governance config: give a directory or the settings")
+            import git
+
+            from govbot.preflight import check_repo
+
+            problems = check_repo(settings.governance.repo)
+            if problems:
+                raise CliError("\n".join(problems))
+            # A throw-away checkout: a command that reads must create nothing in the
+            # bot's state directory (which may not even exist on this machine).
+            scratch = tempfile.TemporaryDirectory(prefix="govbot-cli-")
+            self._scratch.append(scratch)
             repo = ConfigRepo(settings.governance.repo, settings.governance.branch,
-                              settings.governance.subdir,
-                              Path(settings.state.workdir) / "governance-cli")
-            await repo.refresh()
+                              settings.governance.subdir, Path(scratch.name) / "governance")
+            try:
+                await repo.refresh()
+            except git.GitError as exc:
+                raise CliError(f"governance.repo {settings.governance.repo}: cannot clone "
+                               f"branch {settings.governance.branch}: "
+                               f"{_git_reason(exc)}") from None
             directory = repo.root
         result = await asyncio.to_thread(load_config, Path(directory), sections)
         return GovernanceLoad(
@@ -103,6 +125,13 @@ class CoreCliContext:
         missing = [n for n in wanted if n not in self._plugins]
         loaded = {p.name: p for p in load_plugins(missing)} if missing else {}
         return [self._plugins.get(n) or loaded[n] for n in wanted]
+
+
+def _git_reason(exc: Exception) -> str:
+    """git's own complaint (its stderr), not GitPython's command dump."""
+    stderr = str(getattr(exc, "stderr", "") or exc).strip().strip("'")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1].removeprefix("stderr: ").strip("'") if lines else str(exc)
 
 
 class _Gerrit:

@@ -16,7 +16,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -30,12 +32,14 @@ from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.events import ConfigRejected, ConfigReloaded, Event
 from govbot.gerrit.service import GerritService
+from govbot.health import PartStatus, Readiness
 from govbot.intake import Intake
 from govbot.irc.service import IrcService
 from govbot.logs import setup_logging
 from govbot.minutes import MinutesReporter
 from govbot.plugin import NoGerrit, Plugin, PluginError, PluginRegistry
 from govbot.plugin_loader import load_plugins
+from govbot.preflight import StartupError, check, secret_refs
 from govbot.reporters import (
     LoggingReporter,
     RecordingReporter,
@@ -118,6 +122,42 @@ class Daemon:
         self.zuul: ZuulClient | None = None
         #: More reporters (e.g. the minutes writer) for embedders and tests.
         self.extra_reporters: list[Reporter] = []
+        self._config_ready = Readiness("config", reason="not loaded yet")
+        #: Config reloads by outcome: loaded, unchanged, rejected (errors), failed (git).
+        self.config_reloads: Counter[str] = Counter()
+        self.store: StateStore | None = None
+        self._running: list[Plugin] = []
+        #: Open journals per plugin (the meetings in progress), refreshed per scrape.
+        self.open_journals: dict[str, int] = {}
+
+    async def refresh_metrics(self) -> None:
+        """Read the numbers that live in the database, before `/metrics` is rendered."""
+        if self.store is None:
+            return
+        for plugin in self._running:
+            self.open_journals[plugin.name] = len(await self.store.open_journals(plugin.name))
+
+    def plugin_counters(self) -> dict[str, Mapping[str, int]]:
+        """Each running plugin's own counters (`Plugin.counters`), for `/metrics`."""
+        return {p.name: p.counters() for p in self._running}
+
+    def readiness(self) -> list[PartStatus]:
+        """Each part's readiness (config, gerrit, irc), as `/readyz` shows it."""
+        parts = [self._config_ready.status()]
+        if self.gerrit is not None:
+            parts.append(self.gerrit.readiness())
+        if self.irc is not None:
+            parts.append(self.irc.readiness())
+        return parts
+
+    def fault_counts(self) -> dict[str, Counter[str]]:
+        """Permanent faults seen so far, by part and kind (the `/metrics` counter)."""
+        counts: dict[str, Counter[str]] = {}
+        if self.gerrit is not None:
+            counts["gerrit"] = self.gerrit.faults
+        if self.irc is not None:
+            counts["irc"] = self.irc.faults
+        return counts
 
     def stop(self) -> None:
         self.stopping.set()
@@ -130,10 +170,18 @@ class Daemon:
 
     async def run(self) -> int:
         s = self.settings
+        problems = await asyncio.to_thread(check, s)  # before anything is created
+        if problems:
+            raise StartupError(*problems)
+        if self.dry_run:
+            log.warning("dry run: %snothing is posted to Gerrit (votes, reviewers) and no "
+                        "minutes are written; each action is logged as 'dry-run: ...'",
+                        "not connecting to IRC; " if s.irc is not None else "")
         async with AsyncExitStack() as stack:
             store = await stack.enter_async_context(StateStore(s.state.path))
             plugins = (list(self._plugins) if self._plugins is not None
                        else load_plugins(s.plugins.enabled))
+            self.store, self._running = store, plugins
             registry = PluginRegistry(plugins)  # built once: handlers, commands, sections
             commands = CommandRouter(registry.commands,
                                      prefix=s.irc.command_prefix if s.irc else "!")
@@ -151,6 +199,7 @@ class Daemon:
                           "errors above or run `govbot check-config`",
                           s.governance.repo, s.governance.branch)
                 return 1
+            self._config_ready.set(True)
             plugin_settings = self.plugin_settings(plugins)
             gerrit = await self._gerrit(stack, store)
             if s.zuul is not None:
@@ -255,7 +304,12 @@ class Daemon:
 
     async def _accept(self, source: str, lines: Sequence[bytes]) -> Sequence[object]:
         assert self.intake is not None
-        return await self.intake.accept(source, lines)
+        kept = await self.intake.accept(source, lines)
+        if self.gerrit is not None:  # for the event -> vote latency
+            now = time.monotonic()
+            for parsed in kept:
+                self.gerrit.reporter.arrivals.mark(parsed.id, now)
+        return kept
 
     async def _serve(self, dispatcher: Dispatcher, intake: Intake, holder: ConfigHolder) -> None:
         async with asyncio.TaskGroup() as group:
@@ -320,10 +374,13 @@ class Daemon:
         try:
             result = await holder.reload(force=force)
         except Exception:
+            self.config_reloads["failed"] += 1
             log.exception("config reload (%s) failed; keeping %s", reason, holder.revision[:12])
             return
         if result is attempted and not force:
+            self.config_reloads["unchanged"] += 1
             return  # the same revision as last time: nothing new to say
+        self.config_reloads["loaded" if result.config is not None else "rejected"] += 1
         if result.config is None:
             event: Event = ConfigRejected(holder.attempted_revision, before,
                                            tuple(str(e) for e in result.errors))
@@ -349,6 +406,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     daemon = Daemon(settings, dry_run=args.dry_run)
     try:
         return asyncio.run(_main(daemon))
+    except StartupError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
     except (PluginError, ReporterError, StateError, SettingsError) as exc:
         # Start-up problems an operator fixes in the settings: a message, no traceback.
         log.error("%s", exc)
@@ -369,14 +430,7 @@ async def _main(daemon: Daemon) -> int:
 
 def _secrets(settings: Settings) -> list[str | None]:
     found: list[str | None] = []
-    refs: list[tuple[str, Any]] = [("web.webhook_secret", settings.web.webhook_secret)]
-    if settings.gerrit and settings.gerrit.http:
-        refs.append(("gerrit.http.password", settings.gerrit.http.password))
-    if settings.irc:
-        refs.append(("irc.nickserv_password", settings.irc.nickserv_password))
-        if settings.irc.sasl:
-            refs.append(("irc.sasl.password", settings.irc.sasl.password))
-    for what, ref in refs:
+    for what, ref in secret_refs(settings):
         with contextlib.suppress(SettingsError):
             found.append(ref.resolve(what))
     return found

@@ -7,6 +7,12 @@ Then it plays a short story — a formal vote collecting votes over a simulated
 week, a charter edit under the wrong hashtag, a broken config proposal — and
 prints what the bot did on Gerrit and said on IRC. Time is simulated: a week
 passes in a moment, and the bot's vote flips when the waiting period ends.
+
+With `--keep-running` it then stays up as a front door: it prints the bot's web
+address (`/readyz`, `/metrics`), the IRC server and channel to connect a client to
+(meetings work there: the demo trusts nicks, since ngircd has no services), the
+emulator's change pages and the settings file it wrote; Ctrl-C or SIGTERM removes
+everything (children and the temporary folder).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import shutil
+import signal
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -27,13 +34,15 @@ from govbot.config.model import GovernanceConfig
 from govbot.daemon import Daemon
 from govbot.plugin import PluginRegistry
 from govbot.plugin_loader import load_plugins
-from govbot.settings import parse_settings
+from govbot.settings import load_settings
 from govbot.testing.gerrit import GerritEmulator
 from govbot.testing.ircd import IrcTestClient, NgircdServer, find_binary
 from govbot.testing.world import BOT_GROUP, governed_project, populate
 
 GOV, COMPUTE, CONFIG = "example/governance", "example/compute", "example/govbot-config"
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+#: Where a visitor runs a meeting (any nick may start one; see the settings below).
+CHANNEL = "#govbot-demo"
 
 
 def say(kind: str, text: str) -> None:
@@ -114,6 +123,11 @@ async def irc_server(tmp: Path) -> AsyncIterator[NgircdServer | None]:
 async def run(config: GovernanceConfig, files: dict[str, str], keep: bool) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="govbot-demo-"))
     clock = ManualClock(START)
+    # SIGTERM ends the demo as Ctrl-C does: the finally blocks stop the bot, the
+    # emulator and ngircd, and remove the temporary folder.
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     try:
         async with GerritEmulator(tmp / "gerrit", clock=clock) as emu, \
                 irc_server(tmp) as ircd:
@@ -130,7 +144,8 @@ async def run(config: GovernanceConfig, files: dict[str, str], keep: bool) -> in
             key.write_private_key(str(tmp / "key"))
             (tmp / "pw").write_text(bot.http_password)
             irc = (f"irc: {{host: 127.0.0.1, port: {ircd.port}, tls: false, nick: govbot, "
-                   "rate: {burst: 10, per_second: 20}}\n") if ircd else ""
+                   f"channels: ['{CHANNEL}'], rate: {{burst: 10, per_second: 20}}}}\n"
+                   ) if ircd else ""
             text = (
                 f"governance: {{repo: {emu.base_dir / 'git' / (CONFIG + '.git')}, "
                 "poll_interval: 0}\n"
@@ -141,8 +156,14 @@ async def run(config: GovernanceConfig, files: dict[str, str], keep: bool) -> in
                 f"{irc}"
                 f"state: {{path: {tmp}/state/govbot.db, workdir: {tmp}/state/work}}\n"
                 "web: {listen: '127.0.0.1:0'}\n"
-                f"plugins: {{settings: {{governance: {{config_project: {CONFIG}}}}}}}\n")
-            settings = parse_settings(text, str(tmp / "govbot.yaml"), base=tmp)
+                "plugins:\n  settings:\n"
+                f"    governance: {{config_project: {CONFIG}}}\n"
+                # ngircd has no services, so no nick is logged in: trusting nicks is what
+                # lets a visitor chair a meeting here. Never on a real network.
+                "    meetings: {trust_nicks: true, channels: "
+                f"{{'{CHANNEL}': {{startmeeting: anyone, topic: always}}}}}}\n")
+            (tmp / "govbot.yaml").write_text(text)
+            settings = load_settings(tmp / "govbot.yaml")
             daemon = Daemon(settings, clock=clock)
             task = asyncio.create_task(daemon.run())
             watcher = await _watch(ircd, say) if ircd else None
@@ -156,7 +177,7 @@ async def run(config: GovernanceConfig, files: dict[str, str], keep: bool) -> in
                             + (f", IRC at 127.0.0.1:{ircd.port}" if ircd else ""))
                 await Story(emu, clock, people).play()
                 if keep:
-                    say("demo", "running until Ctrl-C; settings in " + str(tmp))
+                    front_door(daemon, emu, ircd, tmp)
                     await asyncio.Event().wait()
             finally:
                 daemon.stop()
@@ -167,6 +188,30 @@ async def run(config: GovernanceConfig, files: dict[str, str], keep: bool) -> in
         shutil.rmtree(tmp, ignore_errors=True)
     say("demo", "done")
     return 0
+
+
+def front_door(daemon: Daemon, emu: GerritEmulator, ircd: NgircdServer | None,
+               tmp: Path) -> None:
+    """Say how to look at and talk to the running bot."""
+    assert daemon.web is not None
+    web = f"http://127.0.0.1:{daemon.web.bound_port}"
+    pages = [f"{web}/readyz (readiness)", f"{web}/metrics (Prometheus)"]
+    if any(r.canonical == "/" for r in daemon.web.app.router.resources()):
+        pages.insert(0, f"{web}/ (dashboard)")
+    say("demo", "the bot's web server: " + ", ".join(pages))
+    if ircd is not None:
+        say("demo", f"IRC server: {ircd.host}:{ircd.port} (no TLS), channel {CHANNEL}; "
+                    f"connect any client, e.g. `irssi -c {ircd.host} -p {ircd.port} -n you` "
+                    f"then `/join {CHANNEL}`")
+        say("demo", f"run a meeting in {CHANNEL}: `#startmeeting demo`, `#topic ...`, "
+                    "`#agreed ...`, `#endmeeting`; this demo sets meetings.trust_nicks: "
+                    "true (nicks count as people, since ngircd has no services): never "
+                    "on a real network")
+    say("demo", f"Gerrit emulator: {emu.http_url}/c/{GOV}/+/1 (each change the bot voted "
+                "on opens there)")
+    say("demo", f"settings written to {tmp / 'govbot.yaml'}; minutes go to "
+                f"{tmp / 'state' / 'work' / 'minutes'}")
+    say("demo", "running until Ctrl-C or SIGTERM; both remove all of it")
 
 
 class _Watcher:
@@ -209,5 +254,5 @@ def cmd_demo(args: argparse.Namespace) -> int:
              for p in sorted(governance.rglob("*.yaml"))}
     try:
         return asyncio.run(run(result.config, files, args.keep_running))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, SIGTERM: cleaned up
         return 0

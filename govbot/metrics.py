@@ -1,23 +1,62 @@
 """Prometheus metrics, read from the live objects at scrape time.
 
 A collector per daemon on its own registry (no process-global metrics), so tests
-and several daemons in one process never see each other's numbers.
+and several daemons in one process never see each other's numbers. Each component
+keeps its own numbers (counters, govbot.stats histograms, govbot.health readiness);
+this module only names them. docs/operations.md lists every family with the alert an
+operator would set on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.registry import Collector
 
 from govbot.gerrit.service import GerritStats
+from govbot.stats import Histogram
+
+if TYPE_CHECKING:
+    from govbot.config.repo import ConfigHolder
+    from govbot.dispatcher import Dispatcher
+    from govbot.gerrit.service import GerritService
+    from govbot.health import PartStatus
+    from govbot.intake import Intake
+    from govbot.irc.service import IrcService
+    from govbot.scheduler import Scheduler
+    from govbot.zuul.client import ZuulClient
+
+
+class Observed(Protocol):
+    """The components a collector reads (the daemon's; None: not running or not set)."""
+
+    dispatcher: Dispatcher | None
+    intake: Intake | None
+    irc: IrcService | None
+    gerrit: GerritService | None
+    zuul: ZuulClient | None
+    scheduler: Scheduler | None
+    config_holder: ConfigHolder | None
+    config_reloads: Counter[str]
+    open_journals: dict[str, int]
+
+    def readiness(self) -> Sequence[PartStatus]: ...
+
+    def fault_counts(self) -> dict[str, Counter[str]]: ...
+
+    def plugin_counters(self) -> dict[str, Mapping[str, int]]: ...
 
 
 class GovbotCollector(Collector):
-    def __init__(self, daemon: Any, clock: Callable[[], float]) -> None:
+    def __init__(self, daemon: Observed, clock: Callable[[], float]) -> None:
         self._daemon = daemon
         self._clock = clock
 
@@ -58,7 +97,8 @@ class GovbotCollector(Collector):
                 skipped.add_metric([source, "malformed"], parser.stats.malformed)
                 skipped.add_metric([source, "noise"], parser.stats.noise)
             yield from (parsed, skipped)
-        irc = getattr(d, "irc", None)
+        yield from self._readiness()
+        irc = d.irc
         if irc is not None:
             yield GaugeMetricFamily("govbot_irc_connected", "1 while registered on IRC",
                                     value=1 if irc.connected else 0)
@@ -73,6 +113,15 @@ class GovbotCollector(Collector):
         gerrit = d.gerrit
         if gerrit is not None:
             yield from _gerrit_metrics(gerrit.stats())
+            yield _histogram("govbot_gerrit_vote_latency_seconds",
+                             "From a Gerrit event's arrival to the bot's vote on it posted",
+                             gerrit.reporter.vote_latency)
+            yield _histogram("govbot_gerrit_rest_latency_seconds",
+                             "Gerrit REST call attempts, answered or failed",
+                             gerrit.rest.latency)
+            yield CounterMetricFamily("govbot_gerrit_rest_failures",
+                                      "REST calls that failed after their retries",
+                                      value=gerrit.rest.failures)
         if d.intake is not None:
             yield CounterMetricFamily("govbot_events_duplicate",
                                       "Events dropped as already received",
@@ -80,19 +129,68 @@ class GovbotCollector(Collector):
             yield CounterMetricFamily("govbot_events_line_failures",
                                       "Event lines that failed to parse or store (dropped)",
                                       value=d.intake.line_failures)
-        zuul = getattr(d, "zuul", None)
+        zuul = d.zuul
         if zuul is not None:
             stats = zuul.stats
-            for name in ("requests", "failures", "cache_hits"):
-                yield CounterMetricFamily(f"govbot_zuul_{name}", f"Zuul API {name}",
-                                          value=getattr(stats, name, 0))
+            for name, n in (("requests", stats.requests), ("failures", stats.failures),
+                            ("cache_hits", stats.cache_hits)):
+                yield CounterMetricFamily(f"govbot_zuul_{name}", f"Zuul API {name}", value=n)
             yield GaugeMetricFamily("govbot_zuul_reachable", "1 while Zuul's API answers",
-                                    value=1 if getattr(stats, "reachable", False) else 0)
+                                    value=1 if stats.reachable else 0)
+        scheduler = d.scheduler
+        if scheduler is not None:
+            fired = CounterMetricFamily("govbot_wakeups_fired",
+                                        "Scheduled wake-ups fired (reminders, deadlines)",
+                                        labels=["plugin"])
+            late = CounterMetricFamily("govbot_wakeups_late",
+                                       "Wake-ups fired over a minute past their time",
+                                       labels=["plugin"])
+            for plugin, n in sorted(scheduler.fired_by.items()):
+                fired.add_metric([plugin], n)
+                late.add_metric([plugin], scheduler.late[plugin])
+            yield from (fired, late)
+        counters = CounterMetricFamily("govbot_plugin_counter",
+                                       "Counts a plugin keeps (reminders: sent, late, dropped)",
+                                       labels=["plugin", "counter"])
+        for plugin, counts in sorted(d.plugin_counters().items()):
+            for counter, n in sorted(counts.items()):
+                counters.add_metric([plugin, counter], n)
+        yield counters
+        journals = GaugeMetricFamily("govbot_journals_open",
+                                     "Open journals by plugin (meetings: meetings in progress)",
+                                     labels=["plugin"])
+        for plugin, n in sorted(d.open_journals.items()):
+            journals.add_metric([plugin], n)
+        yield journals
         holder = d.config_holder
         if holder is not None:
             yield GaugeMetricFamily("govbot_config_errors",
                                     "Errors in the newest config revision (0: it is loaded)",
                                     value=holder.last_error_count)
+            reloads = CounterMetricFamily("govbot_config_reloads",
+                                          "Config reload attempts by outcome",
+                                          labels=["outcome"])
+            for outcome in ("loaded", "unchanged", "rejected", "failed"):
+                reloads.add_metric([outcome], d.config_reloads[outcome])
+            yield reloads
+
+    def _readiness(self) -> Iterator[Any]:
+        ready = GaugeMetricFamily("govbot_ready", "1 while the part is ready (as /readyz)",
+                                  labels=["part"])
+        since = GaugeMetricFamily("govbot_ready_state_seconds",
+                                  "Seconds since the part's readiness last changed",
+                                  labels=["part"])
+        faults = CounterMetricFamily("govbot_permanent_faults",
+                                     "Permanent faults (fix needed, not cured by retrying)",
+                                     labels=["part", "kind"])
+        now = self._clock()
+        for part in self._daemon.readiness():
+            ready.add_metric([part.part], 1 if part.ready else 0)
+            since.add_metric([part.part], max(0.0, now - part.since))
+        for part_name, counts in self._daemon.fault_counts().items():
+            for kind, n in sorted(counts.items()):
+                faults.add_metric([part_name, kind], n)
+        yield from (ready, since, faults)
 
 
 def _gerrit_metrics(stats: GerritStats) -> Iterator[Any]:
@@ -132,7 +230,12 @@ def _gerrit_metrics(stats: GerritStats) -> Iterator[Any]:
                               value=stats.catchup_failures)
 
 
-def make_registry(daemon: Any, clock: Callable[[], float]) -> CollectorRegistry:
+def _histogram(name: str, help_text: str, histogram: Histogram) -> HistogramMetricFamily:
+    return HistogramMetricFamily(name, help_text, buckets=histogram.buckets(),
+                                 sum_value=histogram.sum)
+
+
+def make_registry(daemon: Observed, clock: Callable[[], float]) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(GovbotCollector(daemon, clock))
     return registry

@@ -75,6 +75,11 @@ class Plugin:
         """Pages this plugin serves on the daemon's web server (see govbot.extensions)."""
         return ()
 
+    def counters(self) -> Mapping[str, int]:
+        """Counts since start an operator may alert on (e.g. reminders sent, dropped):
+        `/metrics` shows them as `govbot_plugin_counter_total{plugin, counter}`."""
+        return {}
+
 
 class PluginError(Exception):
     """A plugin set that cannot work together (duplicate names, commands or offers)."""

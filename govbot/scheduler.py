@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -37,6 +38,10 @@ class _Row:
     version: int
 
 
+#: Seconds past its time after which a wake-up counts as late.
+LATE_AFTER = 60.0
+
+
 class Scheduler:
     action_types: tuple[type[Action], ...] = (WakeAt,)
 
@@ -48,6 +53,10 @@ class Scheduler:
         self._changed = asyncio.Event()
         self._in_flight: set[tuple[str, str, int]] = set()
         self.fired = 0
+        #: By plugin: wake-ups fired, and those fired over LATE_AFTER past their time
+        #: (the bot was down, or the loop was blocked): a reminder sent late.
+        self.fired_by: Counter[str] = Counter()
+        self.late: Counter[str] = Counter()
 
     async def report(self, action: Action) -> None:
         assert isinstance(action, WakeAt)
@@ -116,6 +125,9 @@ class Scheduler:
             self._changed.set()
 
         self.fired += 1
+        self.fired_by[row.plugin] += 1
+        if self._clock.now().timestamp() - row.due > LATE_AFTER:
+            self.late[row.plugin] += 1
         log.debug("wake-up %s/%s due %s", row.plugin, row.key, event.due.isoformat())
         await self._submit(Envelope(f"wakeup-{row.plugin}-{row.key}-{int(row.due)}", event,
                                     event.lane, done))

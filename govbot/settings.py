@@ -221,8 +221,12 @@ def parse_settings(text: str, filename: str, *, base: Path,
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise SettingsError(f"{filename}:{line}: invalid YAML: "
-                            f"{getattr(exc, 'problem', exc)}") from None
+        problem = str(getattr(exc, "problem", exc))
+        lines = text.splitlines()
+        bad_line = lines[line - 1] if mark and line <= len(lines) else ""
+        if "\t" in bad_line[: mark.column + 1 if mark else None]:
+            problem += "; indent with spaces, YAML does not allow tabs"
+        raise SettingsError(f"{filename}:{line}: invalid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise SettingsError(f"{filename}:1: settings must be a mapping with at least "
                             "a 'governance:' section")

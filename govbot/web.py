@@ -1,4 +1,10 @@
-"""The web server: health, metrics, the Gerrit webhook, and the plugins' pages.
+"""The web server: liveness, readiness, metrics, the Gerrit webhook, the plugins' pages.
+
+`/healthz` is liveness: 200 while the event loop answers and the bot is running
+(a container's HEALTHCHECK). `/readyz` is readiness: 200 only when the config is
+loaded, the Gerrit stream is connected and caught up, and IRC is registered with its
+channels joined; otherwise 503 naming each part that is not, since when and why
+(govbot.health). docs/operations.md describes both and every metric.
 
 aiohttp's lifecycle is the model for the whole daemon: `WebServer` is an async
 context manager (setup → start on enter, cleanup on exit).
@@ -17,23 +23,37 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from govbot.extensions import WebRequest, WebResponse, WebRoute
-from govbot.metrics import make_registry
+from govbot.metrics import Observed, make_registry
 from govbot.plugin import PluginContext, PluginError
+from govbot.preflight import StartupError, busy_port
+
+if TYPE_CHECKING:
+    from govbot.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
+
+class Served(Observed, Protocol):
+    """What the web server reads of the daemon (a Protocol: the daemon imports us)."""
+
+    started: asyncio.Event
+    stopping: asyncio.Event
+    dispatcher: Dispatcher | None
+
+    async def refresh_metrics(self) -> None: ...
+
 
 #: (plugin name, request id) -> the context a page handler reads.
 ContextFactory = Callable[[str, str], PluginContext]
 
 
 class WebServer:
-    def __init__(self, daemon: Any, listen: str, *,
+    def __init__(self, daemon: Served, listen: str, *,
                  routes: Sequence[tuple[str, WebRoute]] = (),
                  context: ContextFactory | None = None, handler_timeout: float = 60.0) -> None:
         host, _, port = listen.rpartition(":")
@@ -47,6 +67,7 @@ class WebServer:
         self._request_ids = itertools.count(1)
         self.app = web.Application()
         self.app.router.add_get("/healthz", self.health)
+        self.app.router.add_get("/readyz", self.ready)
         self.app.router.add_get("/metrics", self.metrics)
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
@@ -58,7 +79,11 @@ class WebServer:
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # taken since the start-up check: one line, no traceback
+            await self._runner.cleanup()
+            raise StartupError(busy_port(f"{self.host}:{self.port}", exc)) from None
         addresses = self._runner.addresses
         self.bound_port = addresses[0][1] if addresses else self.port
         log.info("web server on http://%s:%s", self.host, self.bound_port)
@@ -120,13 +145,28 @@ class WebServer:
         running = d.started.is_set() and not d.stopping.is_set()
         body = {
             "status": "ok" if running else "starting" if not d.stopping.is_set() else "stopping",
-            "config_revision": getattr(holder, "revision", "") if holder else "",
-            "config_errors": getattr(holder, "last_error_count", 0) if holder else 0,
+            "config_revision": holder.revision if holder else "",
+            "config_errors": holder.last_error_count if holder else 0,
             "events_pending": d.dispatcher.pending if d.dispatcher else 0,
         }
         return web.json_response(body, status=200 if running else 503)
 
+    async def ready(self, request: web.Request) -> web.Response:
+        d = self._daemon
+        parts = {p.part: p for p in d.readiness()}
+        running = d.started.is_set() and not d.stopping.is_set()
+        ready = running and all(p.ready for p in parts.values())
+        body: dict[str, Any] = {
+            "status": "ready" if ready else "not ready",
+            "parts": {name: p.to_dict() for name, p in parts.items()},
+        }
+        if not running:
+            body["reason"] = "stopping" if d.stopping.is_set() else "starting"
+        body["not_ready"] = sorted(name for name, p in parts.items() if not p.ready)
+        return web.json_response(body, status=200 if ready else 503)
+
     async def metrics(self, request: web.Request) -> web.Response:
+        await self._daemon.refresh_metrics()
         return web.Response(body=generate_latest(self._metrics),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})
 

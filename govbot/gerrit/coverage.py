@@ -170,8 +170,11 @@ class CatchUp:
     backoff (`min_delay` doubling up to `max_delay`), never given up."""
 
     def __init__(self, coverage: Coverage, reader: GapReader, *, min_delay: float = 1.0,
-                 max_delay: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_delay: float = 60.0, clock: Callable[[], float] = time.monotonic,
+                 on_change: Callable[[], None] | None = None) -> None:
         self.coverage = coverage
+        #: Called after each read, done or failed (the stream's readiness follows it).
+        self._on_change = on_change
         self._reader = reader
         self.min_delay = min_delay
         self.max_delay = max_delay
@@ -216,6 +219,8 @@ class CatchUp:
             self.done.clear()
             try:
                 await self._read(gap)
+                if self._on_change is not None:
+                    self._on_change()
             except Exception:
                 # Bookkeeping failed (the state store, say): the gap is still recorded;
                 # wait as for a failed read rather than end the catch-up for this run.

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from govbot.actions import Action, AddReviewers, Vote
@@ -25,6 +26,7 @@ from govbot.backoff import backoff
 from govbot.gerrit.index import ChangeIndex
 from govbot.gerrit.rest import GerritHttpError, GerritRest, GerritUnavailable, change_path
 from govbot.state.posted import PostedStore
+from govbot.stats import Arrivals, Histogram
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class GerritReporter:
 
     def __init__(self, rest: GerritRest, posted: PostedStore, *, bot_username: str | None,
                  notify_unchanged: str = "NONE", min_backoff: float = 1.0,
-                 max_backoff: float = 60.0, index: ChangeIndex | None = None) -> None:
+                 max_backoff: float = 60.0, index: ChangeIndex | None = None,
+                 arrivals: Arrivals | None = None) -> None:
         self._rest = rest
         self._posted = posted
         self._bot = bot_username
@@ -59,6 +62,10 @@ class GerritReporter:
         self.stale = 0
         self.forbidden = 0
         self.closed = 0
+        #: When events arrived (the daemon marks them), for `vote_latency`: from the
+        #: event's arrival to its vote posted. Votes with no event (a wake-up) are not in it.
+        self.arrivals = arrivals or Arrivals()
+        self.vote_latency = Histogram()
 
     async def report(self, action: Action) -> None:
         if isinstance(action, Vote):
@@ -143,6 +150,9 @@ class GerritReporter:
             await self._posted.put(vote.change, vote.patchset, vote.plugin, fingerprint,
                                    labels, "posted")
             self.posted += 1
+            arrived = self.arrivals.get(vote.event_id)
+            if arrived is not None:
+                self.vote_latency.observe(time.monotonic() - arrived)
 
     async def _landed(self, vote: Vote) -> bool:
         """Did a POST from a run that died before recording it reach Gerrit?"""

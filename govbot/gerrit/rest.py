@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,6 +25,7 @@ from pygerrit2 import GerritRestAPI, HTTPBasicAuth
 from requests.adapters import HTTPAdapter
 
 from govbot.backoff import backoff
+from govbot.stats import Histogram
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class GerritRest:
         self.calls = 0
         self.retried = 0
         self.failures = 0
+        self.latency = Histogram()  # seconds per attempt, answered or not
 
     async def close(self) -> None:
         await asyncio.to_thread(self._pool.shutdown, wait=True)
@@ -104,6 +107,7 @@ class GerritRest:
         loop = asyncio.get_running_loop()
         for attempt in range(self.retries + 1):
             self.calls += 1
+            started = time.monotonic()
             try:
                 return await loop.run_in_executor(self._pool, self._call, method, endpoint,
                                                   kwargs)
@@ -117,6 +121,8 @@ class GerritRest:
                     self.failures += 1
                     raise GerritUnavailable(f"{method.upper()} {endpoint}: {exc}") from None
                 problem = type(exc).__name__
+            finally:
+                self.latency.observe(time.monotonic() - started)
             self.retried += 1
             wait = backoff(attempt + 1, self.backoff, self.max_backoff)
             log.warning("gerrit %s %s: %s; retry %d/%d in %.1f s", method.upper(), endpoint,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from govbot.gerrit.reporter import GerritReporter
 from govbot.gerrit.rest import GerritRest
 from govbot.gerrit.stream import StreamSource
 from govbot.gerrit.webhook import WebhookReceiver
+from govbot.health import PartStatus
 from govbot.settings import GerritSettings
 from govbot.state.posted import PostedStore
 from govbot.state.store import StateStore
@@ -72,6 +75,19 @@ class GerritService:
                                        catchup_max_delay=settings.catchup_max_delay,
                                        max_line=settings.ssh.max_line_bytes)
         self.webhook = WebhookReceiver(webhook_secret, accept) if webhook_secret else None
+        self._created = time.time()
+
+    def readiness(self) -> PartStatus:
+        """Ready while the stream is connected and caught up (no catch-up running or
+        failed since the connect), with no permanent fault. Without a stream (webhook or
+        REST only) there is nothing to wait for."""
+        if self.stream is None:
+            return PartStatus("gerrit", True, self._created)
+        return self.stream.health.status()
+
+    @property
+    def faults(self) -> Counter[str]:
+        return self.stream.health.faults if self.stream is not None else Counter()
 
     def stats(self) -> GerritStats:
         reporter = self.reporter

@@ -25,6 +25,8 @@ import asyncssh
 
 from govbot.backoff import backoff
 from govbot.gerrit.coverage import CatchUp, Coverage, GapReader
+from govbot.gerrit.health import STREAM_ERRORS, permanent_fault
+from govbot.health import Readiness
 from govbot.settings import GerritSsh
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ class StreamSource:
         self._accept = accept
         self.coverage = coverage
         self.catchup = CatchUp(coverage, reader, min_delay=catchup_min_delay,
-                               max_delay=catchup_max_delay)
+                               max_delay=catchup_max_delay, on_change=self.refresh_health)
         self._pinned = pinned_host_keys
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
@@ -63,6 +65,8 @@ class StreamSource:
         self.disconnects = 0
         self.lines_too_long = 0  # lines over `max_line`: counted, logged, dropped
         self.session_errors = 0  # sessions ended by something other than the network
+        #: Connected and caught up (no gap of events left unread).
+        self.health = Readiness("gerrit", reason="connecting")
 
     async def run(self) -> None:
         await self.coverage.restore()
@@ -77,24 +81,34 @@ class StreamSource:
         failures = 0
         while True:
             failures += 1
+            fault = None
             try:
                 await self._session()
                 failures = 1  # a session that ran resets the backoff
-            except (OSError, asyncssh.Error, TimeoutError) as exc:
-                log.warning("gerrit stream %s:%d: %s", self.ssh.host, self.ssh.port,
-                            exc or type(exc).__name__)
-            except Exception:
+            except STREAM_ERRORS as exc:
+                fault = permanent_fault(exc, self.ssh)
+                if fault is not None:
+                    self.health.set_fault(*fault)
+                else:
+                    log.warning("gerrit stream %s:%d: %s", self.ssh.host, self.ssh.port,
+                                exc or type(exc).__name__)
+                self.health.set(False, f"stream disconnected: {exc or type(exc).__name__}")
+            except Exception as exc:
                 # No input may stop the source: the coverage keeps what was not stored
                 # (the newest second moves only after the intake took a batch).
                 self.session_errors += 1
                 log.exception("gerrit stream %s:%d: session failed", self.ssh.host,
                               self.ssh.port)
+                self.health.set(False, f"stream session failed: {type(exc).__name__}")
             finally:
                 self.coverage.end_session()
                 if self.connected.is_set():
                     self.disconnects += 1
+                    failures = 1  # it was connected (sessions end by raising): start afresh
                 self.connected.clear()
-            wait = backoff(failures, self.min_backoff, self.max_backoff)
+            # A permanent fault is retried slowly: the operator may fix it meanwhile.
+            wait = (self.max_backoff if fault is not None
+                    else backoff(failures, self.min_backoff, self.max_backoff))
             log.info("gerrit stream: reconnecting in %.1f s", wait)
             await asyncio.sleep(wait)
 
@@ -121,7 +135,10 @@ class StreamSource:
             await self.coverage.begin_session()
             self.connects += 1
             self.connected.set()
+            self.health.clear_fault()
             log.info("gerrit stream connected to %s:%d", self.ssh.host, self.ssh.port)
+            self.health.clear_fault()
+            self.refresh_health()
             await self._pump(process)
             status = process.exit_status
             stderr = (await process.stderr.read()).decode(errors="replace").strip()
@@ -216,3 +233,16 @@ class StreamSource:
         await self.coverage.lines_arriving(lines)
         await self._accept("stream", lines)
         await self.coverage.lines_read(lines)
+        self.refresh_health()  # a dropped-output opens a gap: not ready until it is read
+
+    def refresh_health(self) -> None:
+        """Ready while connected with no gap left to read; called when either changes."""
+        if not self.connected.is_set():
+            return  # the disconnect said why
+        gaps = self.coverage.gaps
+        if not gaps:
+            self.health.set(True)
+        else:
+            oldest = min(g.start for g in gaps.values())
+            self.health.set(False, f"catching up: {len(gaps)} gap(s) of events unread, "
+                                   f"the oldest from {oldest}")

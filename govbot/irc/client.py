@@ -361,6 +361,7 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
         target = message.params[1] if len(message.params) > 1 else "?"
         reason = message.params[-1] if len(message.params) > 2 else ""
         log.warning("irc: %s %s: %s (%s)", what, target, reason, message.command)
+        self.listener.irc_refused(str(message.command).zfill(3), target, reason)
 
     on_raw_403 = on_raw_404 = on_raw_405 = on_raw_471 = on_raw_473 = on_raw_474 = _refused
     on_raw_475 = on_raw_477 = on_raw_482 = _refused

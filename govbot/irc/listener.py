@@ -24,3 +24,7 @@ class ClientListener(Protocol):
 
     def irc_nick_free(self) -> None:
         """Whoever held the configured nick quit or changed nick: it may be regained."""
+
+    def irc_refused(self, code: str, target: str, reason: str) -> None:
+        """The server refused a JOIN (banned, invite-only, key, registered-only: 471,
+        473-475, 477) or another command (`code`, the numeric) about `target`."""

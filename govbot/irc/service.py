@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import logging
 import re
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -26,6 +27,7 @@ from types import TracebackType
 from govbot.backoff import backoff
 from govbot.commands import CommandRouter
 from govbot.dispatcher import Envelope
+from govbot.health import PartStatus, Readiness
 from govbot.irc.client import IrcClient, SaslCredentials, SessionError, Timeouts
 from govbot.irc.events import IrcEvent, IrcJoin, IrcMessage
 from govbot.irc.reporter import IrcReporter
@@ -120,6 +122,9 @@ class IrcService:
         self._ready_at = 0.0
         self._inbound: asyncio.Queue[tuple[IrcEvent, bool]] = asyncio.Queue(tuning.inbound_max)
         self._run_task: asyncio.Task[None] | None = None
+        #: Registered with every wanted channel joined; refused logins and channels
+        #: are its permanent faults (see govbot.health).
+        self.health = Readiness("irc", reason="connecting")
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -137,6 +142,24 @@ class IrcService:
     @property
     def connected(self) -> bool:
         return self._ready.is_set()
+
+    def readiness(self) -> PartStatus:
+        self._update_readiness()  # a kick or part since the last event shows too
+        return self.health.status()
+
+    @property
+    def faults(self) -> Counter[str]:
+        """Permanent faults seen (refused logins, refused channels), by kind."""
+        return self.health.faults
+
+    def _update_readiness(self) -> None:
+        if not self.connected:
+            return  # the reason was set where the session ended
+        missing = [name for name in self.wanted_channels().values()
+                   if not self.client.in_channel(name)]
+        self.health.set(not missing, "not in " + ", ".join(sorted(missing)))
+        if not missing:
+            self.health.clear_fault()  # a refused channel let the bot in since
 
     @property
     def nick(self) -> str:
@@ -183,10 +206,12 @@ class IrcService:
                     failures = 0
                 failures += 1
                 delay = backoff(failures, self.tuning.reconnect_min, self.tuning.reconnect_max)
+                self.health.set(False, f"disconnected: {reason}")
                 if auth:
                     delay = max(delay, self.tuning.auth_retry_min)
-                    log.error("irc: %s; fix the credentials in the settings "
-                              "(retrying in %.0f s)", reason, delay)
+                    self.health.set_fault(
+                        "auth", f"{reason}; fix the credentials in the settings "
+                        f"(retrying in {delay:.0f} s)")
                 else:
                     log.warning("irc: disconnected from %s:%d: %s; reconnecting in %.1f s",
                                 self.settings.host, self.settings.port, reason, delay)
@@ -222,6 +247,7 @@ class IrcService:
             raise
         finally:
             self._ready.clear()
+            self.health.set(False, "disconnected")  # the reason follows from run()
             self.queue.set_online(False)
             for task in (serve, helper):
                 task.cancel()
@@ -263,6 +289,7 @@ class IrcService:
         await self._identify()
         self._join_wanted()
         self.queue.set_online(True)  # the JOINs are ahead of every message in the queue
+        self._update_readiness()
         while True:
             await asyncio.sleep(self.tuning.maintenance_interval)
             self.irc_nick_free()  # regain the configured nick if someone held it
@@ -400,6 +427,13 @@ class IrcService:
     def irc_ready(self) -> None:
         self._ready.set()
 
+    def irc_refused(self, code: str, target: str, reason: str) -> None:
+        if code in ("471", "473", "474", "475", "477"):
+            self._joining.discard(self.client._fold(target))
+            self.health.set_fault(
+                "channel", f"{target} refuses the bot ({reason or code}); invite it, lift "
+                "the ban or limit, or give it the channel key or a registered account")
+
     def irc_nick_free(self) -> None:
         client = self.client
         if self.queue.control_open and not client.is_same_nick(client.nickname,
@@ -411,6 +445,7 @@ class IrcService:
         if isinstance(event, IrcJoin) and self.client.is_same_nick(event.nick,
                                                                    self.client.nickname):
             self._joining.discard(self.client._fold(event.channel))
+            self._update_readiness()
         if not self.accepting:
             return
         try:

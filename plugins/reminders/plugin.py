@@ -80,6 +80,9 @@ def parse_meetings(files: Sequence[ConfigFile], ctx: SectionContext) -> tuple[Me
     return meetings
 
 
+#: Sent later than this past its time, a reminder counts as late (it says so, too).
+LATE = dt.timedelta(seconds=60)
+
 SECTIONS = (
     ConfigSection(MEETINGS_PATTERN, parse_meetings,
                   description="meeting schedules, OpenDev irc-meetings format"),
@@ -116,6 +119,11 @@ class RemindersPlugin(Plugin):
         self._cache: tuple[GovernanceConfig, Schedules, dict[str, Stream]] | None = None
         #: Dues dropped since start (each stream's record keeps its own total).
         self.dropped = 0
+        self.sent = 0  # reminders sent since start
+        self.late = 0  # of those, sent over a minute past their time (the bot was down)
+
+    def counters(self) -> Mapping[str, int]:
+        return {"sent": self.sent, "late": self.late, "dropped": self.dropped}
 
     def handlers(self) -> Mapping[type, Handler]:
         return {Wakeup: self.on_wakeup, ConfigReloaded: self.on_reload}
@@ -199,6 +207,9 @@ class RemindersPlugin(Plugin):
                 failed += 1
             else:
                 actions += sent
+                self.sent += 1
+                if ctx.now - due.at > LATE:
+                    self.late += 1
         dropped = (record.dropped if record else 0) + len(progress.dropped) + failed
         if progress.dropped:
             self.dropped += len(progress.dropped)

@@ -135,3 +135,17 @@ async def test_a_failing_digest_is_counted_and_the_chain_goes_on(tmp_path: Path)
         Remember(key="digest:d", value={"cursor": "2026-11-02T09:00:00+00:00", "dropped": 1}),
         WakeAt(key="digest:d", when=at(2026, 11, 3, 9))]
     assert plugin.dropped == 1
+
+
+async def test_the_plugin_counts_reminders_sent_late_and_dropped(tmp_path: Path) -> None:
+    """What `/metrics` shows as govbot_plugin_counter_total{plugin="reminders"}."""
+    config, _ = loaded(make_repo(tmp_path, {"meetings/tc.yaml": TC}))
+    key = "meeting:tc:thursday-1500-example-tc"
+    plugin = RemindersPlugin()
+    assert plugin.counters() == {"sent": 0, "late": 0, "dropped": 0}
+    now = at(2026, 11, 26, 14, 55)  # five minutes past the 14:50 reminder: within grace
+    state = MemoryState({key: {"cursor": "2026-11-19T14:50:00+00:00", "dropped": 0}})
+    ctx = PluginContext("reminders", "e5", config, NoGerrit(), state, now)
+    actions = await plugin.on_wakeup(Wakeup("reminders", key, at(2026, 11, 26, 14, 50)), ctx)
+    assert any(isinstance(a, Say) for a in actions)
+    assert plugin.counters() == {"sent": 1, "late": 1, "dropped": 0}

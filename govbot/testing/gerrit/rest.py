@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import html
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -163,6 +164,8 @@ class GerritRestServer:
         p, method = req.parts, req.http.method
         if p[:2] == ["plugins", "events-log"] and method == "GET":
             return self.events_log(req)
+        if len(p) >= 4 and p[0] == "c" and p[-2] == "+" and method in ("GET", "HEAD"):
+            return self.change_page(req, "/".join(p[1:-2]), p[-1])
         if p and p[0] == "changes" and len(p) <= 2 and not (p[1:] and p[1]) and method == "GET":
             return self.query(req)
         if p and p[0] == "changes" and len(p) >= 2:
@@ -206,6 +209,15 @@ class GerritRestServer:
                 page[-1]["_more_changes"] = True
             results.append(page)
         return json_response(req.http, results[0] if len(results) == 1 else results)
+
+    def change_page(self, req: _Request, project: str, number: str) -> web.StreamResponse:
+        """A minimal change page, so the links the bot posts (`/c/PROJECT/+/N`) open."""
+        change = self.find_change(f"{project}~{number}", req.caller_id)
+        rows = [f"<h1>{html.escape(change.subject)}</h1>",
+                f"<p>{html.escape(change.project)} change {change.number}, "
+                f"{change.status}, patch set {len(change.patch_sets)}</p><ul>"]
+        rows += [f"<li>{html.escape(m.message)}</li>" for m in change.messages]
+        return web.Response(text="\n".join([*rows, "</ul>"]), content_type="text/html")
 
     def find_change(self, ident: str, caller: int | None) -> Change:
         parts = ident.split("~")
