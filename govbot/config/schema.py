@@ -179,6 +179,32 @@ def _plural(expected: str) -> str:
     return expected
 
 
+class Instant(Check):
+    """A UTC instant: '2027-01-08 23:45' (an optional ' UTC' or 'Z' suffix, or an explicit
+    offset, converted to UTC), a YAML timestamp, or a date (00:00 UTC)."""
+
+    plural = "dates and times"
+    types = (str, dt.date)
+
+    def __init__(self, *, example: str = "2026-12-01 18:00") -> None:
+        self.expected = f"a UTC date and time like '{example}'"
+
+    def validate(self, value: Any, where: Source, label: str, sink: ErrorSink) -> Any:
+        if isinstance(value, dt.datetime):
+            return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None
+                    else value.astimezone(dt.UTC))
+        if isinstance(value, dt.date):
+            return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+        text = value.strip().removesuffix("UTC").strip().replace("Z", "+00:00")
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            sink.error(where, f"{label} must be {self.expected}, got {value!r}")
+            return INVALID
+        return (moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None
+                else moment.astimezone(dt.UTC))
+
+
 class Int(Check):
     expected = "an integer"
     plural = "integers"

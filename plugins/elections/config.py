@@ -17,10 +17,9 @@ from govbot.config.model import Source
 from govbot.config.schema import (
     INVALID,
     SLUG,
-    Check,
     Enum,
-    ErrorSink,
     Field,
+    Instant,
     Int,
     ListOf,
     MapOf,
@@ -39,28 +38,7 @@ UTC = dt.UTC
 _UNKNOWN = Source(ELECTIONS_FILE, 1)
 
 
-class Instant(Check):
-    """A UTC instant: '2027-01-08 23:45', a YAML timestamp, or a date (00:00 UTC)."""
-
-    expected = "a UTC date and time like '2027-01-08 23:45'"
-    plural = "dates and times"
-    types = (str, dt.date)
-
-    def validate(self, value: Any, where: Source, label: str, sink: ErrorSink) -> Any:
-        if isinstance(value, dt.datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        if isinstance(value, dt.date):
-            return dt.datetime.combine(value, dt.time(), tzinfo=UTC)
-        text = value.strip().removesuffix("UTC").strip().replace("Z", "+00:00")
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            sink.error(where, f"{label} must be {self.expected}, got {value!r}")
-            return INVALID
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-INSTANT = Instant()
+INSTANT = Instant(example="2027-01-08 23:45")
 CHANNEL = Str(pattern=r"#\S+", expected="an IRC channel starting with '#' (quoted)")
 PERSON = Str(pattern=SLUG, expected="a person id")
 LAYOUT = Str(pattern=r"[^{}]*\{election\}/(?:[^{}]*/)?\{team\}/\{email\}",

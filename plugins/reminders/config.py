@@ -21,6 +21,7 @@ from govbot.config.schema import (
     Check,
     ErrorSink,
     Field,
+    Instant,
     ListOf,
     MapOf,
     Schema,
@@ -31,7 +32,6 @@ from govbot.config.sections import ConfigFile, SectionContext
 from govbot.config.yamlpos import YamlList, YamlMap, source_of
 
 from .irc_meetings import DAY, NICKS, OTHER_PLUGIN_PREFIX, TIME, Minutes
-from .schedule import UTC
 
 __all__ = [
     "DEADLINES_FILE", "REMINDERS_FILE", "Deadline", "Digest", "Grace", "MeetingOverride",
@@ -68,27 +68,6 @@ class Duration(Check):
         for amount, unit in self._PART.findall(text):
             total += dt.timedelta(**{units[unit]: int(amount)})
         return total
-
-
-class Moment(Check):
-    """A UTC date and time: '2026-12-01 18:00', a YAML timestamp, or a date (00:00)."""
-
-    expected = "a UTC date and time like '2026-12-01 18:00'"
-    plural = "dates and times"
-    types = (str, dt.date)
-
-    def validate(self, value: Any, where: Source, label: str, sink: ErrorSink) -> Any:
-        if isinstance(value, dt.datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        if isinstance(value, dt.date):
-            return dt.datetime.combine(value, dt.time(), tzinfo=UTC)
-        text = value.strip().replace("Z", "+00:00")
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            sink.error(where, f"{label} must be {self.expected}, got {value!r}")
-            return INVALID
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 DURATION = Duration()
@@ -182,7 +161,7 @@ REMINDERS = Schema({
 }, what="reminders.yaml")
 DEADLINE = Schema({
     "title": Field(Str(), required=True),
-    "at": Field(Moment(), required=True),
+    "at": Field(Instant(), required=True),
     "channels": Field(ListOf(CHANNEL, single_ok=True), default=()),
     "body": Field(BODY_ID),
     "url": Field(Str()),
