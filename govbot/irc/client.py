@@ -40,6 +40,7 @@ from pydle.features.isupport import ISUPPORTSupport
 from pydle.protocol import ProtocolViolation
 
 from govbot.irc.accounts import AccountCache
+from govbot.irc.channels import ChannelState
 from govbot.irc.events import IrcMessage
 from govbot.irc.listener import ClientListener
 from govbot.irc.tracking import Tracking, event_time, tags_of
@@ -104,7 +105,7 @@ def redact(line: str) -> str:
 _Base: Any = pydle.featurize(IRCv3Support, ISUPPORTSupport)
 
 
-class IrcClient(Tracking, _Base):  # type: ignore[misc]
+class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
     """pydle client with ordered handling, account tracking and session-scoped state."""
 
     RECONNECT_ON_ERROR = False  # the service reconnects, with backoff
@@ -140,6 +141,8 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
         self.own_prefix: str | None = None  # nick!user@host as others see it
         self.members: dict[str, set[str]] = {}  # folded channel -> folded nicks
         self.channel_names: dict[str, str] = {}  # folded channel -> name as joined
+        self.topics: dict[str, str] = {}  # folded channel -> topic (channels.py)
+        self.ops: set[str] = set()  # folded channels where we are op (channels.py)
         self.accounts = AccountCache(self.normalize)
         self._fatal: SessionError | None = None
         self._send_timeout = getattr(self, "_send_timeout", 30.0)
@@ -281,9 +284,10 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
 
     # pydle's handlers for these create user records that are never removed (or look
     # up channels in its own tables, which we do not keep): not needed here.
-    on_raw_mode = on_raw_topic = on_raw_invite = on_raw_chghost = on_raw_away = _ignore
+    # (MODE, TOPIC and 332 are ChannelState's.)
+    on_raw_invite = on_raw_chghost = on_raw_away = _ignore
     on_raw_301 = on_raw_311 = on_raw_312 = on_raw_313 = on_raw_314 = on_raw_317 = _ignore
-    on_raw_319 = on_raw_324 = on_raw_329 = on_raw_332 = on_raw_333 = on_raw_354 = _ignore
+    on_raw_319 = on_raw_324 = on_raw_329 = on_raw_333 = on_raw_354 = _ignore
     on_raw_906 = on_raw_908 = _ignore
 
     # --- capabilities and SASL ------------------------------------------------------
@@ -361,6 +365,8 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
         target = message.params[1] if len(message.params) > 1 else "?"
         reason = message.params[-1] if len(message.params) > 2 else ""
         log.warning("irc: %s %s: %s (%s)", what, target, reason, message.command)
+        if str(message.command).zfill(3) == "482" and self.is_channel(target):
+            self.listener.irc_topic_refused(target, reason)  # the only op command we send
 
     on_raw_403 = on_raw_404 = on_raw_405 = on_raw_471 = on_raw_473 = on_raw_474 = _refused
     on_raw_475 = on_raw_477 = on_raw_482 = _refused

@@ -24,3 +24,9 @@ class ClientListener(Protocol):
 
     def irc_nick_free(self) -> None:
         """Whoever held the configured nick quit or changed nick: it may be regained."""
+
+    def irc_channel_synced(self, channel: str, op: bool) -> None:
+        """The bot's NAMES of `channel` ended (after its JOIN): `op` says if it is op."""
+
+    def irc_topic_refused(self, channel: str, reason: str) -> None:
+        """The server refused a TOPIC the bot sent (482: not a channel operator)."""

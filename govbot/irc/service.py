@@ -116,6 +116,7 @@ class IrcService:
         self._extra_channels: dict[str, str] = {}  # joined on demand (a Say to it)
         self._wanted: dict[str, str] = {}  # last wanted_channels(), refreshed on ticks
         self._joining: set[str] = set()
+        self._topic_warned: set[str] = set()  # channels told that the bot cannot set topics
         self._ready = asyncio.Event()
         self._ready_at = 0.0
         self._inbound: asyncio.Queue[tuple[IrcEvent, bool]] = asyncio.Queue(tuning.inbound_max)
@@ -399,6 +400,33 @@ class IrcService:
 
     def irc_ready(self) -> None:
         self._ready.set()
+
+    def irc_channel_synced(self, channel: str, op: bool) -> None:
+        # Rejoined without op (a restart, a reconnect, a netsplit): ChanServ gives it
+        # back when the bot's account has the access (auto-op flags need no asking, and
+        # an account without access just gets ChanServ's refusal notice).
+        if not op and self.client.account and self.queue.control_open:
+            log.info("irc: joined %s without op; asking ChanServ for it", channel)
+            self.queue.put(Outgoing("PRIVMSG", "ChanServ", f"OP {channel}", Lane.CONTROL,
+                                    split=False))
+
+    def irc_topic_refused(self, channel: str, reason: str) -> None:
+        key = self.client._fold(channel)
+        if key in self._topic_warned:
+            return  # said once: the channel knows, the log has the rest
+        self._topic_warned.add(key)
+        self.say(channel, f"I cannot set the topic of {channel}: I am not a channel "
+                          "operator here and the topic is locked (+t). The minutes still "
+                          "list each #topic.", priority=True)
+
+    def topic_of(self, channel: str) -> str | None:
+        """The channel's topic as last seen ("" none); None: not known."""
+        return self.client.topic_of(channel)
+
+    def in_channel(self, channel: str, nick: str) -> bool | None:
+        """Whether `nick` is in `channel` now; None when the bot is not there itself."""
+        members = self.client.members.get(self.client._fold(channel))
+        return None if members is None else self.client._fold(nick) in members
 
     def irc_nick_free(self) -> None:
         client = self.client

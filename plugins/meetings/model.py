@@ -31,6 +31,7 @@ from typing import Any
 from .effects import (
     AddChair,
     AddItem,
+    Alias,
     Attendees,
     CastVote,
     Effect,
@@ -53,7 +54,7 @@ NAME_MAX = 64
 _NOT_SAFE = re.compile(r"[^a-z0-9]")
 
 #: Item kinds as MeetBot prints them.
-DECISIONS = ("AGREED", "ACCEPTED", "REJECTED")
+DECISIONS = ("AGREED", "ACCEPTED", "REJECTED", "FAILED", "INCONCLUSIVE")
 ITEM_KINDS = ("TOPIC", *DECISIONS, "ACTION", "INFO", "IDEA", "HELP", "LINK", "VOTE")
 
 
@@ -112,17 +113,20 @@ class Item:
 class Meeting:
     """Mutable while folding; only `apply` changes it."""
 
-    __slots__ = ("_attendees", "_nick_display", "chairs", "channel", "ended", "id", "items",
+    __slots__ = ("_attendees", "_nick_display", "aliases", "chairs", "channel",
+                 "channel_topic", "ended", "id", "items",
                  "last_chair_time", "lines", "lurk", "meeting_topic", "name", "owner",
                  "owner_nick", "poll", "restricted", "sanctioned", "started")
 
     def __init__(self, journal_id: str) -> None:
         self.id = journal_id
         self.channel = ""
+        self.channel_topic: str | None = None
         self.name = ""
         self.owner = ""  # identity of the starter: never removable
         self.owner_nick = ""
         self.chairs: dict[str, str] = {}  # identity -> nick (as last seen)
+        self.aliases: dict[str, str] = {}  # nick -> the other names it answers to (#here)
         self.started: dt.datetime | None = None
         self.ended: dt.datetime | None = None
         self.last_chair_time: dt.datetime | None = None
@@ -217,6 +221,7 @@ class Meeting:
                 self.started = self.last_chair_time = time
                 self.sanctioned = bool(fx.sanctioned)
                 self.meeting_topic = fx.topic or None
+                self.channel_topic = fx.channel_topic
             case AddItem():
                 self.items.append(Item(fx.kind, fx.text, nick, time, n))
             case NewTopic():
@@ -240,6 +245,9 @@ class Meeting:
             case Attendees():
                 for other in fx.nicks:
                     self._count(other, 0)
+            case Alias():
+                self._count(nick, 0)
+                self.aliases[nick] = fx.alias
             case StartVote():
                 self.poll = Poll(question=fx.question, options=tuple(fx.options),
                                  body=fx.body, body_name=fx.body_name,

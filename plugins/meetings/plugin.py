@@ -64,7 +64,7 @@ from .policy import (
     scheduled_slots,
 )
 from .publishing import MinutesTarget
-from .render import links, render
+from .render import links, render, url_warning
 from .settings import MeetingsSettings
 
 log = logging.getLogger(__name__)
@@ -202,13 +202,19 @@ class MeetingsPlugin(Plugin):
         person = person_of(config, said.account, said.nick, opts.trust_nicks)
         command, arg = parsed or ("", "")
         resolved: dict[str, str | None] = {}
+        present: dict[str, bool] = {}
         start = None
+        channel_topic = None
         if meeting is not None and command in ("chair", "unchair") \
                 and meeting.is_chair(identity) and ctx.irc is not None:
             for nick in {n for n in arg.replace(",", " ").split() if n}:
                 account = await ctx.irc.account_of(nick)
                 resolved[irc_lower(nick)] = identity_of(account, nick, opts.trust_nicks)
+                here = ctx.irc.in_channel(said.channel, nick)
+                if here is not None:
+                    present[irc_lower(nick)] = here
         if meeting is None and command == "startmeeting":
+            channel_topic = ctx.irc.topic_of(said.channel) if ctx.irc is not None else None
             schedule = self._schedule or _default_schedule(opts, ctx)
             slots = schedule(config, said.channel, ctx.now)
             policy = policy_for(ctx.settings_as(MeetingsSettings), said.channel)
@@ -217,7 +223,8 @@ class MeetingsPlugin(Plugin):
         return Env(now=ctx.now, identity=identity, person=person.id if person else None,
                    trust_nicks=opts.trust_nicks, orphan_after=opts.orphan_after,
                    resolved=resolved, can_resolve=ctx.irc is not None, start=start,
-                   bodies=electorates(config) if command == "startvote" else {},
+                   bodies=electorates(config) if command in ("startvote", "motion") else {},
+                   channel_topic=channel_topic, present=present,
                    links=lambda m: links(m, opts.minutes_url))
 
     def _may_set_topic(self, meeting: Meeting, ctx: PluginContext) -> bool:
@@ -236,6 +243,9 @@ class MeetingsPlugin(Plugin):
         waiting for someone to speak there."""
         if event.old_revision:
             return ()  # a later reload: the journals were read at start
+        warning = url_warning(ctx.settings_as(MeetingsSettings).minutes_url)
+        if warning:
+            log.warning("meetings: %s", warning)
         await self._load(ctx)
         actions: list[Action] = []
         for key in sorted({*self._to_resume, *self._to_finish}):

@@ -68,9 +68,17 @@ class JournalState:
 @dataclass
 class FakeIrc:
     accounts: dict[str, str | None] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)  # channel -> topic
+    members: set[str] | None = None  # nicks in the channel; None: not known
 
     async def account_of(self, nick: str) -> str | None:
         return self.accounts.get(nick.lower())
+
+    def topic_of(self, channel: str) -> str | None:
+        return self.topics.get(channel.lower())
+
+    def in_channel(self, channel: str, nick: str) -> bool | None:
+        return None if self.members is None else nick.lower() in self.members
 
 
 @dataclass
