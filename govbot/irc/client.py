@@ -51,8 +51,10 @@ log = logging.getLogger(__name__)
 #: feed the bot its own lines, invite-notify and friends only add noise).
 WANTED_CAPS = frozenset({
     "sasl", "account-tag", "account-notify", "extended-join", "server-time",
-    "message-tags", "multi-prefix", "cap-notify",
+    "message-tags", "multi-prefix", "cap-notify", "batch",
 })
+#: Batch types whose lines are history played back, not said now.
+HISTORY_BATCHES = frozenset({"chathistory", "znc.in/playback", "draft/chathistory"})
 
 _READ_LIMIT = 1 << 16  # a line with IRCv3 tags is at most 8 KiB + 512 bytes
 _IDENTIFY = re.compile(r"(?i)^(PRIVMSG\s+NickServ\s+:\s*)(IDENTIFY\b).*")
@@ -149,6 +151,7 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
         self._cap_ls: list[str] = []
         self._whois_pending: dict[str, asyncio.Future[str | None]] = {}
         self._whois_found: dict[str, str | None] = {}
+        self._batches: dict[str, str] = {}  # open BATCH reference -> its type
 
     def _fold(self, name: str) -> str:
         return str(self.normalize(name))
@@ -378,6 +381,16 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
 
     # --- messages -------------------------------------------------------------------
 
+    async def on_raw_batch(self, message: Any) -> None:
+        # BATCH +ref type [params...] ... BATCH -ref (IRCv3 batch): only the type matters.
+        if not message.params:
+            return
+        ref = message.params[0]
+        if ref.startswith("+") and len(message.params) >= 2:
+            self._batches[ref[1:]] = message.params[1].lower()
+        elif ref.startswith("-"):
+            self._batches.pop(ref[1:], None)
+
     async def on_raw_privmsg(self, message: Any) -> None:
         self._text(message, notice=False)
 
@@ -403,7 +416,12 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
         bare = target.lstrip("".join(self._status_message_prefixes))
         channel = bare if self.is_channel(bare) else None
         resolve = False
-        if self._capabilities.get("account-tag"):
+        history = self._batches.get(tags.get("batch", ""), "") in HISTORY_BATCHES
+        if history:
+            # An account tag on a played-back line is what it was then; none is no proof
+            # of "not logged in" (ZNC strips tags): nothing is learnt or resolved from it.
+            account = tags.get("account") or None
+        elif self._capabilities.get("account-tag"):
             # The tag is authoritative for this very line; no tag means not logged in.
             account = tags.get("account") or None
             self.accounts.learn(nick, account)
@@ -412,7 +430,8 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
             resolve = not known and not notice
         self.listener.irc_event(IrcMessage(
             target=target, channel=channel, nick=nick, account=account, text=text, tags=tags,
-            time=event_time(tags), notice=notice, action=action), resolve)
+            time=event_time(tags), notice=notice, action=action,
+            msgid=tags.get("msgid") or None, history=history), resolve)
 
 def parse_line(raw: bytes) -> Any | None:
     """Decode leniently (invalid UTF-8 becomes U+FFFD) and parse; None when unusable."""

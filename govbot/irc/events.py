@@ -48,6 +48,12 @@ class IrcMessage:
     time: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     notice: bool = False
     action: bool = False
+    #: IRCv3 `msgid`: the server's id of this line (the same when it is played back).
+    msgid: str | None = None
+    #: Played back from history (a `chathistory` batch of InspIRCd's +H or
+    #: draft/chathistory, a bouncer's `znc.in/playback`), not said just now: `time` is
+    #: when it was said (server-time).
+    history: bool = False
 
     @property
     def lane(self) -> str:

@@ -455,9 +455,11 @@ class IrcService:
             try:
                 if resolve and isinstance(event, IrcMessage):
                     event = dataclasses.replace(event, account=await self.account_of(event.nick))
+                # A line played back from history is no command to run now (a `!cmd`
+                # said an hour ago): it goes out as the IrcMessage it is.
                 line = (self._commands.event_of(event, self.nick)
                         if self._commands is not None and isinstance(event, IrcMessage)
-                        else event)
+                        and not event.history else event)
                 await self._submit(Envelope(line.id, line, line.lane))
             except Exception:
                 log.exception("irc: could not submit event %s", event.id)

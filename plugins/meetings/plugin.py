@@ -47,7 +47,7 @@ from govbot.offers import MeetingSchedules
 from govbot.plugin import Command, CommandCall, Handler, Plugin, PluginContext
 
 from .cli import COMMANDS as CLI_COMMANDS
-from .commands import Env, Outcome, Said, bound, interpret, of_call
+from .commands import Env, Outcome, Said, bound, interpret, of_call, parse
 from .config import (
     MEETBOT_SECTION,
     Options,
@@ -56,7 +56,8 @@ from .config import (
 )
 from .decisions import decision_votes
 from .effects import Effect, EndMeeting, encode
-from .model import Meeting, identity_of, irc_lower
+from .history import Away, Gap
+from .model import Meeting, gap_text, identity_of, irc_lower
 from .policy import (
     ScheduleLookup,
     check_start,
@@ -80,6 +81,7 @@ class MeetingsPlugin(Plugin):
     def __init__(self, schedule: ScheduleLookup | None = None) -> None:
         self._schedule = schedule
         self._open: dict[str, Meeting] = {}  # irc_lower(channel) -> meeting in progress
+        self._away = Away()  # channels the bot rejoined: what history brings back
         self._loaded = False
         self._load_lock: asyncio.Lock | None = None
         self._to_resume: dict[str, list[Meeting]] = {}  # found open at start, not yet told
@@ -128,6 +130,12 @@ class MeetingsPlugin(Plugin):
         channel, key = event.channel, irc_lower(event.channel)
         actions = await self._prepare(key, ctx)
         meeting = self._open.get(key)
+        if event.history:  # played back after the bot was away (see history.py)
+            if meeting is None or not self._away.new(key, meeting, event):
+                return actions
+            parsed = parse(event.text)  # the core runs no command from history
+        elif meeting is not None:
+            actions += self._gap_entry(meeting, self._away.settle(key, meeting), ctx)
         starting = parsed is not None and parsed[0] == "startmeeting"
         if meeting is None and not (starting and not event.action and not event.notice):
             return actions  # chatter outside meetings is not recorded
@@ -141,7 +149,7 @@ class MeetingsPlugin(Plugin):
                 return [*actions, *self._say(channel, out.said)]
             meeting = Meeting(_journal_id(channel, event.time, ctx.event_id))
             self._topic_note(channel, env, out, ctx)
-        entry = _line_entry(said, env.identity, out)
+        entry = _line_entry(said, env.identity, out, event)
         meeting.apply(entry)
         actions.append(Append(journal=meeting.id, entry=entry))
         if out.end:  # the files first: the URLs said next must already work
@@ -173,8 +181,30 @@ class MeetingsPlugin(Plugin):
 
     async def on_join(self, event: IrcJoin, ctx: PluginContext) -> Sequence[Action]:
         # The bot's own JOIN after a restart is the first event of the channel: the
-        # moment to say that an interrupted meeting goes on.
-        return await self._prepare(irc_lower(event.channel), ctx)
+        # moment to say that an interrupted meeting goes on. After any own JOIN (restart,
+        # reconnect, netsplit) the lines said meanwhile may be played back; until the
+        # first live line, what was missed is not known (history.py).
+        key = irc_lower(event.channel)
+        actions = await self._prepare(key, ctx)
+        meeting = self._open.get(key)
+        if meeting is not None and irc_lower(event.nick) == irc_lower(ctx.bot_nick):
+            self._away.rejoined(key, meeting, event.time)
+        return actions
+
+    def _gap_entry(self, meeting: Meeting, gap: Gap | None, ctx: PluginContext
+                   ) -> list[Action]:
+        """The gap marker in the journal (log and minutes), said once in the channel."""
+        if gap is None:
+            return []
+        entry: dict[str, Any] = {"type": "gap", "time": ctx.now.isoformat(),
+                                 "from": gap.start.isoformat(), "to": gap.end.isoformat()}
+        if not meeting.lurk:
+            entry["said"] = [f"Note: {gap_text(gap.start, gap.end)} (it was away and no "
+                             "channel history covered them): they are not in the log or "
+                             "the minutes."]
+        meeting.apply(entry)
+        return [Append(journal=meeting.id, entry=entry),
+                *self._say(meeting.channel, entry.get("said", ()))]
 
     async def on_wakeup(self, event: Wakeup, ctx: PluginContext) -> Sequence[Action]:
         if event.plugin != self.name:
@@ -266,7 +296,7 @@ class MeetingsPlugin(Plugin):
             actions += await self._finish(meeting, opts, ctx)
         for meeting in self._to_resume.pop(key, ()):
             text = (f"Resuming the meeting '{meeting.name}' after a restart of the bot "
-                    f"(started by {meeting.owner_nick}; {len(meeting.lines)} lines kept). "
+                    f"(started by {meeting.owner_nick}; {meeting.human_lines} lines kept). "
                     "Carry on.")
             actions += self._bot_entry(meeting, [text], ctx.now)
         return actions
@@ -358,9 +388,14 @@ def _journal_id(channel: str, when: dt.datetime, event_id: str) -> str:
     return f"{irc_lower(channel)}/{stamp}-{digest}"
 
 
-def _line_entry(said: Said, identity: str | None, out: Outcome) -> dict[str, Any]:
+def _line_entry(said: Said, identity: str | None, out: Outcome, event: IrcMessage
+                ) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": "line", "time": said.time.isoformat(), "nick": said.nick,
                              "account": said.account, "id": identity, "text": said.text}
+    if event.msgid:
+        entry["msgid"] = event.msgid
+    if event.history:
+        entry["history"] = True
     if said.action:
         entry["action"] = True
     if said.notice:

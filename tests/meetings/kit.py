@@ -162,7 +162,8 @@ class Bot:
 
     async def line(self, message: IrcMessage) -> list[Action]:
         """One IRC line, delivered as the dispatcher delivers it."""
-        event = self.router.event_of(message, "govbot")
+        # As the IRC service: a line played back from history is never a command event.
+        event = message if message.history else self.router.event_of(message, "govbot")
         if not isinstance(event, CommandEvent):
             return await self._run(self.plugin.on_message, event)
         route = self.router.route(event, self.config, self.now)
