@@ -310,6 +310,9 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
     async def on_capability_server_time_available(self, value: str | None) -> bool:
         return True
 
+    async def on_capability_batch_available(self, value: str | None) -> bool:
+        return True  # history played back on join comes in a batch (see on_raw_batch)
+
     async def on_capability_sasl_available(self, value: str | None) -> bool:
         self.sasl_offered = True
         return bool(await super().on_capability_sasl_available(value))
@@ -417,10 +420,14 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
         channel = bare if self.is_channel(bare) else None
         resolve = False
         history = self._batches.get(tags.get("batch", ""), "") in HISTORY_BATCHES
-        if history:
-            # An account tag on a played-back line is what it was then; none is no proof
-            # of "not logged in" (ZNC strips tags): nothing is learnt or resolved from it.
-            account = tags.get("account") or None
+        if history and tags.get("account"):
+            account = tags["account"]  # what it was then; nothing learnt about now
+        elif history:
+            # No tag on a played-back line is no proof of "not logged in" (InspIRCd's +H
+            # and ZNC replay without it): the nick's account now, as for a server
+            # without account-tag.
+            known, account = self.accounts.lookup(nick, max_age=self.account_max_age(nick))
+            resolve = not known and not notice
         elif self._capabilities.get("account-tag"):
             # The tag is authoritative for this very line; no tag means not logged in.
             account = tags.get("account") or None

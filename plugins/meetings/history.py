@@ -54,7 +54,9 @@ class Away:
         rejoin = self._rejoins.get(key)
         last = meeting.last_heard or meeting.started
         known = line_key(event.msgid, event.time, event.nick, event.text) in meeting.heard
-        if known or (last is not None and event.time <= last):
+        # History keeps whole seconds (InspIRCd's +H does): a line of the same second as
+        # the last one journaled is new unless it is known.
+        if known or (last is not None and event.time < last.replace(microsecond=0)):
             if rejoin is not None:
                 rejoin.covered = True
             return False

@@ -284,6 +284,10 @@ async def test_sigkill_mid_meeting_then_restart(tmp_path: Path, ircd: NgircdServ
     for client, text in before + after:
         assert f"<{client.nick}> {text}\n" in log, text
     assert "<govbot> Resuming the meeting 'tc' after a restart of the bot" in log
+    # ngircd keeps no history: the time the bot was away is marked, once.
+    assert len(re.findall(r"\*\*\* lines between \d\d:\d\d:\d\d and \d\d:\d\d:\d\d "
+                          r"were not seen by the bot\n", log)) == 1
+    assert log.count("<govbot> Note: lines between") == 1
     html = (minutes_dir / f"{stem}.html").read_text()
     assert "Before the crash" in html and "after the crash" in html
     assert "Yes (2): ada, chiara" in (minutes_dir / f"{stem}.txt").read_text()
