@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from govbot.testing.ircd import InspircdAtheme, IrcTestClient, require_binaries
+from govbot.testing.ircd import InspircdAtheme, require_binaries
 from govbot.testing.ircd import IrcMessage as Line
 from tests.gerrit.harness import governance_repo
 from tests.meetings.test_meetings_irc import (
