@@ -58,7 +58,7 @@ HISTORY_BATCHES = frozenset({"chathistory", "znc.in/playback", "draft/chathistor
 
 _READ_LIMIT = 1 << 16  # a line with IRCv3 tags is at most 8 KiB + 512 bytes
 _IDENTIFY = re.compile(r"(?i)^(PRIVMSG\s+NickServ\s+:\s*)(IDENTIFY\b).*")
-_SECRET_COMMANDS = ("AUTHENTICATE ", "PASS ")
+_SECRET_COMMANDS = ("AUTHENTICATE ", "PASS ")  # PASS: also a bouncer's login
 
 
 class SessionError(Exception):
@@ -170,9 +170,12 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
     # --- the connection -----------------------------------------------------------
 
     async def serve(self, host: str, port: int, *, tls: bool, tls_verify: bool,
-                    sasl: SaslCredentials | None, timeouts: Timeouts) -> None:
-        """Connect, register, and handle lines until the link ends. Always raises."""
+                    sasl: SaslCredentials | None, timeouts: Timeouts,
+                    password: str | None = None) -> None:
+        """Connect, register, and handle lines until the link ends. Always raises.
+        `password` is the server password (PASS), a bouncer's login."""
         self._reset_attributes()
+        self.password = password  # pydle's registration sends PASS when set
         self.encoding = "utf-8"
         self.sasl_mechanism = sasl.mechanism if sasl else None
         self.sasl_username = sasl.username if sasl else None
@@ -419,7 +422,9 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
         bare = target.lstrip("".join(self._status_message_prefixes))
         channel = bare if self.is_channel(bare) else None
         resolve = False
-        history = self._batches.get(tags.get("batch", ""), "") in HISTORY_BATCHES
+        account: str | None
+        batch = self._batches.get(tags.get("batch", ""), "")
+        history = batch in HISTORY_BATCHES
         if history and tags.get("account"):
             account = tags["account"]  # what it was then; nothing learnt about now
         elif history:
@@ -438,7 +443,8 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
         self.listener.irc_event(IrcMessage(
             target=target, channel=channel, nick=nick, account=account, text=text, tags=tags,
             time=event_time(tags), notice=notice, action=action,
-            msgid=tags.get("msgid") or None, history=history), resolve)
+            msgid=tags.get("msgid") or None, history=history,
+            bouncer=batch == "znc.in/playback"), resolve)
 
 def parse_line(raw: bytes) -> Any | None:
     """Decode leniently (invalid UTF-8 becomes U+FFFD) and parse; None when unusable."""

@@ -54,6 +54,9 @@ class IrcMessage:
     #: draft/chathistory, a bouncer's `znc.in/playback`), not said just now: `time` is
     #: when it was said (server-time).
     history: bool = False
+    #: Played back by a bouncer (ZNC), which stayed in the channel while the bot was
+    #: away: its buffer starts where the bot left.
+    bouncer: bool = False
 
     @property
     def lane(self) -> str:

@@ -201,13 +201,17 @@ class IrcService:
     async def _session(self) -> None:
         s, t = self.settings, self.tuning
         sasl = self._sasl_credentials()
+        try:
+            password = s.password.resolve("irc.password") or None
+        except SettingsError as problem:
+            raise SessionError(str(problem), auth=True) from None
         timeouts = Timeouts(connect=t.connect_timeout, registration=t.registration_timeout,
                             ping_interval=t.ping_interval, pong_timeout=t.pong_timeout,
                             send=t.send_timeout)
         self._joining.clear()
         serve = asyncio.create_task(
             self.client.serve(s.host, s.port, tls=s.tls, tls_verify=s.tls_verify, sasl=sasl,
-                              timeouts=timeouts), name="irc-read")
+                              timeouts=timeouts, password=password), name="irc-read")
         helper = asyncio.create_task(self._while_connected(), name="irc-send")
         quit_message = None
         try:

@@ -7,7 +7,7 @@ channel mode +H (a `chathistory` batch), IRCv3 draft/chathistory, ZNC's buffer
 server-time and msgid). Here each played-back line is judged once: journaled if it is
 newer than the last line journaled and not heard before (by msgid, else by server
 time, nick and text); older or known lines prove that the history reaches back far
-enough.
+enough; so does a bouncer's buffer, which starts where the bot left.
 
 At the first live line after the JOIN the account is settled: if the history reached
 back to what was journaled, nothing was lost; otherwise the lines between the last one
@@ -62,6 +62,10 @@ class Away:
             return False
         if rejoin is not None and rejoin.earliest is None:
             rejoin.earliest = event.time
+        if rejoin is not None and event.bouncer:
+            # A bouncer stayed in the channel: its buffer begins where the bot left
+            # (unless it overflowed: ZNC's ChanBufferSize, see docs/meetings.md).
+            rejoin.covered = True
         return True
 
     def settle(self, key: str, meeting: Meeting) -> Gap | None:
