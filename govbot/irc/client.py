@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 #: feed the bot its own lines, invite-notify and friends only add noise).
 WANTED_CAPS = frozenset({
     "sasl", "account-tag", "account-notify", "extended-join", "server-time",
-    "message-tags", "multi-prefix", "cap-notify", "batch",
+    "message-tags", "multi-prefix", "cap-notify", "batch", "draft/chathistory",
 })
 #: Batch types whose lines are history played back, not said now.
 HISTORY_BATCHES = frozenset({"chathistory", "znc.in/playback", "draft/chathistory"})
@@ -315,6 +315,9 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
 
     async def on_capability_batch_available(self, value: str | None) -> bool:
         return True  # history played back on join comes in a batch (see on_raw_batch)
+
+    async def on_capability_draft_chathistory_available(self, value: str | None) -> bool:
+        return True  # the service asks for a channel's latest lines after joining it
 
     async def on_capability_sasl_available(self, value: str | None) -> bool:
         self.sasl_offered = True

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 # A target is one channel or nick: no spaces, commas or control characters, so a
 # plugin's text can never smuggle a second command or recipient.
 _TARGET = re.compile(r"^[^\s,:\x00-\x1f][^\s,\x00-\x1f]*$")
+CHATHISTORY_LINES = 100  # asked for after each JOIN where draft/chathistory is offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +407,11 @@ class IrcService:
         self._ready.set()
 
     def irc_channel_synced(self, channel: str, op: bool) -> None:
+        if self.client.capabilities.get("draft/chathistory"):
+            # IRCv3 chathistory: the server plays nothing back unasked. The answer is a
+            # `chathistory` batch, journaled by the meetings plugin (once per line).
+            self.queue.put(Outgoing("RAW", "", f"CHATHISTORY LATEST {channel} * "
+                                    f"{CHATHISTORY_LINES}", Lane.CONTROL))
         # Rejoined without op (a restart, a reconnect, a netsplit): ChanServ gives it
         # back when the bot's account has the access (auto-op flags need no asking, and
         # an account without access just gets ChanServ's refusal notice).
