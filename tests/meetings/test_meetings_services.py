@@ -1,5 +1,6 @@
 """Meetings on InspIRCd + Atheme, through the whole daemon as its own process: chairs by
-services account (no `trust_nicks`), op from ChanServ on every join, and InspIRCd's
+services account (no `trust_nicks`: a nick without its account is refused), op from
+ChanServ on every join, the channel topic restored at the end, and InspIRCd's
 channel history (+H, with server-time, msgid and batch) bringing back every line said
 while the bot was SIGKILLed."""
 
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.irc
 CHANNEL = "#example-tc"
 BOT_PASSWORD = "bot-secret-7f3a"
 ADA_PASSWORD = "ada-secret-1"
+BRUNO_PASSWORD = "bruno-secret-2"
 
 
 def services_settings(tmp_path: Path, port: int) -> Path:
@@ -56,16 +58,20 @@ async def test_history_on_inspircd_loses_no_line_across_a_sigkill(tmp_path: Path
     require_binaries("inspircd", "atheme-services")
     async with InspircdAtheme(tmp_path / "net") as net:
         await asyncio.gather(net.register_account("govbot", BOT_PASSWORD),
-                             net.register_account("ada", ADA_PASSWORD))
+                             net.register_account("ada", ADA_PASSWORD),
+                             net.register_account("bruno", BRUNO_PASSWORD))
         settings = services_settings(tmp_path, net.port)
         db = tmp_path / "state" / "govbot.db"
         minutes_dir = tmp_path / "minutes"
         bot = BotProcess(settings, minutes_dir)
         say = Speaker(db)
         ada = net.client("ada", sasl=("ada", ADA_PASSWORD), caps=("server-time",))
-        await ada.connect()
+        bruno = net.client("bruno_o", sasl=("bruno", BRUNO_PASSWORD))
+        mallory = net.client("bruno")  # bruno's account name as a nick, not logged in
+        # InspIRCd completes registrations once a second: connect everyone in one tick.
+        await asyncio.gather(ada.connect(), bruno.connect(), mallory.connect())
         try:
-            assert ada.account == "ada"
+            assert ada.account == "ada" and bruno.account == "bruno" and mallory.account is None
             await ada.join(CHANNEL)  # first in: op, and the channel is +nt
             await ada.send(f"MODE {CHANNEL} +H 100:1d")
             await ada.send(f"TOPIC {CHANNEL} :Welcome to the TC")
@@ -80,7 +86,16 @@ async def test_history_on_inspircd_loses_no_line_across_a_sigkill(tmp_path: Path
             await say(ada, "#startmeeting tc")
             topic = await ada.wait_for(lambda m: m.command == "TOPIC" and m.nick == "govbot", 10)
             assert topic.text == "tc"
+            await asyncio.gather(bruno.join(CHANNEL), mallory.join(CHANNEL))
             await say(ada, "#topic Before the crash")
+            # Chairs are accounts: the nick "bruno" without the account is refused.
+            await say(ada, "#chair bruno_o bruno")
+            refused = await bot_said(ada, "^cannot make bruno a chair", 10)
+            assert "not logged in to services" in refused
+            assert await bot_said(ada, "^Current chairs:") == "Current chairs: ada bruno_o"
+            await say(mallory, "#endmeeting")
+            assert (await bot_said(ada, "^bruno: #endmeeting is for the chairs")).startswith(
+                "bruno: #endmeeting is for the chairs of this meeting (ada, bruno_o)")
             await bot.kill()
             await ada.wait_for(lambda m: m.command == "QUIT" and m.nick == "govbot", 10)
             missed = ["first line while the bot is away", "#info second, an item",
@@ -93,7 +108,7 @@ async def test_history_on_inspircd_loses_no_line_across_a_sigkill(tmp_path: Path
             await ada.wait_for(lambda m: m.command == "JOIN" and m.nick == "govbot", 30)
             resumed = await bot_said(ada, "^Resuming the meeting 'tc'", 20)
             await ada.wait_for(opped, 15)  # and op again after the restart
-            assert "(started by ada; 2 lines kept)" in resumed
+            assert "(started by ada; 4 lines kept)" in resumed
             await eventually(lambda: all(t in journal_texts(db) for t in missed), 15,
                              "the missed lines journaled from history")
             await say(ada, "#endmeeting")
@@ -103,11 +118,12 @@ async def test_history_on_inspircd_loses_no_line_across_a_sigkill(tmp_path: Path
             link = await bot_said(ada, rf"^Minutes:\s+{URL}/meetings/tc/")
         finally:
             await bot.stop()
-            await ada.quit()
+            await asyncio.gather(ada.quit(), bruno.quit(), mallory.quit())
     stem = link.split(f"{URL}/", 1)[1].removesuffix(".html")
     await eventually(lambda: (minutes_dir / f"{stem}.log.txt").exists(), 10, "minutes")
     log = (minutes_dir / f"{stem}.log.txt").read_text()
     said = [line.split("> ", 1)[1] for line in log.splitlines() if " <ada> " in line]
-    assert said == ["#startmeeting tc", "#topic Before the crash", *missed, "#endmeeting"]
+    assert said == ["#startmeeting tc", "#topic Before the crash", "#chair bruno_o bruno",
+                    *missed, "#endmeeting"]
     assert "not seen by the bot" not in log
     assert "INFO: second, an item" in (minutes_dir / f"{stem}.txt").read_text()
