@@ -21,7 +21,7 @@ was away); `heard` keeps each journaled line's key so a line played back twice (
 both seen live and played back) is journaled once.
 
 Effects are frozen dataclasses, one per `op` (`effects.py`: start, item, topic,
-meetingtopic, chair, unchair, undo, name, lurk, restrictlogs, nicks, startvote, vote,
+meetingtopic, chair, unchair, undo, name, lurk, restrictlogs, nicks, alias, startvote, vote,
 endvote, end); the journal holds them in their `{"op": ...}` form (`effects.encode`),
 which is also the form every journal written before they had types is in.
 """
