@@ -64,7 +64,11 @@ async def test_without_history_the_gap_is_marked_once() -> None:
     assert texts(await bot.say("ada", "still here")) == []  # said once
     written = minutes(await bot.say("ada", "#endmeeting"))
     assert f"*** lines between {last:%H:%M:%S} and" in file_of(written, "log.txt")
-    assert f"GAP: lines between {last:%H:%M:%S} and" in file_of(written, "txt")
+    text = file_of(written, "txt")
+    assert f"GAP: lines between {last:%H:%M:%S} and {joined:%H:%M:%S} were not seen by the" \
+        in text
+    assert "(, " not in text  # the bot's own item has no nick
+    assert '<span class="GAP">lines between' in file_of(written, "html")
 
 
 async def test_history_that_starts_late_leaves_a_gap_before_it() -> None:
