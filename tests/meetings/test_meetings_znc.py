@@ -77,8 +77,7 @@ async def test_znc_playback_loses_no_line_across_a_sigkill(tmp_path: Path) -> No
                 await ada.wait_for(lambda m: m.command == "PONG", 5)
                 assert refusals(ada) == 1
                 await bot.kill()  # ZNC stays in the channel: nobody sees a QUIT
-                await ada.send("PING :after-kill")
-                await ada.wait_for(lambda m: m.command == "PONG", 5)
+                await eventually(lambda: znc.attached() == 0, 10, "ZNC to see the bot gone")
                 missed = ["first line while the bot is away", "#info second, an item",
                           "third: the last one"]
                 for text in missed:

@@ -127,5 +127,19 @@ class ZncBouncer:
             shutil.rmtree(self._own_dir, ignore_errors=True)
             self._own_dir = None
 
+    def attached(self) -> int:
+        """Client connections ZNC still holds open (Linux: /proc/net/tcp). 0 after a
+        client died means ZNC noticed, and buffers from then on."""
+        port = f"{self.port:04X}"
+        count = 0
+        with open("/proc/net/tcp") as table:
+            for row in table.readlines()[1:]:
+                fields = row.split()
+                local, state = fields[1], fields[3]
+                # ESTABLISHED (01) or CLOSE_WAIT (08: the peer closed, ZNC has not yet).
+                if local.endswith(":" + port) and state in ("01", "08"):
+                    count += 1
+        return count
+
     def log_tail(self, lines: int = 40) -> str:
         return self._daemon.output_since_start(lines) if self._daemon else ""
