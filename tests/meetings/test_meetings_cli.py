@@ -147,3 +147,14 @@ def test_minutes_straight_from_the_state_database(tmp_path: Path,
     assert main([name, "--state", db, "--out", str(tmp_path / "out")]) == 0
     assert "from the database" in (tmp_path / f"out/{STEM}.txt").read_text()
     assert main(["#nope/x", "--state", db]) == 1
+
+
+def test_a_url_base_ending_in_meetings_is_warned_about(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "tc.2026-11-19-16.00.log.txt"
+    log.write_text(LOG)
+    assert main([str(log), "--out", str(tmp_path / "out"), "--url-base",
+                 "https://example.org/meetings"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --url-base 'https://example.org/meetings' ends in /meetings" in err
+    assert "https://example.org/meetings/meetings/" in err
