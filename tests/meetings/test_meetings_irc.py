@@ -324,3 +324,40 @@ async def test_sigkill_mid_meeting_then_restart(tmp_path: Path, ircd: NgircdServ
     html = (minutes_dir / f"{stem}.html").read_text()
     assert "Before the crash" in html and "after the crash" in html
     assert "Yes (2): ada, chiara" in (minutes_dir / f"{stem}.txt").read_text()
+
+
+async def test_a_server_restart_mid_meeting_marks_the_gap(tmp_path: Path,
+                                                          ircd: NgircdServer) -> None:
+    # A reconnect, not a restart of the bot: the meeting stays in memory, and what was
+    # said while the link was down is unknown on ngircd (no history): marked once.
+    governance = governance_repo(tmp_path)
+    db = tmp_path / "state" / "govbot.db"
+    settings = tmp_path / "govbot.yaml"
+    settings.write_text(f"governance: {{repo: {governance}, poll_interval: 0}}\n"
+                        f"state: {{path: {db}, workdir: {tmp_path}/work}}\n"
+                        "web: {listen: '127.0.0.1:0'}\n" + meetings_settings(ircd.port))
+    bot = BotProcess(settings, tmp_path / "minutes")
+    say = Speaker(db)
+    await bot.start()
+    try:
+        async with IrcTestClient(ircd.host, ircd.port, "ada") as ada:
+            await ada.join(CHANNEL)
+            await ada.wait_for(lambda m: m.command == "JOIN" and m.nick == "govbot", 30)
+            await say(ada, "#startmeeting tc")
+        await ircd.restart()  # everyone is cut off; the bot reconnects on its own
+        async with IrcTestClient(ircd.host, ircd.port, "ada") as ada:
+            await ada.join(CHANNEL)
+            await ada.wait_for(lambda m: m.command == "JOIN" and m.nick == "govbot", 30)
+            await say(ada, "back again")
+            note = await bot_said(ada, "^Note: lines between", 10)
+            assert note.endswith("were not seen by the bot (it was away and no channel "
+                                 "history covered them): they are not in the log or the "
+                                 "minutes.")
+            await say(ada, "and again")
+            await say(ada, "#endmeeting")
+            await bot_said(ada, "^Meeting ended")
+            notes = [m for m in ada.received if m.command == "PRIVMSG"
+                     and m.text.startswith("Note: lines between")]
+            assert len(notes) == 1
+    finally:
+        await bot.stop()
