@@ -31,7 +31,7 @@ from govbot.extensions import CliError
 
 from .commands import Env, Said, interpret, parse
 from .effects import encode
-from .model import Meeting, identity_of, irc_lower, normalise_name
+from .model import Meeting, default_name, identity_of, irc_lower, normalise_name
 from .render import links, render
 
 _LINE = re.compile(r"^\[?(?:(?P<date>\d{4}-\d{2}-\d{2})[T ])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
@@ -155,8 +155,11 @@ def from_log(text: str, day: dt.date, *, channel: str, bot_nick: str,
         env = Env(now=when, identity=identity, trust_nicks=True, can_resolve=False,
                   links=lambda m: links(m, ""))
         line = Said(channel, when, nick, None, said_text, action=kind == "action")
-        out = interpret(meeting if meeting.is_started else None, line, env,
-                        parse(said_text))
+        parsed = parse(said_text)
+        if parsed == ("startmeeting", "") and not meeting.is_started:
+            # A log of a MeetBot that allowed no name: recovered under the channel's.
+            parsed = ("startmeeting", name or default_name(channel))
+        out = interpret(meeting if meeting.is_started else None, line, env, parsed)
         entry: dict[str, Any] = {"type": "line", "time": when.isoformat(), "nick": nick,
                                  "id": identity, "text": said_text}
         if kind == "action":
