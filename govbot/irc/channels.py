@@ -1,4 +1,5 @@
-"""What the bot knows of the channels it is in: their topics and whether it is op there.
+"""What the bot knows of the channels it is in: their topics, whether it is op there, and
+which lines are history played back (IRCv3 batches).
 
 A mixin for IrcClient, beside `Tracking` (membership and accounts). Topics come from
 RPL_TOPIC (332, on join), RPL_NOTOPIC (331) and TOPIC lines; operator status from the
@@ -16,6 +17,8 @@ from govbot.irc.listener import ClientListener
 
 log = logging.getLogger("govbot.irc.client")
 
+#: Batch types whose lines are history played back, not said now.
+HISTORY_BATCHES = frozenset({"chathistory", "znc.in/playback", "draft/chathistory"})
 #: Channel modes at or above channel operator (halfop cannot set a +t topic everywhere).
 OP_MODES = frozenset("oaq")
 
@@ -24,6 +27,7 @@ class ChannelState:
     """Mixed into IrcClient. State is per connection (reset with the client's)."""
 
     topics: dict[str, str]  # folded channel -> topic ("" when none is set)
+    _batches: dict[str, str]  # open BATCH reference -> its type
     ops: set[str]  # folded channels where the bot is op or above
     listener: ClientListener
     nickname: str
@@ -91,6 +95,20 @@ class ChannelState:
                 target = args.pop(0)
                 if char in OP_MODES and self.is_same_nick(target, self.nickname):
                     (self.ops.add if adding else self.ops.discard)(key)
+
+    async def on_raw_batch(self, message: Any) -> None:
+        # BATCH +ref type [params...] ... BATCH -ref (IRCv3 batch): only the type matters.
+        if not message.params:
+            return
+        ref = message.params[0]
+        if ref.startswith("+") and len(message.params) >= 2:
+            self._batches[ref[1:]] = message.params[1].lower()
+        elif ref.startswith("-"):
+            self._batches.pop(ref[1:], None)
+
+    def batch_type(self, tags: dict[str, str]) -> str:
+        """The type of the batch a line belongs to ("" for none)."""
+        return self._batches.get(tags.get("batch", ""), "")
 
     def forget_channel(self, channel: str) -> None:
         key = self._fold(channel)

@@ -40,7 +40,7 @@ from pydle.features.isupport import ISUPPORTSupport
 from pydle.protocol import ProtocolViolation
 
 from govbot.irc.accounts import AccountCache
-from govbot.irc.channels import ChannelState
+from govbot.irc.channels import HISTORY_BATCHES, ChannelState
 from govbot.irc.events import IrcMessage
 from govbot.irc.listener import ClientListener
 from govbot.irc.tracking import Tracking, event_time, tags_of
@@ -53,8 +53,7 @@ WANTED_CAPS = frozenset({
     "sasl", "account-tag", "account-notify", "extended-join", "server-time",
     "message-tags", "multi-prefix", "cap-notify", "batch", "draft/chathistory",
 })
-#: Batch types whose lines are history played back, not said now.
-HISTORY_BATCHES = frozenset({"chathistory", "znc.in/playback", "draft/chathistory"})
+
 
 _READ_LIMIT = 1 << 16  # a line with IRCv3 tags is at most 8 KiB + 512 bytes
 _IDENTIFY = re.compile(r"(?i)^(PRIVMSG\s+NickServ\s+:\s*)(IDENTIFY\b).*")
@@ -390,16 +389,6 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
 
     # --- messages -------------------------------------------------------------------
 
-    async def on_raw_batch(self, message: Any) -> None:
-        # BATCH +ref type [params...] ... BATCH -ref (IRCv3 batch): only the type matters.
-        if not message.params:
-            return
-        ref = message.params[0]
-        if ref.startswith("+") and len(message.params) >= 2:
-            self._batches[ref[1:]] = message.params[1].lower()
-        elif ref.startswith("-"):
-            self._batches.pop(ref[1:], None)
-
     async def on_raw_privmsg(self, message: Any) -> None:
         self._text(message, notice=False)
 
@@ -426,7 +415,7 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
         channel = bare if self.is_channel(bare) else None
         resolve = False
         account: str | None
-        batch = self._batches.get(tags.get("batch", ""), "")
+        batch = self.batch_type(tags)
         history = batch in HISTORY_BATCHES
         if history and tags.get("account"):
             account = tags["account"]  # what it was then; nothing learnt about now

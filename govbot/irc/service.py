@@ -27,6 +27,7 @@ from govbot.backoff import backoff
 from govbot.commands import CommandRouter
 from govbot.dispatcher import Envelope
 from govbot.irc.client import IrcClient, SaslCredentials, SessionError, Timeouts
+from govbot.irc.duties import ChannelDuties
 from govbot.irc.events import IrcEvent, IrcJoin, IrcMessage
 from govbot.irc.reporter import IrcReporter
 from govbot.irc.sending import (
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 # A target is one channel or nick: no spaces, commas or control characters, so a
 # plugin's text can never smuggle a second command or recipient.
 _TARGET = re.compile(r"^[^\s,:\x00-\x1f][^\s,\x00-\x1f]*$")
-CHATHISTORY_LINES = 100  # asked for after each JOIN where draft/chathistory is offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ class IrcStats:
 
 
 
-class IrcService:
+class IrcService(ChannelDuties):
     def __init__(self, settings: IrcSettings, *,
                  submit: Callable[[Envelope], Awaitable[None]],
                  channels: Callable[[], Iterable[str]] = tuple,
@@ -117,7 +117,7 @@ class IrcService:
         self._extra_channels: dict[str, str] = {}  # joined on demand (a Say to it)
         self._wanted: dict[str, str] = {}  # last wanted_channels(), refreshed on ticks
         self._joining: set[str] = set()
-        self._topic_warned: set[str] = set()  # channels told that the bot cannot set topics
+        self._topic_warned: set[str] = set()  # channels told it cannot set topics (duties.py)
         self._ready = asyncio.Event()
         self._ready_at = 0.0
         self._inbound: asyncio.Queue[tuple[IrcEvent, bool]] = asyncio.Queue(tuning.inbound_max)
@@ -405,38 +405,6 @@ class IrcService:
 
     def irc_ready(self) -> None:
         self._ready.set()
-
-    def irc_channel_synced(self, channel: str, op: bool) -> None:
-        if self.client.capabilities.get("draft/chathistory"):
-            # IRCv3 chathistory: the server plays nothing back unasked. The answer is a
-            # `chathistory` batch, journaled by the meetings plugin (once per line).
-            self.queue.put(Outgoing("RAW", "", f"CHATHISTORY LATEST {channel} * "
-                                    f"{CHATHISTORY_LINES}", Lane.CONTROL))
-        # Rejoined without op (a restart, a reconnect, a netsplit): ChanServ gives it
-        # back when the bot's account has the access (auto-op flags need no asking, and
-        # an account without access just gets ChanServ's refusal notice).
-        if not op and self.client.account and self.queue.control_open:
-            log.info("irc: joined %s without op; asking ChanServ for it", channel)
-            self.queue.put(Outgoing("PRIVMSG", "ChanServ", f"OP {channel}", Lane.CONTROL,
-                                    split=False))
-
-    def irc_topic_refused(self, channel: str, reason: str) -> None:
-        key = self.client._fold(channel)
-        if key in self._topic_warned:
-            return  # said once: the channel knows, the log has the rest
-        self._topic_warned.add(key)
-        self.say(channel, f"I cannot set the topic of {channel}: I am not a channel "
-                          "operator here and the topic is locked (+t). The minutes still "
-                          "list each #topic.", priority=True)
-
-    def topic_of(self, channel: str) -> str | None:
-        """The channel's topic as last seen ("" none); None: not known."""
-        return self.client.topic_of(channel)
-
-    def in_channel(self, channel: str, nick: str) -> bool | None:
-        """Whether `nick` is in `channel` now; None when the bot is not there itself."""
-        members = self.client.members.get(self.client._fold(channel))
-        return None if members is None else self.client._fold(nick) in members
 
     def irc_nick_free(self) -> None:
         client = self.client
