@@ -9,7 +9,9 @@ line is journaled as it arrives (`Append`), with what it did (decided once by
 `commands.interpret`, as typed effects) and what the bot answered; the meeting is a pure fold
 of that journal (`meetings_model.Meeting`). The in-memory cache is just that fold,
 kept up to date; after a restart the open journals are folded again, and the bot
-says in the channel that it resumed. A crash between `#endmeeting` and the closing
+says in the channel that it resumed. After any JOIN of its own (restart, reconnect,
+netsplit) the lines played back from history are journaled once, in order, and where
+none reach back a gap is marked (`history.py`). A crash between `#endmeeting` and the closing
 of the journal is finished at the next start (minutes written again, atomically;
 Gerrit comments deduplicated by fingerprint).
 
