@@ -59,6 +59,12 @@ class IrcReader(Protocol):
     async def account_of(self, nick: str) -> str | None:
         """The services account `nick` is logged in as right now (None: not logged in)."""
 
+    def topic_of(self, channel: str) -> str | None:
+        """The channel's topic as the bot last saw it ("" none; None: not known)."""
+
+    def in_channel(self, channel: str, nick: str) -> bool | None:
+        """Whether `nick` is in `channel` now (None: the bot is not there to see)."""
+
 
 class ProposalChecker(Protocol):
     """Loads a proposed governance config (a Gerrit change of the config repo)."""

@@ -122,6 +122,8 @@ class IrcSettings(_S, kw_only=True):
     realname: str = "govbot governance bot"
     sasl: IrcSasl | None = None
     nickserv_password: SecretRef = msgspec.field(default_factory=SecretRef)
+    # The server password (PASS): a bouncer's login, e.g. ZNC's "user/network:password".
+    password: SecretRef = msgspec.field(default_factory=SecretRef)
     channels: list[str] = msgspec.field(default_factory=list)
     command_prefix: str = "!"
     rate: IrcRate = msgspec.field(default_factory=IrcRate)

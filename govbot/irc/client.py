@@ -40,6 +40,7 @@ from pydle.features.isupport import ISUPPORTSupport
 from pydle.protocol import ProtocolViolation
 
 from govbot.irc.accounts import AccountCache
+from govbot.irc.channels import HISTORY_BATCHES, ChannelState
 from govbot.irc.events import IrcMessage
 from govbot.irc.listener import ClientListener
 from govbot.irc.tracking import Tracking, event_time, tags_of
@@ -50,12 +51,13 @@ log = logging.getLogger(__name__)
 #: feed the bot its own lines, invite-notify and friends only add noise).
 WANTED_CAPS = frozenset({
     "sasl", "account-tag", "account-notify", "extended-join", "server-time",
-    "message-tags", "multi-prefix", "cap-notify",
+    "message-tags", "multi-prefix", "cap-notify", "batch", "draft/chathistory",
 })
+
 
 _READ_LIMIT = 1 << 16  # a line with IRCv3 tags is at most 8 KiB + 512 bytes
 _IDENTIFY = re.compile(r"(?i)^(PRIVMSG\s+NickServ\s+:\s*)(IDENTIFY\b).*")
-_SECRET_COMMANDS = ("AUTHENTICATE ", "PASS ")
+_SECRET_COMMANDS = ("AUTHENTICATE ", "PASS ")  # PASS: also a bouncer's login
 
 
 class SessionError(Exception):
@@ -104,7 +106,7 @@ def redact(line: str) -> str:
 _Base: Any = pydle.featurize(IRCv3Support, ISUPPORTSupport)
 
 
-class IrcClient(Tracking, _Base):  # type: ignore[misc]
+class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
     """pydle client with ordered handling, account tracking and session-scoped state."""
 
     RECONNECT_ON_ERROR = False  # the service reconnects, with backoff
@@ -140,12 +142,15 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
         self.own_prefix: str | None = None  # nick!user@host as others see it
         self.members: dict[str, set[str]] = {}  # folded channel -> folded nicks
         self.channel_names: dict[str, str] = {}  # folded channel -> name as joined
+        self.topics: dict[str, str] = {}  # folded channel -> topic (channels.py)
+        self.ops: set[str] = set()  # folded channels where we are op (channels.py)
         self.accounts = AccountCache(self.normalize)
         self._fatal: SessionError | None = None
         self._send_timeout = getattr(self, "_send_timeout", 30.0)
         self._cap_ls: list[str] = []
         self._whois_pending: dict[str, asyncio.Future[str | None]] = {}
         self._whois_found: dict[str, str | None] = {}
+        self._batches: dict[str, str] = {}  # open BATCH reference -> its type
 
     def _fold(self, name: str) -> str:
         return str(self.normalize(name))
@@ -164,9 +169,12 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
     # --- the connection -----------------------------------------------------------
 
     async def serve(self, host: str, port: int, *, tls: bool, tls_verify: bool,
-                    sasl: SaslCredentials | None, timeouts: Timeouts) -> None:
-        """Connect, register, and handle lines until the link ends. Always raises."""
+                    sasl: SaslCredentials | None, timeouts: Timeouts,
+                    password: str | None = None) -> None:
+        """Connect, register, and handle lines until the link ends. Always raises.
+        `password` is the server password (PASS), a bouncer's login."""
         self._reset_attributes()
+        self.password = password  # pydle's registration sends PASS when set
         self.encoding = "utf-8"
         self.sasl_mechanism = sasl.mechanism if sasl else None
         self.sasl_username = sasl.username if sasl else None
@@ -281,9 +289,10 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
 
     # pydle's handlers for these create user records that are never removed (or look
     # up channels in its own tables, which we do not keep): not needed here.
-    on_raw_mode = on_raw_topic = on_raw_invite = on_raw_chghost = on_raw_away = _ignore
+    # (MODE, TOPIC and 332 are ChannelState's.)
+    on_raw_invite = on_raw_chghost = on_raw_away = _ignore
     on_raw_301 = on_raw_311 = on_raw_312 = on_raw_313 = on_raw_314 = on_raw_317 = _ignore
-    on_raw_319 = on_raw_324 = on_raw_329 = on_raw_332 = on_raw_333 = on_raw_354 = _ignore
+    on_raw_319 = on_raw_324 = on_raw_329 = on_raw_333 = on_raw_354 = _ignore
     on_raw_906 = on_raw_908 = _ignore
 
     # --- capabilities and SASL ------------------------------------------------------
@@ -302,6 +311,12 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
 
     async def on_capability_server_time_available(self, value: str | None) -> bool:
         return True
+
+    async def on_capability_batch_available(self, value: str | None) -> bool:
+        return True  # history played back on join comes in a batch (see on_raw_batch)
+
+    async def on_capability_draft_chathistory_available(self, value: str | None) -> bool:
+        return True  # the service asks for a channel's latest lines after joining it
 
     async def on_capability_sasl_available(self, value: str | None) -> bool:
         self.sasl_offered = True
@@ -362,6 +377,8 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
         reason = message.params[-1] if len(message.params) > 2 else ""
         log.warning("irc: %s %s: %s (%s)", what, target, reason, message.command)
         self.listener.irc_refused(str(message.command).zfill(3), target, reason)
+        if str(message.command).zfill(3) == "482" and self.is_channel(target):
+            self.listener.irc_topic_refused(target, reason)  # the only op command we send
 
     on_raw_403 = on_raw_404 = on_raw_405 = on_raw_471 = on_raw_473 = on_raw_474 = _refused
     on_raw_475 = on_raw_477 = on_raw_482 = _refused
@@ -398,7 +415,18 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
         bare = target.lstrip("".join(self._status_message_prefixes))
         channel = bare if self.is_channel(bare) else None
         resolve = False
-        if self._capabilities.get("account-tag"):
+        account: str | None
+        batch = self.batch_type(tags)
+        history = batch in HISTORY_BATCHES
+        if history and tags.get("account"):
+            account = tags["account"]  # what it was then; nothing learnt about now
+        elif history:
+            # No tag on a played-back line is no proof of "not logged in" (InspIRCd's +H
+            # and ZNC replay without it): the nick's account now, as for a server
+            # without account-tag.
+            known, account = self.accounts.lookup(nick, max_age=self.account_max_age(nick))
+            resolve = not known and not notice
+        elif self._capabilities.get("account-tag"):
             # The tag is authoritative for this very line; no tag means not logged in.
             account = tags.get("account") or None
             self.accounts.learn(nick, account)
@@ -407,7 +435,9 @@ class IrcClient(Tracking, _Base):  # type: ignore[misc]
             resolve = not known and not notice
         self.listener.irc_event(IrcMessage(
             target=target, channel=channel, nick=nick, account=account, text=text, tags=tags,
-            time=event_time(tags), notice=notice, action=action), resolve)
+            time=event_time(tags), notice=notice, action=action,
+            msgid=tags.get("msgid") or None, history=history,
+            bouncer=batch == "znc.in/playback"), resolve)
 
 def parse_line(raw: bytes) -> Any | None:
     """Decode leniently (invalid UTF-8 becomes U+FFFD) and parse; None when unusable."""

@@ -48,6 +48,15 @@ class IrcMessage:
     time: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     notice: bool = False
     action: bool = False
+    #: IRCv3 `msgid`: the server's id of this line (the same when it is played back).
+    msgid: str | None = None
+    #: Played back from history (a `chathistory` batch of InspIRCd's +H or
+    #: draft/chathistory, a bouncer's `znc.in/playback`), not said just now: `time` is
+    #: when it was said (server-time).
+    history: bool = False
+    #: Played back by a bouncer (ZNC), which stayed in the channel while the bot was
+    #: away: its buffer starts where the bot left.
+    bouncer: bool = False
 
     @property
     def lane(self) -> str:

@@ -28,3 +28,9 @@ class ClientListener(Protocol):
     def irc_refused(self, code: str, target: str, reason: str) -> None:
         """The server refused a JOIN (banned, invite-only, key, registered-only: 471,
         473-475, 477) or another command (`code`, the numeric) about `target`."""
+
+    def irc_channel_synced(self, channel: str, op: bool) -> None:
+        """The bot's NAMES of `channel` ended (after its JOIN): `op` says if it is op."""
+
+    def irc_topic_refused(self, channel: str, reason: str) -> None:
+        """The server refused a TOPIC the bot sent (482: not a channel operator)."""

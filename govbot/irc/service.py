@@ -29,6 +29,7 @@ from govbot.commands import CommandRouter
 from govbot.dispatcher import Envelope
 from govbot.health import PartStatus, Readiness
 from govbot.irc.client import IrcClient, SaslCredentials, SessionError, Timeouts
+from govbot.irc.duties import ChannelDuties
 from govbot.irc.events import IrcEvent, IrcJoin, IrcMessage
 from govbot.irc.reporter import IrcReporter
 from govbot.irc.sending import (
@@ -94,7 +95,7 @@ class IrcStats:
 
 
 
-class IrcService:
+class IrcService(ChannelDuties):
     def __init__(self, settings: IrcSettings, *,
                  submit: Callable[[Envelope], Awaitable[None]],
                  channels: Callable[[], Iterable[str]] = tuple,
@@ -118,6 +119,7 @@ class IrcService:
         self._extra_channels: dict[str, str] = {}  # joined on demand (a Say to it)
         self._wanted: dict[str, str] = {}  # last wanted_channels(), refreshed on ticks
         self._joining: set[str] = set()
+        self._topic_warned: set[str] = set()  # channels told it cannot set topics (duties.py)
         self._ready = asyncio.Event()
         self._ready_at = 0.0
         self._inbound: asyncio.Queue[tuple[IrcEvent, bool]] = asyncio.Queue(tuning.inbound_max)
@@ -225,13 +227,17 @@ class IrcService:
     async def _session(self) -> None:
         s, t = self.settings, self.tuning
         sasl = self._sasl_credentials()
+        try:
+            password = s.password.resolve("irc.password") or None
+        except SettingsError as problem:
+            raise SessionError(str(problem), auth=True) from None
         timeouts = Timeouts(connect=t.connect_timeout, registration=t.registration_timeout,
                             ping_interval=t.ping_interval, pong_timeout=t.pong_timeout,
                             send=t.send_timeout)
         self._joining.clear()
         serve = asyncio.create_task(
             self.client.serve(s.host, s.port, tls=s.tls, tls_verify=s.tls_verify, sasl=sasl,
-                              timeouts=timeouts), name="irc-read")
+                              timeouts=timeouts, password=password), name="irc-read")
         helper = asyncio.create_task(self._while_connected(), name="irc-send")
         quit_message = None
         try:
@@ -462,9 +468,11 @@ class IrcService:
             try:
                 if resolve and isinstance(event, IrcMessage):
                     event = dataclasses.replace(event, account=await self.account_of(event.nick))
+                # A line played back from history is no command to run now (a `!cmd`
+                # said an hour ago): it goes out as the IrcMessage it is.
                 line = (self._commands.event_of(event, self.nick)
                         if self._commands is not None and isinstance(event, IrcMessage)
-                        else event)
+                        and not event.history else event)
                 await self._submit(Envelope(line.id, line, line.lane))
             except Exception:
                 log.exception("irc: could not submit event %s", event.id)

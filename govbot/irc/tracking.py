@@ -55,6 +55,10 @@ class Tracking:
 
         def _fold(self, name: str) -> str: ...
 
+        def own_names_prefixes(self, channel: str, prefixes: str) -> None: ...
+
+        def forget_channel(self, channel: str) -> None: ...
+
     def account_max_age(self, nick: str) -> float:
         folded = self._fold(nick)
         if not any(folded in nicks for nicks in self.members.values()):
@@ -99,6 +103,9 @@ class Tracking:
             nick = entry.lstrip(prefixes).split("!", 1)[0]
             if nick:
                 nicks.add(self._fold(nick))
+                if self.is_same_nick(nick, self.nickname):  # are we op? (channels.py)
+                    self.own_names_prefixes(message.params[2],
+                                            entry[:len(entry) - len(entry.lstrip(prefixes))])
 
     async def on_raw_part(self, message: Any) -> None:
         nick, _ = self._parse_user(message.source)
@@ -128,6 +135,7 @@ class Tracking:
         if self.is_same_nick(nick, self.nickname):
             self.members.pop(key, None)
             self.channel_names.pop(key, None)
+            self.forget_channel(channel)
             return
         self.members.get(key, set()).discard(self._fold(nick))
         if not any(self._fold(nick) in nicks for nicks in self.members.values()):

@@ -38,7 +38,11 @@ async def render_text(ctx: CliContext, text: str, what: str, out_dir: Path, *,
                       name: str | None = None) -> int:
     """`minutes_command` on a journal's or a log's text; `what` names it in messages."""
     from .recovery import recover
+    from .render import url_warning
 
+    warning = url_warning(url_base)
+    if warning:
+        print(f"warning: {warning.replace('minutes_url', '--url-base', 1)}", file=sys.stderr)
     action = recover(text, what, out_dir, url_base=url_base, bot_nick=bot_nick,
                      channel=channel, date=date, name=name)
     for written in await ctx.carry_out(action):

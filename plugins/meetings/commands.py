@@ -102,9 +102,9 @@ def _refusal(meeting: Meeting, line: Said, env: Env, name: str) -> str:
             f"({', '.join(meeting.chair_nicks())})")
     if name == "endmeeting":
         last = meeting.last_chair_time or meeting.started or env.now
-        left = max(1, int((env.orphan_after - (env.now - last)).total_seconds() // 60) + 1)
-        text += (f"; anyone may end it once no chair has spoken for "
-                 f"{int(env.orphan_after.total_seconds() // 60)} minutes (in {left} min)")
+        seconds = (env.orphan_after - (env.now - last)).total_seconds()
+        left = max(1, -int(-seconds // 60))  # whole minutes, rounded up
+        text += f"; anyone may end it if no chair speaks in the next {left} min"
     if env.identity is None:
         text += "; chairs are recognised by their services account and you are not logged in"
     return text
@@ -142,8 +142,9 @@ def _meet(name: str, step: Step, usage: str, description: str, *, chair: bool = 
 
 
 _TABLE: tuple[tuple[Command, Step], ...] = (
-    _meet("startmeeting", steps.startmeeting, "startmeeting [NAME]",
-          "Starts a meeting in this channel; you become its chair (logged in to services).",
+    _meet("startmeeting", steps.startmeeting, "startmeeting NAME",
+          "Starts a meeting in this channel; you become its chair (logged in to services). "
+          "The name is required, unless the meeting scheduled now gives it.",
           examples=("startmeeting tc",)),
     _meet("endmeeting", steps.end, "endmeeting",
           "Ends the meeting and publishes the minutes (anyone may, once no chair has "
@@ -159,6 +160,11 @@ _TABLE: tuple[tuple[Command, Step], ...] = (
           chair=True, aliases=("accept",), examples=("accepted change 42",)),
     _meet("rejected", steps.item("REJECTED"), "rejected TEXT", "Records a rejection.",
           chair=True, aliases=("reject",), examples=("rejected change 43",)),
+    _meet("failed", steps.item("FAILED"), "failed TEXT", "Records a proposal that failed.",
+          chair=True, examples=("failed motion to adopt the logo",)),
+    _meet("inconclusive", steps.item("INCONCLUSIVE"), "inconclusive TEXT",
+          "Records a discussion that reached no decision.", chair=True,
+          examples=("inconclusive naming of the release",)),
     _meet("chair", steps.chair, "chair NICK...", "Makes people chairs (by their services account).",
           chair=True, examples=("chair bruno farah",)),
     _meet("unchair", steps.unchair, "unchair NICK...",
@@ -176,8 +182,12 @@ _TABLE: tuple[tuple[Command, Step], ...] = (
           "count.", chair=True,
           examples=("startvote Adopt the charter? Yes, No, Abstain",
                     "startvote tc Adopt the charter?")),
-    _meet("endvote", steps.endvote, "endvote", "Ends the vote and records its result.",
-          chair=True),
+    _meet("motion", steps.motion, "motion [BODY] TEXT",
+          "Puts a formal motion to the vote: options +1, -1, 0 (bound to BODY as "
+          "#startvote).", chair=True,
+          examples=("motion adopt the charter", "motion tc adopt the charter")),
+    _meet("endvote", steps.endvote, "endvote", "Ends the vote (or motion) and records its "
+          "result.", chair=True, aliases=("close",)),
     _meet("action", steps.item("ACTION"), "action TEXT",
           "Records an action item (nicks in it say whose).",
           examples=("action farah to write the summary",)),
@@ -194,11 +204,14 @@ _TABLE: tuple[tuple[Command, Step], ...] = (
     _meet("nick", steps.nick, "nick NICK...", "Counts people as present without a line said.",
           examples=("nick ghost, spirit",)),
     _meet("present", steps.present, "present [NICK...]",
-          "Says you (and those named) are present.", aliases=("here",),
-          examples=("present", "present carl")),
+          "Says you (and those named) are present.", examples=("present", "present carl")),
+    _meet("here", steps.here, "here [ALIAS]",
+          "Says you are present; with ALIAS, action items naming ALIAS are yours too.",
+          examples=("here", "here bob")),
+    _meet("listchairs", steps.listchairs, "listchairs", "Lists the chairs of the meeting."),
     _meet("vote", steps.vote, "vote OPTION",
-          "Votes in the vote in progress (your last vote counts).",
-          examples=("vote yes",)),
+          "Votes in the vote in progress: one of its options, +1, -1 or 0 on a #motion "
+          "(your last vote counts).", examples=("vote yes", "vote +1")),
     _meet("showvote", steps.showvote, "showvote", "Shows the votes so far."),
     _meet("commands", _commands, "commands [COMMAND]",
           "Lists the commands, or explains one.", examples=("commands", "commands vote")),

@@ -25,6 +25,9 @@ class StartMeeting:
     name: str = ""  # normalised later; "" means the channel's default name
     topic: str | None = None  # the meeting topic given to #startmeeting
     sanctioned: bool = False  # a scheduled meeting of the channel (see policy)
+    # The channel's topic when the meeting started, restored by #endmeeting (None: not
+    # known, e.g. a journal from before this field, or no topic seen): left alone then.
+    channel_topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,14 @@ class Attendees:
 
 
 @dataclass(frozen=True, slots=True)
+class Alias:
+    """`#here ALIAS` (hcoop-meetbot): the speaker also answers to ALIAS in action items."""
+
+    op: ClassVar[str] = "alias"
+    alias: str
+
+
+@dataclass(frozen=True, slots=True)
 class StartVote:
     op: ClassVar[str] = "startvote"
     question: str
@@ -123,13 +134,13 @@ class EndMeeting:
 
 
 Effect = (StartMeeting | AddItem | NewTopic | MeetingTopic | AddChair | RemoveChair | Undo
-          | Rename | Lurk | RestrictLogs | Attendees | StartVote | CastVote | EndVote
+          | Rename | Lurk | RestrictLogs | Attendees | Alias | StartVote | CastVote | EndVote
           | EndMeeting)
 
 _BY_OP: dict[str, type[Effect]] = {
     cls.op: cls for cls in (StartMeeting, AddItem, NewTopic, MeetingTopic, AddChair,
                             RemoveChair, Undo, Rename, Lurk, RestrictLogs, Attendees,
-                            StartVote, CastVote, EndVote, EndMeeting)
+                            Alias, StartVote, CastVote, EndVote, EndMeeting)
 }
 _FIELDS: dict[type[Effect], tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _BY_OP.values()

@@ -12,10 +12,16 @@ Entry shapes (JSON, `time` is ISO 8601 UTC):
 - `{"type": "line", "time", "nick", "account", "id", "text", "action"?, "notice"?,
   "fx": [effect...]?, "said": [bot reply...]?}` — one line received;
 - `{"type": "nick", "time", "old", "new"}` — a nick change in the channel;
-- `{"type": "bot", "time", "said": [...], "fx"?}` — the bot on its own (resume, reminder).
+- `{"type": "bot", "time", "said": [...], "fx"?}` — the bot on its own (resume, reminder);
+- `{"type": "gap", "time", "from", "to", "said"?}` — the bot missed the lines said between
+  `from` and `to` (it was away and no history covered them): a GAP item and log line.
+
+A line entry may carry `msgid` (IRCv3) and `history: true` (played back after the bot
+was away); `heard` keeps each journaled line's key so a line played back twice (or
+both seen live and played back) is journaled once.
 
 Effects are frozen dataclasses, one per `op` (`effects.py`: start, item, topic,
-meetingtopic, chair, unchair, undo, name, lurk, restrictlogs, nicks, startvote, vote,
+meetingtopic, chair, unchair, undo, name, lurk, restrictlogs, nicks, alias, startvote, vote,
 endvote, end); the journal holds them in their `{"op": ...}` form (`effects.encode`),
 which is also the form every journal written before they had types is in.
 """
@@ -31,6 +37,7 @@ from typing import Any
 from .effects import (
     AddChair,
     AddItem,
+    Alias,
     Attendees,
     CastVote,
     Effect,
@@ -53,8 +60,8 @@ NAME_MAX = 64
 _NOT_SAFE = re.compile(r"[^a-z0-9]")
 
 #: Item kinds as MeetBot prints them.
-DECISIONS = ("AGREED", "ACCEPTED", "REJECTED")
-ITEM_KINDS = ("TOPIC", *DECISIONS, "ACTION", "INFO", "IDEA", "HELP", "LINK", "VOTE")
+DECISIONS = ("AGREED", "ACCEPTED", "REJECTED", "FAILED", "INCONCLUSIVE")
+ITEM_KINDS = ("TOPIC", *DECISIONS, "ACTION", "INFO", "IDEA", "HELP", "LINK", "VOTE", "GAP")
 
 
 def normalise_name(text: str) -> str:
@@ -112,17 +119,21 @@ class Item:
 class Meeting:
     """Mutable while folding; only `apply` changes it."""
 
-    __slots__ = ("_attendees", "_nick_display", "chairs", "channel", "ended", "id", "items",
+    __slots__ = ("_attendees", "_nick_display", "aliases", "chairs", "channel",
+                 "channel_topic", "ended", "heard", "id", "items",
                  "last_chair_time", "lines", "lurk", "meeting_topic", "name", "owner",
                  "owner_nick", "poll", "restricted", "sanctioned", "started")
 
     def __init__(self, journal_id: str) -> None:
         self.id = journal_id
         self.channel = ""
+        self.channel_topic: str | None = None
         self.name = ""
         self.owner = ""  # identity of the starter: never removable
         self.owner_nick = ""
         self.chairs: dict[str, str] = {}  # identity -> nick (as last seen)
+        self.aliases: dict[str, str] = {}  # nick -> the other names it answers to (#here)
+        self.heard: set[str] = set()  # line_key() of every line journaled
         self.started: dt.datetime | None = None
         self.ended: dt.datetime | None = None
         self.last_chair_time: dt.datetime | None = None
@@ -158,6 +169,17 @@ class Meeting:
         names = {self.owner: self.owner_nick, **self.chairs}
         return sorted(names.values(), key=str.lower)
 
+    @property
+    def human_lines(self) -> int:
+        """Lines people said (the bot's own and channel events not counted)."""
+        return sum(1 for line in self.lines if line.kind in ("msg", "action", "notice"))
+
+    @property
+    def last_heard(self) -> dt.datetime | None:
+        """When the last line anyone said was journaled (history after it is new)."""
+        return next((line.time for line in reversed(self.lines)
+                     if line.kind in ("msg", "action", "notice")), None)
+
     def votes(self) -> list[VoteResult]:
         return [i.vote for i in self.items if i.vote is not None]
 
@@ -177,6 +199,7 @@ class Meeting:
             line_kind = "action" if entry.get("action") else (
                 "notice" if entry.get("notice") else "msg")
             n = self._log(time, line_kind, nick, entry["text"])
+            self.heard.add(line_key(entry.get("msgid"), time, nick, entry["text"]))
             self._count(nick, 1)
             for fx in _effects(entry):
                 self._effect(fx, n, time, nick)
@@ -192,6 +215,11 @@ class Meeting:
                 self.chairs["nick:" + irc_lower(new)] = new
             if self.owner == key:
                 self.owner, self.owner_nick = "nick:" + irc_lower(new), new
+        elif kind == "gap":
+            start, end = parse_time(entry["from"]), parse_time(entry["to"])
+            text = gap_text(start, end)
+            n = self._log(time, "event", "", text)
+            self.items.append(Item("GAP", text, "", time, n))
         for text in entry.get("said", ()):
             self._log(time, "bot", "", text)
         if kind == "bot":  # the bot acting on its own (ending a superseded meeting)
@@ -217,6 +245,7 @@ class Meeting:
                 self.started = self.last_chair_time = time
                 self.sanctioned = bool(fx.sanctioned)
                 self.meeting_topic = fx.topic or None
+                self.channel_topic = fx.channel_topic
             case AddItem():
                 self.items.append(Item(fx.kind, fx.text, nick, time, n))
             case NewTopic():
@@ -240,6 +269,9 @@ class Meeting:
             case Attendees():
                 for other in fx.nicks:
                     self._count(other, 0)
+            case Alias():
+                self._count(nick, 0)
+                self.aliases[nick] = fx.alias
             case StartVote():
                 self.poll = Poll(question=fx.question, options=tuple(fx.options),
                                  body=fx.body, body_name=fx.body_name,
@@ -257,6 +289,20 @@ class Meeting:
                     self.poll = None
             case EndMeeting():
                 self.ended = time
+
+
+def line_key(msgid: str | None, time: dt.datetime, nick: str, text: str) -> str:
+    """What makes a line the same line when played back: its msgid, else server time
+    (to the second: not every server gives milliseconds), nick and text."""
+    if msgid:
+        return "msgid:" + msgid
+    stamp = time.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+    return f"said:{stamp}\x1f{irc_lower(nick)}\x1f{text}"
+
+
+def gap_text(start: dt.datetime, end: dt.datetime) -> str:
+    return (f"lines between {start.astimezone(dt.UTC):%H:%M:%S} and "
+            f"{end.astimezone(dt.UTC):%H:%M:%S} were not seen by the bot")
 
 
 def _effects(entry: Mapping[str, Any]) -> list[Effect]:

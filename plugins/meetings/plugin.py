@@ -9,7 +9,9 @@ line is journaled as it arrives (`Append`), with what it did (decided once by
 `commands.interpret`, as typed effects) and what the bot answered; the meeting is a pure fold
 of that journal (`meetings_model.Meeting`). The in-memory cache is just that fold,
 kept up to date; after a restart the open journals are folded again, and the bot
-says in the channel that it resumed. A crash between `#endmeeting` and the closing
+says in the channel that it resumed. After any JOIN of its own (restart, reconnect,
+netsplit) the lines played back from history are journaled once, in order, and where
+none reach back a gap is marked (`history.py`). A crash between `#endmeeting` and the closing
 of the journal is finished at the next start (minutes written again, atomically;
 Gerrit comments deduplicated by fingerprint).
 
@@ -47,7 +49,7 @@ from govbot.offers import MeetingSchedules
 from govbot.plugin import Command, CommandCall, Handler, Plugin, PluginContext
 
 from .cli import COMMANDS as CLI_COMMANDS
-from .commands import Env, Outcome, Said, bound, interpret, of_call
+from .commands import Env, Outcome, Said, bound, interpret, of_call, parse
 from .config import (
     MEETBOT_SECTION,
     Options,
@@ -56,7 +58,8 @@ from .config import (
 )
 from .decisions import decision_votes
 from .effects import Effect, EndMeeting, encode
-from .model import Meeting, identity_of, irc_lower
+from .history import Away, Gap
+from .model import Meeting, gap_text, identity_of, irc_lower
 from .policy import (
     ScheduleLookup,
     check_start,
@@ -64,7 +67,7 @@ from .policy import (
     scheduled_slots,
 )
 from .publishing import MinutesTarget
-from .render import links, render
+from .render import links, render, url_warning
 from .settings import MeetingsSettings
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,7 @@ class MeetingsPlugin(Plugin):
     def __init__(self, schedule: ScheduleLookup | None = None) -> None:
         self._schedule = schedule
         self._open: dict[str, Meeting] = {}  # irc_lower(channel) -> meeting in progress
+        self._away = Away()  # channels the bot rejoined: what history brings back
         self._loaded = False
         self._load_lock: asyncio.Lock | None = None
         self._to_resume: dict[str, list[Meeting]] = {}  # found open at start, not yet told
@@ -128,6 +132,12 @@ class MeetingsPlugin(Plugin):
         channel, key = event.channel, irc_lower(event.channel)
         actions = await self._prepare(key, ctx)
         meeting = self._open.get(key)
+        if event.history:  # played back after the bot was away (see history.py)
+            if meeting is None or not self._away.new(key, meeting, event):
+                return actions
+            parsed = parse(event.text)  # the core runs no command from history
+        elif meeting is not None:
+            actions += self._gap_entry(meeting, self._away.settle(key, meeting), ctx)
         starting = parsed is not None and parsed[0] == "startmeeting"
         if meeting is None and not (starting and not event.action and not event.notice):
             return actions  # chatter outside meetings is not recorded
@@ -141,7 +151,7 @@ class MeetingsPlugin(Plugin):
                 return [*actions, *self._say(channel, out.said)]
             meeting = Meeting(_journal_id(channel, event.time, ctx.event_id))
             self._topic_note(channel, env, out, ctx)
-        entry = _line_entry(said, env.identity, out)
+        entry = _line_entry(said, env.identity, out, event)
         meeting.apply(entry)
         actions.append(Append(journal=meeting.id, entry=entry))
         if out.end:  # the files first: the URLs said next must already work
@@ -173,8 +183,30 @@ class MeetingsPlugin(Plugin):
 
     async def on_join(self, event: IrcJoin, ctx: PluginContext) -> Sequence[Action]:
         # The bot's own JOIN after a restart is the first event of the channel: the
-        # moment to say that an interrupted meeting goes on.
-        return await self._prepare(irc_lower(event.channel), ctx)
+        # moment to say that an interrupted meeting goes on. After any own JOIN (restart,
+        # reconnect, netsplit) the lines said meanwhile may be played back; until the
+        # first live line, what was missed is not known (history.py).
+        key = irc_lower(event.channel)
+        actions = await self._prepare(key, ctx)
+        meeting = self._open.get(key)
+        if meeting is not None and irc_lower(event.nick) == irc_lower(ctx.bot_nick):
+            self._away.rejoined(key, meeting, event.time)
+        return actions
+
+    def _gap_entry(self, meeting: Meeting, gap: Gap | None, ctx: PluginContext
+                   ) -> list[Action]:
+        """The gap marker in the journal (log and minutes), said once in the channel."""
+        if gap is None:
+            return []
+        entry: dict[str, Any] = {"type": "gap", "time": ctx.now.isoformat(),
+                                 "from": gap.start.isoformat(), "to": gap.end.isoformat()}
+        if not meeting.lurk:
+            entry["said"] = [f"Note: {gap_text(gap.start, gap.end)} (it was away and no "
+                             "channel history covered them): they are not in the log or "
+                             "the minutes."]
+        meeting.apply(entry)
+        return [Append(journal=meeting.id, entry=entry),
+                *self._say(meeting.channel, entry.get("said", ()))]
 
     async def on_wakeup(self, event: Wakeup, ctx: PluginContext) -> Sequence[Action]:
         if event.plugin != self.name:
@@ -202,13 +234,19 @@ class MeetingsPlugin(Plugin):
         person = person_of(config, said.account, said.nick, opts.trust_nicks)
         command, arg = parsed or ("", "")
         resolved: dict[str, str | None] = {}
+        present: dict[str, bool] = {}
         start = None
+        channel_topic = None
         if meeting is not None and command in ("chair", "unchair") \
                 and meeting.is_chair(identity) and ctx.irc is not None:
             for nick in {n for n in arg.replace(",", " ").split() if n}:
                 account = await ctx.irc.account_of(nick)
                 resolved[irc_lower(nick)] = identity_of(account, nick, opts.trust_nicks)
+                here = ctx.irc.in_channel(said.channel, nick)
+                if here is not None:
+                    present[irc_lower(nick)] = here
         if meeting is None and command == "startmeeting":
+            channel_topic = ctx.irc.topic_of(said.channel) if ctx.irc is not None else None
             schedule = self._schedule or _default_schedule(opts, ctx)
             slots = schedule(config, said.channel, ctx.now)
             policy = policy_for(ctx.settings_as(MeetingsSettings), said.channel)
@@ -217,7 +255,8 @@ class MeetingsPlugin(Plugin):
         return Env(now=ctx.now, identity=identity, person=person.id if person else None,
                    trust_nicks=opts.trust_nicks, orphan_after=opts.orphan_after,
                    resolved=resolved, can_resolve=ctx.irc is not None, start=start,
-                   bodies=electorates(config) if command == "startvote" else {},
+                   bodies=electorates(config) if command in ("startvote", "motion") else {},
+                   channel_topic=channel_topic, present=present,
                    links=lambda m: links(m, opts.minutes_url))
 
     def _may_set_topic(self, meeting: Meeting, ctx: PluginContext) -> bool:
@@ -236,6 +275,9 @@ class MeetingsPlugin(Plugin):
         waiting for someone to speak there."""
         if event.old_revision:
             return ()  # a later reload: the journals were read at start
+        warning = url_warning(ctx.settings_as(MeetingsSettings).minutes_url)
+        if warning:
+            log.warning("meetings: %s", warning)
         await self._load(ctx)
         actions: list[Action] = []
         for key in sorted({*self._to_resume, *self._to_finish}):
@@ -256,7 +298,7 @@ class MeetingsPlugin(Plugin):
             actions += await self._finish(meeting, opts, ctx)
         for meeting in self._to_resume.pop(key, ()):
             text = (f"Resuming the meeting '{meeting.name}' after a restart of the bot "
-                    f"(started by {meeting.owner_nick}; {len(meeting.lines)} lines kept). "
+                    f"(started by {meeting.owner_nick}; {meeting.human_lines} lines kept). "
                     "Carry on.")
             actions += self._bot_entry(meeting, [text], ctx.now)
         return actions
@@ -348,9 +390,14 @@ def _journal_id(channel: str, when: dt.datetime, event_id: str) -> str:
     return f"{irc_lower(channel)}/{stamp}-{digest}"
 
 
-def _line_entry(said: Said, identity: str | None, out: Outcome) -> dict[str, Any]:
+def _line_entry(said: Said, identity: str | None, out: Outcome, event: IrcMessage
+                ) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": "line", "time": said.time.isoformat(), "nick": said.nick,
                              "account": said.account, "id": identity, "text": said.text}
+    if event.msgid:
+        entry["msgid"] = event.msgid
+    if event.history:
+        entry["history"] = True
     if said.action:
         entry["action"] = True
     if said.notice:

@@ -18,6 +18,7 @@ it (same path checks, same atomic writes).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -30,7 +31,7 @@ from govbot.extensions import CliError
 
 from .commands import Env, Said, interpret, parse
 from .effects import encode
-from .model import Meeting, identity_of, normalise_name
+from .model import Meeting, default_name, identity_of, irc_lower, normalise_name
 from .render import links, render
 
 _LINE = re.compile(r"^\[?(?:(?P<date>\d{4}-\d{2}-\d{2})[T ])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
@@ -38,6 +39,12 @@ _LINE = re.compile(r"^\[?(?:(?P<date>\d{4}-\d{2}-\d{2})[T ])?(?P<time>\d{1,2}:\d
 _SAID = re.compile(r"^<[@+%&~ ]?(?P<nick>[^>\s]+)>\s?(?P<text>.*)$")
 _ACTION = re.compile(r"^\*\s+(?P<nick>[^\s*]+)\s(?P<text>.*)$")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# The bot's own answers that say a vote is bound, and that a vote did not count: a log
+# has no accounts, so these lines are what binds a vote again (steps.startvote, vote).
+_BOUND = re.compile(r"^Only members of (?P<name>.+) \((?P<size>\d+)\) count; quorum "
+                    r"(?P<quorum>\d+); it passes with (?P<rule>.+)\.$")
+_BEGIN = re.compile(r"^Begin voting on: (?P<question>.+?) Valid vote options are ")
+_NON_BINDING = re.compile(r"^(?P<nick>\S+): recorded as a non-binding vote")
 
 
 def read_source(path: Path, date: dt.date | None) -> tuple[str, dt.date]:
@@ -142,13 +149,17 @@ def from_log(text: str, day: dt.date, *, channel: str, bot_nick: str,
             break  # the bot's answers to #endmeeting belong to the meeting; the rest not
         if nick == bot_nick:
             meeting.apply({"type": "bot", "time": when.isoformat(), "said": [said_text]})
+            _rebind(meeting, said_text)
             continue
         identity = identity_of(None, nick, True)
         env = Env(now=when, identity=identity, trust_nicks=True, can_resolve=False,
                   links=lambda m: links(m, ""))
         line = Said(channel, when, nick, None, said_text, action=kind == "action")
-        out = interpret(meeting if meeting.is_started else None, line, env,
-                        parse(said_text))
+        parsed = parse(said_text)
+        if parsed == ("startmeeting", "") and not meeting.is_started:
+            # A log of a MeetBot that allowed no name: recovered under the channel's.
+            parsed = ("startmeeting", name or default_name(channel))
+        out = interpret(meeting if meeting.is_started else None, line, env, parsed)
         entry: dict[str, Any] = {"type": "line", "time": when.isoformat(), "nick": nick,
                                  "id": identity, "text": said_text}
         if kind == "action":
@@ -157,5 +168,52 @@ def from_log(text: str, day: dt.date, *, channel: str, bot_nick: str,
             entry["fx"] = [encode(fx) for fx in out.fx]  # what was said back is logged
         if meeting.is_started or out.started:
             meeting.apply(entry)
+            if any(fx.op == "vote" for fx in out.fx):
+                _bound_ballot(meeting, nick)
         ended = ended or out.end
     return meeting
+
+
+def _rebind(meeting: Meeting, said: str) -> None:
+    """The bot's lines of a log that bind the vote in progress to a body again.
+
+    The log names the body, its size, quorum and rule but not its members: each voter
+    counts as a member (`_bound_ballot`) unless the bot answered that their vote was
+    non-binding, which it does for every non-member.
+    """
+    poll = meeting.poll
+    if poll is None:
+        return
+    if begin := _BEGIN.match(said):  # without the body's name the question has it
+        poll.question = begin.group("question")
+    elif (bound := _BOUND.match(said)) and poll.body is None:
+        rule = bound.group("rule")
+        needed = re.match(r"(\d+) votes", rule)
+        poll.body = poll.body_name = bound.group("name")
+        poll.quorum = int(bound.group("quorum"))
+        poll.threshold = ({"kind": "count", "needed": int(needed.group(1))} if needed
+                          else {"kind": "majority"})
+        poll.members = frozenset(f"seat:{n}" for n in range(int(bound.group("size"))))
+    elif (other := _NON_BINDING.match(said)) and poll.body is not None:
+        person = "log:" + irc_lower(other.group("nick"))
+        if person in poll.members:
+            poll.members = (poll.members - {person}) | {f"seat:{len(poll.members)}"}
+        for ballot_key, ballot in list(poll.ballots.items()):
+            if ballot.person == person:
+                poll.ballots[ballot_key] = dataclasses.replace(ballot, person=None)
+
+
+def _bound_ballot(meeting: Meeting, nick: str) -> None:
+    """A vote just cast in a rebound poll: the voter takes a member's seat."""
+    poll = meeting.poll
+    if poll is None or poll.body is None:
+        return
+    person = "log:" + irc_lower(nick)
+    for key, ballot in list(poll.ballots.items()):
+        if irc_lower(ballot.nick) == irc_lower(nick) and ballot.person is None:
+            poll.ballots[key] = dataclasses.replace(ballot, person=person)
+            if person not in poll.members:
+                seats = sorted(m for m in poll.members if m.startswith("seat:"))
+                if seats:
+                    poll.members = (poll.members - {seats[-1]}) | {person}
+

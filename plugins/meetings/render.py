@@ -2,8 +2,10 @@
 
 `meetings/<name>/<YYYY>/<name>.<YYYY-MM-DD-HH.MM>.{html,txt,log.html,log.txt}` — the
 layout communities already link to. HTML templates autoescape everything, and URLs
-become links only for http(s)/ftp, with the URL escaped again inside the attribute:
-nothing a participant types can add markup or a `javascript:` link. IRC formatting
+become links only for MeetBot's schemes (http(s), ftp, irc(s), ssh, mailto), with the
+URL escaped again inside the attribute: nothing a participant types can add markup or
+a `javascript:` link. The text minutes are wrapped at 72 columns, continuations
+indented, as MeetBot wraps them. IRC formatting
 codes (bold, colours) are dropped.
 
 The documents are Jinja2 templates (`templates/meetings/`); the log's lines, which
@@ -20,6 +22,7 @@ import datetime as dt
 import functools
 import html
 import re
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,7 +33,9 @@ from .model import Item, LogLine, Meeting
 from .votes import VoteResult
 
 EXTENSIONS = ("html", "txt", "log.html", "log.txt")
-_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
+_URL = re.compile(r"\b(?:(?:https?|ftp|ircs?|ssh)://|mailto:)[^\s<>\"'`\x00-\x1f\x7f]+",
+                  re.IGNORECASE)
+WRAP = 72  # MeetBot's text minutes width
 _TRAILING = ".,;:!?)]}'\""
 _FORMATTING = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]")
 _COMMAND = re.compile(r"(#\w+)(.*)", re.DOTALL)
@@ -50,6 +55,25 @@ def links(meeting: Meeting, url_base: str) -> dict[str, str]:
     return {ext: f"{base}{stem}.{ext}" for ext in EXTENSIONS}
 
 
+def url_warning(url_base: str) -> str | None:
+    """Why `minutes_url` is probably wrong, or None: the paths already start with
+    `meetings/`, so a base ending in `/meetings` publishes `.../meetings/meetings/...`."""
+    if url_base.rstrip("/").lower().endswith("/meetings"):
+        return (f"minutes_url {url_base!r} ends in /meetings, and the minutes' paths "
+                "start with meetings/: the URLs said and written will be "
+                f"{url_base.rstrip('/')}/meetings/...; set minutes_url to the directory "
+                "above it unless that is really where they are published")
+    return None
+
+
+def wrap(text: str, indent: int = 0) -> str:
+    """MeetBot's `wrapList`: `text` at `indent`, continuations two further in, 72 wide;
+    words (URLs) are never broken."""
+    return textwrap.TextWrapper(width=WRAP, initial_indent=" " * indent,
+                                subsequent_indent=" " * (indent + 2),
+                                break_long_words=False, break_on_hyphens=False).fill(text)
+
+
 def clean(text: str) -> str:
     return _FORMATTING.sub("", text)
 
@@ -63,7 +87,7 @@ def _links(text: str) -> str:
     # Plain str and html.escape: this runs for every line of a 10,000-line log.
     if not text.isprintable():
         text = clean(text)
-    if "://" not in text:  # the common case, and the fast one
+    if "://" not in text and "mailto:" not in text.lower():  # the common case, fast
         return html.escape(text)
     out: list[str] = []
     pos = 0
@@ -86,6 +110,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined)
     env.filters["linkify"] = linkify
     env.filters["clean"] = clean
+    env.filters["wrap"] = wrap
     return env
 
 
@@ -140,7 +165,9 @@ def _html(text: str) -> str:
 
 
 def _log_link(text: str) -> str:
-    return _html(text) if "://" not in text else _links(text)
+    if "://" not in text and "mailto:" not in text and "MAILTO:" not in text:
+        return _html(text)
+    return _links(text)
 
 
 def _groups(items: Iterable[Item]) -> list[Group]:
@@ -169,7 +196,8 @@ def actions_by_person(meeting: Meeting) -> tuple[list[tuple[str, list[Item]]], l
     assigned: set[int] = set()
     people: list[tuple[str, list[Item]]] = []
     for nick in sorted((n for n, _ in meeting.attendees()), key=str.lower):
-        pattern = re.compile(rf"(?<![{_NICK_CHARS}]){re.escape(nick)}(?![{_NICK_CHARS}])",
+        names = "|".join(re.escape(n) for n in (nick, meeting.aliases.get(nick)) if n)
+        pattern = re.compile(rf"(?<![{_NICK_CHARS}])(?:{names})(?![{_NICK_CHARS}])",
                              re.IGNORECASE)
         mine = [a for a in actions if pattern.search(a.text)]
         if mine:
@@ -193,8 +221,11 @@ def render(meeting: Meeting, *, bot_nick: str = "govbot", url_base: str = "",
         "channel": meeting.channel, "name": meeting.name,
         "owner": meeting.owner_nick, "chairs": meeting.chair_nicks(),
         "start": _stamp(start), "end": _stamp(end) if end else None,
+        # The HTML links relative (the files sit side by side); the text minutes give
+        # MeetBot's absolute URL when the operator says where they are published.
         "log_html": f"{short}.log.html", "log_txt": f"{short}.log.txt",
         "minutes_txt": f"{short}.txt", "minutes_html": f"{short}.html",
+        "log_url": links(meeting, url_base)["log.html"] if url_base else f"{short}.log.html",
         "groups": _groups(meeting.items),
         "actions": [i for i in meeting.items if i.kind == "ACTION"],
         "people": people, "unassigned": unassigned,
@@ -212,7 +243,9 @@ def render(meeting: Meeting, *, bot_nick: str = "govbot", url_base: str = "",
 
 
 def _stamp(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    # MeetBot's "Meeting started by X at 21:21:12 UTC" (its test_lateEnd reads it);
+    # the date is in the file name and the title.
+    return when.astimezone(dt.UTC).strftime("%H:%M:%S")
 
 
 def _clock(when: dt.datetime) -> str:

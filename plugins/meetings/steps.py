@@ -18,6 +18,7 @@ from typing import Any
 from .effects import (
     AddChair,
     AddItem,
+    Alias,
     Attendees,
     CastVote,
     Effect,
@@ -35,7 +36,6 @@ from .effects import (
 )
 from .model import (
     Meeting,
-    default_name,
     identity_of,
     irc_lower,
     normalise_name,
@@ -43,7 +43,8 @@ from .model import (
 from .policy import StartCheck
 from .votes import decide
 
-BARE_URL = re.compile(r"(?:https?|ftp|irc|ssh)://\S", re.IGNORECASE)
+#: A line that starts with one of these is a LINK item (MeetBot's list: test_urlMatching).
+BARE_URL = re.compile(r"(?:(?:https?|ftp|ircs?|ssh)://|mailto:)\S", re.IGNORECASE)
 ORPHAN_AFTER = dt.timedelta(minutes=60)
 #: A step: (meeting, line, env, argument, outcome to fill in).
 Step = Callable[["Meeting", "Said", "Env", str, "Outcome"], None]
@@ -85,6 +86,9 @@ class Env:
     start: StartCheck | None = None
     bodies: Mapping[str, Electorate] = field(default_factory=dict)
     links: Callable[[Meeting], Mapping[str, str]] | None = None  # ext -> URL of the minutes
+    channel_topic: str | None = None  # the channel's topic before #startmeeting (None: unknown)
+    # irc_lower(nick) -> in the channel now, for the nicks #chair names (absent: unknown)
+    present: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -106,10 +110,16 @@ def start(line: Said, env: Env, arg: str, out: Outcome) -> None:
     if not check.allowed:
         out.said.append(f"{line.nick}: cannot start a meeting here: {check.refusal}")
         return
-    name = normalise_name(arg or check.scheduled_name) or default_name(line.channel)
+    name = normalise_name(arg or check.scheduled_name)
+    if not name:  # OpenStack's MeetBot: a meeting is always named by its starter
+        out.said.append("Error: A meeting name is required to start a meeting, "
+                        "e.g. '#startmeeting tc'.")
+        return
     out.fx.append(StartMeeting(line.channel, env.identity, name, arg or None,
-                               bool(check.sanctioned)))
+                               bool(check.sanctioned), env.channel_topic))
     out.started = True
+    # MeetBot sets the topic at once; hcoop-meetbot's form when there is no #topic yet.
+    out.topic = topic_text("", arg or name)
     out.said += [f"Meeting started {asctime(line.time)} UTC. The chair is {line.nick}.",
                  "Useful commands: #action #agreed #help #info #idea #link #topic "
                  "#startvote.",
@@ -132,6 +142,8 @@ def topic_text(current: str, meeting_topic: str | None) -> str | None:
 def end(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
     out.fx.append(EndMeeting())
     out.end = True
+    if meeting.channel_topic is not None:  # MeetBot restores the topic it found
+        out.topic = meeting.channel_topic
     out.said.append(f"Meeting ended {asctime(line.time)} UTC.")
     if meeting.restricted:
         out.said.append("The minutes are restricted (#restrictlogs): not published.")
@@ -167,6 +179,8 @@ def nicks(arg: str) -> list[str]:
 def chair(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
     added: dict[str, str] = {}
     for nick in nicks(arg):
+        if env.present.get(irc_lower(nick)) is False:
+            out.said.append(f"Warning: Nick not in channel: {nick}")
         who = env.resolved.get(irc_lower(nick))
         if who is None and env.trust_nicks and not env.can_resolve:
             who = identity_of(None, nick, True)
@@ -238,6 +252,18 @@ def nick(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None
         out.fx.append(Attendees(tuple(nicks(arg))))
 
 
+def here(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
+    """hcoop-meetbot's `#here [ALIAS]`: present (this line counts), and also known as ALIAS
+    when action items are assigned."""
+    alias = arg.split()[0] if arg.split() else ""
+    if alias and irc_lower(alias) != irc_lower(line.nick):
+        out.fx.append(Alias(alias))
+
+
+def listchairs(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
+    out.said.append("Current chairs: " + " ".join(meeting.chair_nicks()))
+
+
 def present(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
     others = nicks(arg)
     if others:  # the speaker is already counted: they said this line
@@ -245,13 +271,9 @@ def present(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> N
 
 
 def startvote(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
-    if meeting.poll is not None:
-        out.said.append(f'A vote is already in progress: "{meeting.poll.question}" '
-                        "(#endvote it first)")
+    if _vote_open(meeting, out):
         return
-    first, _, rest = arg.partition(" ")
-    body = env.bodies.get(first.lower()) if rest else None
-    text = rest if body is not None else arg
+    body, text = _body_of(env, arg)
     question, mark, tail = text.rpartition("?")
     if not mark or not question.strip():
         out.said.append(f"{line.nick}: usage: #startvote [BODY] Question? Option1, Option2 "
@@ -265,7 +287,40 @@ def startvote(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) ->
     if len(options) < 2:
         out.said.append(f"{line.nick}: a vote needs at least two options")
         return
-    fx = StartVote(question.strip() + "?", tuple(options))
+    # The question as typed ("Merge 912399 ?" keeps its space): it is quoted back.
+    _open_vote((question + mark).strip(), options, body, out)
+
+
+MOTION_OPTIONS = ("+1", "-1", "0")
+
+
+def motion(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
+    """meetingology's formal motion: `#motion TEXT`, then `#vote +1|-1|0`, `#close`."""
+    if _vote_open(meeting, out):
+        return
+    body, text = _body_of(env, arg)
+    if not text.strip():
+        out.said.append(f"{line.nick}: usage: #motion [BODY] TEXT (then #vote +1, -1 or 0)")
+        return
+    _open_vote(text.strip(), list(MOTION_OPTIONS), body, out)
+
+
+def _vote_open(meeting: Meeting, out: Outcome) -> bool:
+    if meeting.poll is not None:
+        out.said.append(f'A vote is already in progress: "{meeting.poll.question}" '
+                        "(#endvote it first)")
+    return meeting.poll is not None
+
+
+def _body_of(env: Env, arg: str) -> tuple[Electorate | None, str]:
+    first, _, rest = arg.partition(" ")
+    body = env.bodies.get(first.lower()) if rest else None
+    return body, rest if body is not None else arg
+
+
+def _open_vote(question: str, options: list[str], body: Electorate | None,
+               out: Outcome) -> None:
+    fx = StartVote(question, tuple(options))
     if body is not None:
         fx = dataclasses.replace(fx, body=body.id, body_name=body.name, members=body.members,
                                  quorum=body.quorum, threshold=body.threshold)

@@ -68,9 +68,17 @@ class JournalState:
 @dataclass
 class FakeIrc:
     accounts: dict[str, str | None] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)  # channel -> topic
+    members: set[str] | None = None  # nicks in the channel; None: not known
 
     async def account_of(self, nick: str) -> str | None:
         return self.accounts.get(nick.lower())
+
+    def topic_of(self, channel: str) -> str | None:
+        return self.topics.get(channel.lower())
+
+    def in_channel(self, channel: str, nick: str) -> bool | None:
+        return None if self.members is None else nick.lower() in self.members
 
 
 @dataclass
@@ -154,7 +162,8 @@ class Bot:
 
     async def line(self, message: IrcMessage) -> list[Action]:
         """One IRC line, delivered as the dispatcher delivers it."""
-        event = self.router.event_of(message, "govbot")
+        # As the IRC service: a line played back from history is never a command event.
+        event = message if message.history else self.router.event_of(message, "govbot")
         if not isinstance(event, CommandEvent):
             return await self._run(self.plugin.on_message, event)
         route = self.router.route(event, self.config, self.now)

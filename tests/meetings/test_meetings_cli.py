@@ -147,3 +147,25 @@ def test_minutes_straight_from_the_state_database(tmp_path: Path,
     assert main([name, "--state", db, "--out", str(tmp_path / "out")]) == 0
     assert "from the database" in (tmp_path / f"out/{STEM}.txt").read_text()
     assert main(["#nope/x", "--state", db]) == 1
+
+
+def test_a_url_base_ending_in_meetings_is_warned_about(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "tc.2026-11-19-16.00.log.txt"
+    log.write_text(LOG)
+    assert main([str(log), "--out", str(tmp_path / "out"), "--url-base",
+                 "https://example.org/meetings"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --url-base 'https://example.org/meetings' ends in /meetings" in err
+    assert "https://example.org/meetings/meetings/" in err
+
+
+def test_a_log_whose_startmeeting_has_no_name(tmp_path: Path) -> None:
+    # Older MeetBots allowed `#startmeeting` alone; recovery names it after the channel.
+    log = tmp_path / "x.2026-11-19-16.00.log.txt"
+    log.write_text("16:00:30 <ada> #startmeeting\n16:01:00 <ada> #info recovered anyway\n"
+                   "16:02:00 <ada> #endmeeting\n")
+    out = tmp_path / "out"
+    assert main([str(log), "--out", str(out), "--channel", "#example-tc"]) == 0
+    [text] = [p for p in out.rglob("*.txt") if not p.name.endswith(".log.txt")]
+    assert "example_tc" in text.name and "INFO: recovered anyway" in text.read_text()

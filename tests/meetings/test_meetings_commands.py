@@ -111,7 +111,7 @@ async def test_here_and_present_list_people() -> None:
     meeting = bot.plugin.meeting_in(CHANNEL)
     assert meeting is not None
     assert dict(meeting.attendees()) == {"ada": 1, "farah": 1, "ivo": 1, "hana": 0}
-    assert parse("#HERE") == ("present", "")
+    assert parse("#HERE") == ("here", "")
 
 
 async def test_topic_sets_the_channel_topic_with_the_meeting_topic() -> None:
@@ -263,7 +263,7 @@ async def test_orphaned_meeting_can_be_ended_by_anyone_after_60_minutes() -> Non
     await bot.say("ada", "#topic something", minutes=5)
     said = texts(await bot.say("farah", "#endmeeting", minutes=30))
     assert said == ["farah: #endmeeting is for the chairs of this meeting (ada); anyone may "
-                    "end it once no chair has spoken for 60 minutes (in 31 min)"]
+                    "end it if no chair speaks in the next 30 min"]
     # Others talking does not keep a meeting alive; only chairs do.
     await bot.say("farah", "anyone there?", minutes=20)
     meeting = bot.plugin.meeting_in(CHANNEL)
@@ -384,9 +384,11 @@ def test_the_table_is_meetbots_commands() -> None:
     # The permissions MeetBot users know, now read from the one table.
     assert CHAIR_ONLY == {"endmeeting", "topic", "meetingtopic", "agreed", "accepted",
                           "rejected", "chair", "unchair", "undo", "save", "restrictlogs",
-                          "lurk", "unlurk", "startvote", "endvote"}
+                          "lurk", "unlurk", "startvote", "endvote",
+                          # the successors' (hcoop-meetbot, meetingology)
+                          "failed", "inconclusive", "motion"}
     assert ALIASES == {"agree": "agreed", "accept": "accepted", "reject": "rejected",
-                       "halp": "help", "here": "present"}
+                       "halp": "help", "close": "endvote"}
     for command in COMMANDS:
         assert command.syntax == "meetbot" and command.usage and command.description
         assert command.examples and command.permission is None

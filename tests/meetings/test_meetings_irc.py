@@ -122,10 +122,16 @@ async def run_meeting(ircd: NgircdServer, db: Path, minutes_dir: Path, change_ur
     async with IrcTestClient(ircd.host, ircd.port, "ada") as ada, \
             IrcTestClient(ircd.host, ircd.port, "chiara") as chiara:
         await ada.join(CHANNEL)
+        await ada.send(f"TOPIC {CHANNEL} :Welcome to the TC")  # ada is op: first in
+        await ada.wait_for(lambda m: m.command == "TOPIC" and m.nick == "ada", 5)
         await chiara.join(CHANNEL)
         await chiara.wait_for(lambda m: m.command == "JOIN" and m.nick == "govbot", 20)
         await say(ada, "#startmeeting tc")
         assert (await bot_said(chiara, "^Meeting started")).endswith("The chair is ada.")
+        # MeetBot sets the topic at #startmeeting (topics are watched by ada, lines by
+        # chiara: the bot sends a TOPIC ahead of its queued lines).
+        started = await ada.wait_for(lambda m: m.command == "TOPIC" and m.nick == "govbot", 10)
+        assert started.text == "tc"
         await say(ada, "#meetingtopic Weekly TC meeting")
         await say(ada, "#topic Roll call")
         topic = await chiara.wait_for(lambda m: m.command == "TOPIC" and "Roll" in m.text, 10)
@@ -137,6 +143,11 @@ async def run_meeting(ircd: NgircdServer, db: Path, minutes_dir: Path, change_ur
         await say(ada, "#unchair chiara")
         await say(ada, "#chair chiara")
         assert await bot_said(chiara, "^Current chairs: ada chiara$")
+        await say(ada, "#chair nobody_here")  # MeetBot's warning
+        assert await bot_said(chiara, "^Warning: Nick not in channel: nobody_here$")
+        await say(ada, "#unchair nobody_here")
+        await say(chiara, "#listchairs")
+        assert await bot_said(chiara, "^Current chairs: ada chiara$")
         await say(chiara, "#topic Charter change")
         await say(chiara, f"#agreed adopt the charter {change_url}")
         await say(chiara, "#accepted the new wording")
@@ -146,6 +157,8 @@ async def run_meeting(ircd: NgircdServer, db: Path, minutes_dir: Path, change_ur
         await say(ada, "#help reviewers wanted")
         await say(ada, "#link https://etherpad.example.org/p/tc")
         await say(chiara, "https://example.org/bare-link")
+        await say(chiara, "irc://irc.oftc.net/#example-tc the channel")
+        await say(chiara, "mailto:tc@example.org to write to us")
         await say(chiara, "#action chiara to update the doc")
         await say(ada, "#action someone to tell the mailing list")
         await say(ada, "#info oops")
@@ -161,6 +174,12 @@ async def run_meeting(ircd: NgircdServer, db: Path, minutes_dir: Path, change_ur
         await say(ada, "#vote margherita")
         await say(chiara, "#vote Funghi")
         await say(ada, "#endvote")
+        await say(ada, "#motion adopt the logo")
+        await say(ada, "#vote +1")
+        await say(chiara, "#vote 0")
+        await say(ada, "#close")
+        assert await bot_said(chiara, '^Voted on "adopt the logo" Results are$')
+        await say(ada, "#failed the logo, for now")
         await say(ada, "#commands")
         assert await bot_said(chiara, "^Available commands: #accept")
         await say(ada, "#lurk")
@@ -171,6 +190,9 @@ async def run_meeting(ircd: NgircdServer, db: Path, minutes_dir: Path, change_ur
         await say(ada, "#endmeeting")
         links = [await bot_said(chiara, rf"^{label}:\s+{URL}/meetings/tc_weekly/")
                  for label in ("Minutes", r"Minutes \(text\)", "Log")]
+        restored = await ada.wait_for(lambda m: m.command == "TOPIC" and m.nick == "govbot"
+                                      and m.text == "Welcome to the TC", 10)
+        assert restored  # the topic it found, back at #endmeeting
         await check_minutes(minutes_dir, links)
         # A second, restricted meeting: owner-only files and no URLs.
         await say(ada, "#startmeeting private")
@@ -204,9 +226,20 @@ async def check_minutes(minutes_dir: Path, links: list[str]) -> None:
     assert re.findall(r"<li>([^<]+)</li>", by_person.split("UNASSIGNED")[1]) == [
         "someone to tell the mailing list"]
     present = dict(re.findall(r"<li>(\S+) \((\d+)\)</li>", html.split("People present")[1]))
-    assert set(present) == {"ada", "chiara", "dvolk"} and present["dvolk"] == "0"
+    # dvolk by #nick; nobody_here was (briefly) chaired, which lists them, as MeetBot does.
+    assert set(present) == {"ada", "chiara", "dvolk", "nobody_here"}
+    assert present["dvolk"] == "0"
     assert "Result: NO QUORUM" in html and "<td>Funghi</td><td>1</td><td>chiara</td>" in html
     text = files["txt"].read_text()
+    # MeetBot's text minutes: times only, the log's absolute URL, wrapped at 72.
+    header = " ".join(text.split("\n\n\n")[1].split())
+    assert re.fullmatch(rf"Meeting started by ada at \d\d:\d\d:\d\d UTC\. The full logs are "
+                        rf"available at {URL}/{stems[2]} \.", header), header
+    assert re.search(r"^Meeting ended at \d\d:\d\d:\d\d UTC\.$", text, re.MULTILINE)
+    assert all(len(line) <= 72 or " " not in line.strip() for line in text.splitlines())
+    assert "* FAILED: the logo, for now" in text
+    assert '<a href="mailto:tc@example.org" rel="nofollow">' in html
+    assert '<a href="irc://irc.oftc.net/#example-tc" rel="nofollow">' in html
     assert "Action items\n------------\n* chiara to update the doc\n" in text
     log = files["log.txt"].read_text()
     assert "<chiara> #info said while the bot lurks" in log
@@ -269,7 +302,7 @@ async def test_sigkill_mid_meeting_then_restart(tmp_path: Path, ircd: NgircdServ
             await bot.start()
             await chiara.wait_for(lambda m: m.command == "JOIN" and m.nick == "govbot", 30)
             resumed = await bot_said(chiara, "^Resuming the meeting 'tc'", 20)
-            assert "(started by ada; 12 lines kept)" in resumed
+            assert "(started by ada; 6 lines kept)" in resumed
             after = [(chiara, "#vote yes"), (ada, "#endvote"),
                      (chiara, "#agreed after the crash"), (ada, "#endmeeting")]
             for client, text in after:
@@ -284,6 +317,47 @@ async def test_sigkill_mid_meeting_then_restart(tmp_path: Path, ircd: NgircdServ
     for client, text in before + after:
         assert f"<{client.nick}> {text}\n" in log, text
     assert "<govbot> Resuming the meeting 'tc' after a restart of the bot" in log
+    # ngircd keeps no history: the time the bot was away is marked, once.
+    assert len(re.findall(r"\*\*\* lines between \d\d:\d\d:\d\d and \d\d:\d\d:\d\d "
+                          r"were not seen by the bot\n", log)) == 1
+    assert log.count("<govbot> Note: lines between") == 1
     html = (minutes_dir / f"{stem}.html").read_text()
     assert "Before the crash" in html and "after the crash" in html
     assert "Yes (2): ada, chiara" in (minutes_dir / f"{stem}.txt").read_text()
+
+
+async def test_a_server_restart_mid_meeting_marks_the_gap(tmp_path: Path,
+                                                          ircd: NgircdServer) -> None:
+    # A reconnect, not a restart of the bot: the meeting stays in memory, and what was
+    # said while the link was down is unknown on ngircd (no history): marked once.
+    governance = governance_repo(tmp_path)
+    db = tmp_path / "state" / "govbot.db"
+    settings = tmp_path / "govbot.yaml"
+    settings.write_text(f"governance: {{repo: {governance}, poll_interval: 0}}\n"
+                        f"state: {{path: {db}, workdir: {tmp_path}/work}}\n"
+                        "web: {listen: '127.0.0.1:0'}\n" + meetings_settings(ircd.port))
+    bot = BotProcess(settings, tmp_path / "minutes")
+    say = Speaker(db)
+    await bot.start()
+    try:
+        async with IrcTestClient(ircd.host, ircd.port, "ada") as ada:
+            await ada.join(CHANNEL)
+            await ada.wait_for(lambda m: m.command == "JOIN" and m.nick == "govbot", 30)
+            await say(ada, "#startmeeting tc")
+        await ircd.restart()  # everyone is cut off; the bot reconnects on its own
+        async with IrcTestClient(ircd.host, ircd.port, "ada") as ada:
+            await ada.join(CHANNEL)
+            await ada.wait_for(lambda m: m.command == "JOIN" and m.nick == "govbot", 30)
+            await say(ada, "back again")
+            note = await bot_said(ada, "^Note: lines between", 10)
+            assert note.endswith("were not seen by the bot (it was away and no channel "
+                                 "history covered them): they are not in the log or the "
+                                 "minutes.")
+            await say(ada, "and again")
+            await say(ada, "#endmeeting")
+            await bot_said(ada, "^Meeting ended")
+            notes = [m for m in ada.received if m.command == "PRIVMSG"
+                     and m.text.startswith("Note: lines between")]
+            assert len(notes) == 1
+    finally:
+        await bot.stop()

@@ -26,7 +26,7 @@ async def test_a_restarted_bot_resumes_and_says_so() -> None:
     actions = await bot.join()
     said = texts(actions)
     assert said == ["Resuming the meeting 'tc' after a restart of the bot (started by ada; "
-                    "12 lines kept). Carry on."]
+                    "6 lines kept). Carry on."]
     assert [a.entry["type"] for a in actions if isinstance(a, Append)] == ["bot"]
     assert await bot.join() == []  # said once
     # Chairs, the vote in progress and the minutes so far all survived.
@@ -122,6 +122,6 @@ async def test_the_start_up_event_resumes_at_once_and_later_reloads_do_nothing()
     bot = (await first_half()).restarted()
     actions = await bot._run(bot.plugin.on_start, ConfigReloaded("", "abc"))
     assert texts(actions) == ["Resuming the meeting 'tc' after a restart of the bot "
-                              "(started by ada; 12 lines kept). Carry on."]
+                              "(started by ada; 6 lines kept). Carry on."]
     assert await bot._run(bot.plugin.on_start, ConfigReloaded("abc", "def")) == []
     assert texts(await bot.say("farah", "are we still on?")) == []  # said once only

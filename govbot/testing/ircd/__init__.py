@@ -12,7 +12,8 @@
         async with net.client("alice", caps=["account-tag"], sasl=("alice", "s3cret-pass")) as c:
             ...
 
-The servers are Debian's ngircd, inspircd and atheme-services (`tools/install-system-deps`).
+The servers are Debian's ngircd, inspircd and atheme-services, and the bouncer znc
+(`ZncBouncer`, in front of either) (`tools/install-system-deps`).
 Everything listens on 127.0.0.1 on free ports; logs and configs go to the given directory.
 """
 
@@ -32,6 +33,7 @@ from govbot.testing.ircd.client import (
 )
 from govbot.testing.ircd.inspircd import InspircdAtheme
 from govbot.testing.ircd.ngircd import NgircdServer
+from govbot.testing.ircd.znc import ZncBouncer
 
 __all__ = [
     "InspircdAtheme",
@@ -43,6 +45,7 @@ __all__ = [
     "MissingBinaryError",
     "NgircdServer",
     "SaslError",
+    "ZncBouncer",
     "find_binary",
     "require_binaries",
     "require_binary",

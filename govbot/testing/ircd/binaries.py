@@ -11,6 +11,7 @@ PACKAGES: dict[str, str] = {
     "ngircd": "ngircd",
     "inspircd": "inspircd",
     "atheme-services": "atheme-services",
+    "znc": "znc",
 }
 
 # ngircd and inspircd live in /usr/sbin, which is not on a regular user's PATH on Debian.

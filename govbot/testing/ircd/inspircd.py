@@ -24,6 +24,8 @@ from govbot.testing.ircd.client import IrcClientError, IrcMessage, IrcTestClient
 # Services link needs: spanningtree, services_account (accounts), sasl, and the modules Atheme's
 # inspircd protocol module insists on. ctctags provides `message-tags`; capnotify and
 # echomessage make the server behave like real networks (CAP NEW when services link).
+# defaultmodes "not": +nt, and the first to join a channel is its op (as on real networks).
+# chanhistory (channel mode +H), msgid and batch: the history a rejoining bot is played.
 MODULES = (
     "spanningtree",
     "services_account",
@@ -35,6 +37,9 @@ MODULES = (
     "ircv3_ctctags",
     "ircv3_capnotify",
     "ircv3_echomessage",
+    "ircv3_msgid",
+    "ircv3_batch",
+    "chanhistory",
     "deaf",
     "svshold",
     "servprotect",
@@ -54,7 +59,7 @@ _INSPIRCD_CONFIG = """\
 <log method="file" type="* -USERINPUT -USEROUTPUT" level="default"
      target="{directory}/inspircd-events.log">
 <dns server="127.0.0.1" timeout="1">
-<options defaultmodes="nt">
+<options defaultmodes="not">
 <connect name="main" allow="*" maxchans="200" timeout="60" pingfreq="2m" hardsendq="16M"
          softsendq="1M" recvq="1M" threshold="100000" commandrate="100000" fakelag="no"
          localmax="10000" globalmax="10000" maxconnwarn="no" resolvehostnames="no"
@@ -64,6 +69,7 @@ _INSPIRCD_CONFIG = """\
 <link name="{services_name}" ipaddr="{host}" port="{link_port}" allowmask="127.0.0.0/8"
       sendpass="{link_password}" recvpass="{link_password}">
 <uline server="{services_name}" silent="yes">
+<chanhistory maxlines="100" prefixmsg="no" bots="yes">
 {extra_config}
 """
 
@@ -82,6 +88,7 @@ _ATHEME_MODULES = (
     "chanserv/main",
     "chanserv/register",
     "chanserv/flags",
+    "chanserv/op",
 )
 
 _ATHEME_CONFIG = """\
