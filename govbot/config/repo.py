@@ -12,7 +12,6 @@ import asyncio
 import inspect
 import logging
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ import git
 from govbot.config.loader import LoadResult, load_config
 from govbot.config.model import EMPTY_CONFIG, GovernanceConfig, Source
 from govbot.config.projects_file import PROJECTS_FILE
+from govbot.config.safetar import UnsafeArchive, safe_extract
 from govbot.config.sections import ConfigSection
 from govbot.config.yamlpos import ConfigError
 
@@ -93,9 +93,8 @@ class ConfigRepo:
         with git.Repo(self.workdir) as repo, tempfile.TemporaryFile() as archive:
             repo.archive(archive, treeish=sha, format="tar")
             archive.seek(0)
-            with tarfile.open(fileobj=archive) as tar:
-                # The "data" filter refuses links and paths that leave `dest`.
-                tar.extractall(dest, filter="data")
+            # Not extractall(filter=...): Python 3.11.2 (Debian 12) lacks it.
+            safe_extract(archive, dest)
 
 
 class ConfigHolder:
@@ -182,7 +181,11 @@ class ConfigHolder:
         sha = await self.repo.fetch_ref(ref)
         tmp = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="govbot-proposal-"))
         try:
-            root = await self.repo.checkout_tree(sha, tmp)
+            try:
+                root = await self.repo.checkout_tree(sha, tmp)
+            except UnsafeArchive as exc:  # a crafted tree: an error of that change
+                return LoadResult(None, [ConfigError(Source(ref, 0), (
+                    f"the proposed tree cannot be checked out safely: {exc}"))], [])
             return await asyncio.to_thread(
                 load_config, root, self.sections, revision=sha,
                 projects_file=self.projects_file)
