@@ -124,11 +124,22 @@ class IrcSettings(_S, kw_only=True):
     rate: IrcRate = msgspec.field(default_factory=IrcRate)
 
 
+class GovernanceLayoutSettings(_S, kw_only=True):
+    """Where the repo keeps its community files ("": the usual places; docs/config.md)."""
+
+    projects: str = ""
+    tc_repos: str = ""
+    sigs_repos: str = ""
+    members: str = ""
+    legacy: str = ""
+
+
 class GovernanceRepo(_S, kw_only=True):
     repo: str  # a URL, or a local path to a git repository or a plain directory
     branch: str = "master"
     subdir: str = ""
     poll_interval: float = 300.0
+    layout: GovernanceLayoutSettings = msgspec.field(default_factory=GovernanceLayoutSettings)
 
 
 class ZuulSettings(_S, kw_only=True):

@@ -82,7 +82,8 @@ def parse_meetings(files: Sequence[ConfigFile], ctx: SectionContext) -> tuple[Me
 
 SECTIONS = (
     ConfigSection(MEETINGS_PATTERN, parse_meetings,
-                  description="meeting schedules, OpenDev irc-meetings format"),
+                  description="meeting schedules, OpenDev irc-meetings format",
+                  last_key_wins=True, per_file=True),
     ConfigSection(DEADLINES_FILE, parse_deadlines, description="dated events to remind of"),
     ConfigSection(REMINDERS_FILE, parse_reminders,
                   description="reminder times, digests, ping lists, grace window"),
