@@ -198,17 +198,13 @@ def cmd_check_config(directory: Path, plugin_names: list[str] | None, *,
         return 2
     layout = None
     if settings is not None:
-        from govbot.config.layout import GovernanceLayout
         from govbot.settings import SettingsError, load_settings
 
         try:
-            chosen = load_settings(settings).governance.layout
+            layout = load_settings(settings).governance.layout.as_layout()
         except SettingsError as exc:
             print(exc, file=sys.stderr)
             return 2
-        import msgspec
-
-        layout = GovernanceLayout(**msgspec.structs.asdict(chosen))
     _, result = _load_governance(directory, plugin_names, layout)
     summary = summarise(result)
     # An item error (a meeting file yaml2ical would reject) fails the check, though
@@ -222,8 +218,10 @@ def cmd_check_config(directory: Path, plugin_names: list[str] | None, *,
         print(error)
     if errors or summary.errors:
         print(f"{len(errors) + len(summary.errors)} error(s) in {directory}", file=sys.stderr)
-        if result.config is not None:
-            print(f"without them: {summary.line}", file=sys.stderr)
+        if items and result.config is not None:  # the daemon would load the rest
+            print(f"without the unavailable meetings: {summary.line}", file=sys.stderr)
+            for line in summary.details:
+                print(line, file=sys.stderr)
         return 1
     print(summary.line)
     for line in summary.details:

@@ -64,7 +64,8 @@ class CoreCliContext:
                               Path(settings.state.workdir) / "governance-cli")
             await repo.refresh()
             directory = repo.root
-        result = await asyncio.to_thread(load_config, Path(directory), sections)
+        layout = settings.governance.layout.as_layout() if settings is not None else None
+        result = await asyncio.to_thread(load_config, Path(directory), sections, layout=layout)
         return GovernanceLoad(
             Path(directory), result.config, tuple(str(e) for e in result.errors),
             tuple(f"{w.source}: warning: {w.message}" for w in result.warnings

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import msgspec
 import yaml
 
+from govbot.config.layout import GovernanceLayout
 from govbot.settings_check import Where
 
 
@@ -132,6 +133,11 @@ class GovernanceLayoutSettings(_S, kw_only=True):
     sigs_repos: str = ""
     members: str = ""
     legacy: str = ""
+
+    def as_layout(self) -> GovernanceLayout:
+        return GovernanceLayout(projects=self.projects, tc_repos=self.tc_repos,
+                                sigs_repos=self.sigs_repos, members=self.members,
+                                legacy=self.legacy)
 
 
 class GovernanceRepo(_S, kw_only=True):

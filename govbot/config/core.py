@@ -123,6 +123,11 @@ class Directory:
     # elsewhere are echoes of those, counted in `echoed` and not reported.
     incomplete: bool = False
     echoed: int = 0
+    tainted: set[str] = field(default_factory=set)  # bodies missing someone for that
+
+    def echo(self, body: str) -> None:
+        self.echoed += 1
+        self.tainted.add(body)
 
     def find(self, kind: str, value: Any) -> Claim | None:
         return self.claims.get((kind, _fold(value)))
@@ -236,7 +241,7 @@ class _BodyBuilder:
 
     def add_id(self, person_id: str, where: Source) -> None:
         if person_id not in self.directory.people and self.directory.incomplete:
-            self.directory.echoed += 1
+            self.directory.echo(self.body_id)
             return
         if person_id not in self.directory.people:
             self.issues.error(where, (
@@ -287,7 +292,7 @@ def resolve_identity(directory: Directory, identity: Mapping[str, Any], where: S
         return None
     if not matched:
         if not implicit_ok and directory.incomplete:
-            directory.echoed += 1
+            directory.echo(body)
             return None
         if not implicit_ok:
             issues.error(where, (
@@ -438,7 +443,7 @@ def _apply_roles(record: Any, builder: _BodyBuilder) -> None:
         for index, person_id in enumerate(holders):
             where = source_of(holders, index) or roles.source_of(role)
             if person_id not in people and builder.directory.incomplete:
-                builder.directory.echoed += 1
+                builder.directory.echo(builder.body_id)
             elif person_id not in people:
                 builder.issues.error(where, (
                     f"role {role!r} of body {builder.body_id!r} names unknown person "

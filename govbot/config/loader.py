@@ -172,6 +172,7 @@ def load_config(root: Path, sections: Sequence[tuple[str, ConfigSection]], *,
         # openstack/governance: the TC is its members file; no bodies.yaml needed.
         bodies["tc"] = body_from_members_file("tc", "Technical Committee", members, root,
                                               directory, issues)
+        members_files.append(members)
     teams = parse_projects(files.data(where["projects"]), where["projects"] or "",
                            directory, issues)
     bodies_broken, teams_broken = note(BODIES_FILE), note(where["projects"])
@@ -189,7 +190,8 @@ def load_config(root: Path, sections: Sequence[tuple[str, ConfigSection]], *,
     bodies_view = MappingProxyType(bodies)
     teams_view = MappingProxyType(teams)
     people_seen = Watched(people_view, incomplete=directory.incomplete, misses=misses)
-    bodies_seen = Watched(bodies_view, incomplete=bodies_broken, misses=misses)
+    bodies_seen = Watched(bodies_view, incomplete=bodies_broken, misses=misses,
+                          tainted=frozenset(directory.tainted))
     teams_seen = Watched(teams_view, incomplete=teams_broken, misses=misses)
     parsed: dict[str, dict[str, Any]] = {}
     for plugin, section in sections:
@@ -216,7 +218,8 @@ def load_config(root: Path, sections: Sequence[tuple[str, ConfigSection]], *,
             f"shown: fix {'it' if len(broken) == 1 else 'them'} first"))
     errors = sorted(issues.errors, key=lambda e: (e.source.file, e.source.line))
     warnings = sorted(issues.warnings, key=lambda w: (w.source.file, w.source.line))
-    read = sorted(name for name, f in files.parsed.items() if f is not None)
+    read = sorted({name for name, f in files.parsed.items() if f is not None}
+                  | set(members_files))
     if errors:
         return LoadResult(None, errors, warnings, read)
     config = GovernanceConfig(

@@ -79,7 +79,9 @@ class RetiredTeam:
     source: Source | None = None
 
 
-def _slug(name: str) -> str:
+def team_key(name: str) -> str:
+    """A team name with case and spacing aside: "Release Management" and the hashtag's
+    `release-management` give the same key."""
     return "-".join(name.casefold().replace("_", " ").replace("-", " ").split())
 
 
@@ -103,9 +105,9 @@ class GovernanceConfig:
         found = self.teams.get(name) or self.groups.get(name)
         if found is not None:
             return found
-        wanted = _slug(name)
+        wanted = team_key(name)
         for team in (*self.teams.values(), *self.groups.values()):
-            if _slug(team.name) == wanted:
+            if team_key(team.name) == wanted:
                 return team
         return None
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import git
 
+from govbot.config.layout import GovernanceLayout
 from govbot.config.loader import LoadResult, load_config
 from govbot.config.model import EMPTY_CONFIG, GovernanceConfig, Source
-from govbot.config.projects_file import PROJECTS_FILE
 from govbot.config.safetar import UnsafeArchive, safe_extract
 from govbot.config.sections import ConfigSection
 from govbot.config.yamlpos import ConfigError
@@ -101,10 +101,12 @@ class ConfigHolder:
     """Holds the config in force; `reload` swaps it only for a config without errors."""
 
     def __init__(self, repo: ConfigRepo, sections: Sequence[tuple[str, ConfigSection]], *,
-                 projects_file: str = PROJECTS_FILE) -> None:
+                 projects_file: str | None = None,
+                 layout: GovernanceLayout | None = None) -> None:
         self.repo = repo
         self.sections = tuple(sections)
-        self.projects_file = projects_file
+        self.projects_file = projects_file  # overrides layout.projects when given
+        self.layout = layout or GovernanceLayout()
         self._config = EMPTY_CONFIG
         self.revision = ""  # sha of the config in force ("" until the first good load)
         self.last_error_count = 0  # errors of the latest attempt (0 when it loaded)
@@ -149,7 +151,7 @@ class ConfigHolder:
         self._last_attempt = sha
         result = await asyncio.to_thread(
             load_config, self.repo.root, self.sections, revision=sha,
-            projects_file=self.projects_file)
+            projects_file=self.projects_file, layout=self.layout)
         self.last_result = result
         for warning in result.warnings:
             log.warning("config %s: %s", sha[:12], warning)
@@ -188,6 +190,6 @@ class ConfigHolder:
                     f"the proposed tree cannot be checked out safely: {exc}"))], [])
             return await asyncio.to_thread(
                 load_config, root, self.sections, revision=sha,
-                projects_file=self.projects_file)
+                projects_file=self.projects_file, layout=self.layout)
         finally:
             await asyncio.to_thread(shutil.rmtree, tmp, True)
