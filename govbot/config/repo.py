@@ -23,7 +23,7 @@ from govbot.config.loader import LoadResult, load_config
 from govbot.config.model import EMPTY_CONFIG, GovernanceConfig, Source
 from govbot.config.safetar import UnsafeArchive, safe_extract
 from govbot.config.sections import ConfigSection
-from govbot.config.yamlpos import ConfigError
+from govbot.config.yamlpos import ConfigError, ItemError
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class ConfigHolder:
         self._config = EMPTY_CONFIG
         self.revision = ""  # sha of the config in force ("" until the first good load)
         self.last_error_count = 0  # errors of the latest attempt (0 when it loaded)
+        self.item_error_count = 0  # items (meeting files) the latest attempt left out
         self.last_result: LoadResult | None = None
         self._last_attempt = ""
         self._listeners: list[Listener] = []
@@ -153,8 +154,13 @@ class ConfigHolder:
             load_config, self.repo.root, self.sections, revision=sha,
             projects_file=self.projects_file, layout=self.layout)
         self.last_result = result
+        # Items left out (meeting files yaml2ical would reject): the rest is in force.
+        self.item_error_count = len(result.item_errors)
         for warning in result.warnings:
-            log.warning("config %s: %s", sha[:12], warning)
+            if isinstance(warning, ItemError):
+                log.error("config %s: %s (this item is left out)", sha[:12], warning)
+            else:
+                log.warning("config %s: %s", sha[:12], warning)
         if result.config is None:
             self.last_error_count = len(result.errors)
             for error in result.errors:
