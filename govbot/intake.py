@@ -17,7 +17,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from govbot.dispatcher import Dispatcher, Envelope
-from govbot.gerrit.events import Event, EventParser, Parsed, equivalent_ids
+from govbot.gerrit.events import Event, EventParser, Parsed
+from govbot.gerrit.identity import equivalent_ids
 from govbot.state.store import StateStore
 
 log = logging.getLogger(__name__)

@@ -178,3 +178,60 @@ async def test_a_second_comment_a_minute_later_is_its_own_event(tmp_path: Path) 
             await dispatcher.join()
             runner.cancel()
         assert len([a for a in recorder.actions if isinstance(a, Say)]) == 2
+
+
+async def post_to_receiver(bodies: Sequence[bytes]) -> list[bytes]:
+    """POST each body to a real WebhookReceiver over HTTP; the lines it accepted."""
+    from aiohttp import ClientSession, web
+
+    from govbot.gerrit.webhook import WebhookReceiver
+
+    received: list[bytes] = []
+
+    async def accept(source: str, lines: Sequence[bytes]) -> Sequence[object]:
+        assert source == "webhook"
+        received.extend(lines)
+        return list(lines)
+
+    app = web.Application()
+    WebhookReceiver("s3cret", accept).add_routes(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with ClientSession() as http:
+            for body in bodies:
+                async with http.post(f"http://127.0.0.1:{port}/gerrit/webhook?secret=s3cret",
+                                     data=body) as resp:
+                    assert resp.status == 202
+    finally:
+        await runner.cleanup()
+    return received
+
+
+async def test_the_receiver_reads_pretty_bodies_and_gson_suppliers() -> None:
+    """Gson without the stream's adapters writes a memoized supplier as itself."""
+    stream = stream_shape(sample_event("ref-updated"))
+    hooked = webhook_shape(sample_event("ref-updated"), with_time=True)
+    hooked["submitter"] = {"delegate": {}, "initialized": True, "value": hooked["submitter"]}
+    hooked["refUpdate"] = {"initialized": True, "value": hooked["refUpdate"]}
+    merged = webhook_shape(sample_event("change-merged"), with_time=True)
+    merged["submitter"] = {"delegate": {}}  # never computed: no value at all
+    lines = await post_to_receiver([
+        json.dumps(hooked, indent=2).encode(),
+        json.dumps(merged).encode(),
+        (json.dumps(webhook_shape(sample_event("patchset-created"))) + "\n"
+         + json.dumps(webhook_shape(sample_event("change-abandoned"))) + "\n").encode(),
+    ])
+    events = [ev.parse_event(line) for line in lines]
+    assert [e.type_name for e in events] == ["ref-updated", "change-merged", "patchset-created",
+                                             "change-abandoned"]
+    original = ev.parse_event(json.dumps(stream))
+    assert isinstance(events[0], ev.RefUpdated) and isinstance(original, ev.RefUpdated)
+    assert events[0].submitter == original.submitter is not None
+    assert (events[0].project, events[0].ref_update.new_rev) == (
+        original.project, original.ref_update.new_rev)
+    assert ev.event_id(events[0]) == ev.event_id(original)
+    assert isinstance(events[1], ev.ChangeMerged) and events[1].submitter is None
