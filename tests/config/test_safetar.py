@@ -11,7 +11,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from conftest import PEOPLE
+from test_config_repo import BODIES, Upstream
 
+from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.config.safetar import UnsafeArchive, safe_extract
 
 
@@ -82,3 +85,22 @@ def test_crafted_archives_are_refused(tmp_path: Path,
         safe_extract(_archive(*members), dest)
     assert not (tmp_path / "evil.yaml").exists()
     assert not (tmp_path / "outside").exists()
+
+
+async def test_a_proposal_with_a_link_out_of_the_tree_is_an_error(tmp_path: Path) -> None:
+    """Through git: a proposed change whose tree links outside is refused, not followed."""
+    upstream = Upstream(tmp_path / "upstream")
+    good = upstream.commit("good", **{"people.yaml": PEOPLE, "bodies.yaml": BODIES})
+    holder = ConfigHolder(ConfigRepo(str(upstream.path), "master", "",
+                                     tmp_path / "work" / "checkout"), [])
+    await holder.reload()
+    (upstream.path / "projects.yaml").symlink_to("/etc/passwd")
+    upstream.git("add", "-A")
+    upstream.git("commit", "-q", "-m", "proposal")
+    upstream.git("update-ref", "refs/changes/01/1/1", "HEAD")
+    upstream.git("reset", "-q", "--hard", good)
+    result = await holder.check_ref("refs/changes/01/1/1")
+    assert [str(e) for e in result.errors] == [
+        "refs/changes/01/1/1:0: the proposed tree cannot be checked out safely: "
+        "'projects.yaml': link to an absolute path '/etc/passwd'"]
+    assert holder.revision == good
