@@ -138,9 +138,9 @@ def load_config(root: Path, sections: Sequence[tuple[str, ConfigSection]], *,
     `projects_file`, when given, is the teams file whatever the layout says (absent
     means no teams).
 
-    A file that cannot be read, or that has errors, among people, bodies and teams
-    is reported as it is, and what depends on it is not checked: its errors would
-    only be echoes of the first (a missing body in every rule, wrong did-you-means).
+    An error in people, bodies or teams is reported as it is; the errors elsewhere
+    that only echo it (a missing body in every rule, wrong did-you-means) are
+    counted in one warning instead (see govbot/config/echoes.py).
     """
     root = Path(root)
     issues = Issues()

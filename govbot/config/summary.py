@@ -38,7 +38,9 @@ def summarise(result: LoadResult) -> Summary:
     rules = sum(len(getattr(p, "rules", ())) for p in parts)
     meeting_sets = [p for p in parts if hasattr(p, "unavailable")]
     meetings = [m for ms in meeting_sets for m in ms]
-    unavailable = [f for ms in meeting_sets for f in ms.unavailable]
+    # Files the loader could not read never reach the plugin: count those too.
+    unavailable = sorted({f for ms in meeting_sets for f in ms.unavailable}
+                         | {e.source.file for e in result.item_errors})
     owners = [*config.teams.values(), *config.groups.values()]
     repositories = {r for team in owners for r in team.repositories}
     line = (f"{len(result.files)} files: {len(config.people)} people, "

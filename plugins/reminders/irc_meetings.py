@@ -221,8 +221,8 @@ class Meetings(tuple[Meeting, ...]):
     """The meetings that loaded, and the files that did not (`unavailable`).
 
     A file yaml2ical would reject makes only that meeting unavailable: its errors are
-    reported (as warnings, `FILE:LINE`), the others are reminded. `unavailable` is
-    what a metric or `check-config` counts.
+    reported as item errors (`FILE:LINE`; they fail `check-config`, not the load), the
+    others are reminded. `unavailable` is what a metric or `check-config` counts.
     """
 
     unavailable: tuple[str, ...] = ()
@@ -235,10 +235,15 @@ class Meetings(tuple[Meeting, ...]):
 
 
 class _FileSink:
-    """One meeting file's problems, kept apart so they cannot fail the whole config."""
+    """One meeting file's problems, kept apart so they cannot fail the whole config.
+
+    A `SectionContext` itself (what the checks of one file see), forwarding the rest.
+    """
 
     def __init__(self, ctx: SectionContext) -> None:
         self.ctx = ctx
+        self.root, self.people, self.bodies, self.teams = (
+            ctx.root, ctx.people, ctx.bodies, ctx.teams)
         self.errors: list[tuple[Source, str]] = []
 
     def error(self, where: Source, message: str) -> None:
@@ -251,14 +256,26 @@ class _FileSink:
 
     def flush(self, file: str) -> None:
         """Report this file's errors as errors of its meeting only."""
-        item_error = getattr(self.ctx, "item_error", None)
+        sink = ItemSink(self.ctx)
         for where, message in self.errors:
-            if item_error is not None:
-                item_error(where, message)
-            else:  # a context without items: the error fails the load, as before
-                self.ctx.error(where, message)
+            sink.error(where, message)
         self.warning(Source(file, 1), "this meeting is unavailable (not reminded) until "
                                       "its errors are fixed; the other meetings are")
+
+
+class ItemSink:
+    """Errors about meetings only (a file, a conflict): item errors where the loader
+    has them, so they fail `check-config` but not the rest of the config."""
+
+    def __init__(self, ctx: SectionContext) -> None:
+        self.ctx = ctx
+
+    def error(self, where: Source, message: str) -> None:
+        item_error = getattr(self.ctx, "item_error", None)
+        if item_error is not None:
+            item_error(where, message)
+        else:  # a context without items: the error fails the load, as before
+            self.ctx.error(where, message)
 
 
 def parse_meeting_files(files: Sequence[ConfigFile], ctx: SectionContext) -> Meetings:
@@ -270,7 +287,7 @@ def parse_meeting_files(files: Sequence[ConfigFile], ctx: SectionContext) -> Mee
         if name.startswith(OTHER_PLUGIN_PREFIX):
             continue
         sink = _FileSink(ctx)
-        found = _meeting(file, sink)  # type: ignore[arg-type]  # a SectionContext in all it uses
+        found = _meeting(file, sink)
         if sink.errors or found is None:
             unavailable.append(file.path)
             sink.flush(file.path)
@@ -290,7 +307,7 @@ def _meeting(file: ConfigFile, ctx: SectionContext) -> Meeting | None:
                         "(yaml2ical needs it; it may be empty)")
     elif data["description"] is None:
         _warn(ctx, data.source_of("description"),
-                    "'description' has no value; read as empty, as yaml2ical does")
+              "'description' has no value; read as empty, as yaml2ical does")
     chair = data["chair"]
     entries: YamlList = data["schedule"] or YamlList(here)
     if data["schedule"] is not None and not entries:
