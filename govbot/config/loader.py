@@ -217,7 +217,12 @@ def load_config(root: Path, sections: Sequence[tuple[str, ConfigSection]], *,
             f"{echoed} more error(s) naming what {', '.join(broken)} would define are not "
             f"shown: fix {'it' if len(broken) == 1 else 'them'} first"))
     errors = sorted(issues.errors, key=lambda e: (e.source.file, e.source.line))
-    warnings = sorted(issues.warnings, key=lambda w: (w.source.file, w.source.line))
+    # A file two sections read (meetings/meetbot-*.yaml) may be an item error for one
+    # and an error for the other: say it once, as the error.
+    blocking = {(e.source, e.message) for e in errors}
+    warnings = sorted((w for w in issues.warnings if not (
+        isinstance(w, ItemError) and (w.source, w.message) in blocking)),
+        key=lambda w: (w.source.file, w.source.line))
     read = sorted({name for name, f in files.parsed.items() if f is not None}
                   | set(members_files))
     if errors:
@@ -235,12 +240,13 @@ def load_config(root: Path, sections: Sequence[tuple[str, ConfigSection]], *,
 
 def _read_for(files: _Files, section: ConfigSection, name: str) -> ConfigFile | None:
     """Read one file of a section; a per-file section's unreadable file is left out."""
-    if not section.per_file:
+    if not section.per_file or name in files.parsed:  # read already: as it was read
         return files.read(name, last_key_wins=section.last_key_wins)
     scratch = Issues()
     own = _Files(files.root, scratch)
     read = own.read(name, last_key_wins=section.last_key_wins)
-    files.parsed.setdefault(name, read)
+    if read is not None:  # a broken file stays unread, for a section that must fail
+        files.parsed[name] = read
     files.issues.warnings.extend(scratch.warnings)
     for error in scratch.errors:
         files.issues.item_error(error.source, error.message)
