@@ -23,7 +23,8 @@ from typing import ClassVar, Union
 
 import msgspec
 
-# The id of an event lives in its own module; re-exported here, where callers look.
+# An event's id is computed in its own module (with `equivalent_ids`); `event_id` is
+# re-exported here, where callers have always found it.
 from govbot.gerrit.identity import event_id
 
 log = logging.getLogger(__name__)
