@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from govbot import __version__
 
@@ -75,6 +75,9 @@ def build_parser(offered: Offered = ()) -> argparse.ArgumentParser:
     check.add_argument("directory", type=Path)
     check.add_argument("--plugins", default=None,
                        help="comma-separated plugins whose sections to check (default: built-ins)")
+    check.add_argument("--config", "-c", type=Path, default=None, dest="settings",
+                       help="govbot.yaml whose governance.layout says where the files are "
+                            "(default: the usual places)")
 
     rep = sub.add_parser("replay", help="feed recorded Gerrit events through the plugins "
                                         "and print the actions they would take")
@@ -165,7 +168,8 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int
         return 0
     if args.command == "check-config":
         setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
-        return cmd_check_config(args.directory, _plugin_names(args.plugins))
+        return cmd_check_config(args.directory, _plugin_names(args.plugins),
+                                settings=args.settings)
     if args.command == "replay":
         setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
         return cmd_replay(args)
@@ -181,28 +185,54 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int
     raise AssertionError(args.command)
 
 
-def _load_governance(directory: Path, plugin_names: list[str] | None):  # type: ignore[no-untyped-def]
+def _load_governance(directory: Path, plugin_names: list[str] | None,  # type: ignore[no-untyped-def]
+                     layout: Any = None):
     from govbot.config.loader import load_config
     from govbot.plugin import PluginRegistry
     from govbot.plugin_loader import load_plugins
 
     plugins = load_plugins(plugin_names)
     registry = PluginRegistry(plugins)
-    return plugins, load_config(directory, registry.config_sections())
+    return plugins, load_config(directory, registry.config_sections(), layout=layout)
 
 
-def cmd_check_config(directory: Path, plugin_names: list[str] | None) -> int:
+def cmd_check_config(directory: Path, plugin_names: list[str] | None, *,
+                     settings: Path | None = None) -> int:
+    from govbot.config.summary import summarise
+
     if not directory.is_dir():
         print(f"{directory}: not a directory", file=sys.stderr)
         return 2
-    _, result = _load_governance(directory, plugin_names)
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for error in result.errors:
+    layout = None
+    if settings is not None:
+        from govbot.settings import SettingsError, load_settings
+
+        try:
+            layout = load_settings(settings).governance.layout.as_layout()
+        except SettingsError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    _, result = _load_governance(directory, plugin_names, layout)
+    summary = summarise(result)
+    # An item error (a meeting file yaml2ical would reject) fails the check, though
+    # the daemon would load the rest: CI of the config repo must catch it.
+    items = result.item_errors
+    for warning in [*result.warnings, *summary.warnings]:
+        if warning not in items:
+            print(f"warning: {warning}", file=sys.stderr)
+    errors = sorted([*result.errors, *items], key=lambda e: (e.source.file, e.source.line))
+    for error in [*errors, *summary.errors]:
         print(error)
-    if result.errors:
-        print(f"{len(result.errors)} error(s) in {directory}", file=sys.stderr)
+    if errors or summary.errors:
+        print(f"{len(errors) + len(summary.errors)} error(s) in {directory}", file=sys.stderr)
+        if items and result.config is not None:  # the daemon would load the rest
+            print(f"without the unavailable meetings: {summary.line}", file=sys.stderr)
+            for line in summary.details:
+                print(line, file=sys.stderr)
         return 1
+    print(summary.line)
+    for line in summary.details:
+        print(line)
     return 0
 
 

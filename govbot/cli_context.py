@@ -86,11 +86,13 @@ class CoreCliContext:
                                f"branch {settings.governance.branch}: "
                                f"{_git_reason(exc)}") from None
             directory = repo.root
-        result = await asyncio.to_thread(load_config, Path(directory), sections)
+        layout = settings.governance.layout.as_layout() if settings is not None else None
+        result = await asyncio.to_thread(load_config, Path(directory), sections, layout=layout)
         return GovernanceLoad(
             Path(directory), result.config, tuple(str(e) for e in result.errors),
-            tuple(f"{w.source}: warning: {w.message}" for w in result.warnings),
-            tuple(result.files))
+            tuple(f"{w.source}: warning: {w.message}" for w in result.warnings
+                  if w not in result.item_errors),
+            tuple(result.files), tuple(str(e) for e in result.item_errors))
 
     def gerrit(self, settings: Settings) -> AbstractAsyncContextManager[ChangeReader]:
         if settings.gerrit is None:

@@ -188,7 +188,7 @@ class Daemon:
             holder = ConfigHolder(
                 ConfigRepo(s.governance.repo, s.governance.branch, s.governance.subdir,
                            Path(s.state.workdir) / "governance"),
-                registry.config_sections(),
+                registry.config_sections(), layout=s.governance.layout.as_layout(),
             )
             self.config_holder = holder
             result = await holder.reload()

@@ -59,6 +59,8 @@ class GovernanceLoad:
     errors: tuple[str, ...] = ()  # `FILE:LINE: message` each
     warnings: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # the files read, relative to `directory`
+    # Errors that left one item out (a meeting file) while the rest loaded.
+    item_errors: tuple[str, ...] = ()
 
 
 class JournalReader(Protocol):

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from govbot.dispatcher import Dispatcher, Envelope
 from govbot.gerrit.events import Event, EventParser, Parsed
+from govbot.gerrit.identity import equivalent_ids
 from govbot.state.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,18 @@ class Intake:
         # Check-then-append must not interleave with another source's batch, or the
         # same event arriving by stream and webhook at once would be kept twice.
         async with self._lock:
+            # An event is known under its id and under the ids it would have a second
+            # either side (a re-created event can be a second off; see equivalent_ids).
+            aliases = {item.id: equivalent_ids(item.event) for item, _ in parsed}
+            known = await self._store.inbox_known(
+                sorted({alias for ids in aliases.values() for alias in ids})
+            ) if parsed else set()
             fresh: dict[str, tuple[Parsed, bytes]] = {}
             for item, line in parsed:
-                fresh.setdefault(item.id, (item, line.strip()))
-            if fresh:
-                for known in await self._store.inbox_known(list(fresh)):
-                    del fresh[known]
+                if any(alias in known for alias in aliases[item.id]):
+                    continue
+                known.update(aliases[item.id])  # later copies in this batch are duplicates
+                fresh[item.id] = (item, line.strip())
             self.duplicates += len(parsed) - len(fresh)
             if not fresh:
                 return []

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import msgspec
 import yaml
 
+from govbot.config.layout import GovernanceLayout
 from govbot.settings_check import Where
 
 
@@ -129,11 +130,27 @@ class IrcSettings(_S, kw_only=True):
     rate: IrcRate = msgspec.field(default_factory=IrcRate)
 
 
+class GovernanceLayoutSettings(_S, kw_only=True):
+    """Where the repo keeps its community files ("": the usual places; docs/config.md)."""
+
+    projects: str = ""
+    tc_repos: str = ""
+    sigs_repos: str = ""
+    members: str = ""
+    legacy: str = ""
+
+    def as_layout(self) -> GovernanceLayout:
+        return GovernanceLayout(projects=self.projects, tc_repos=self.tc_repos,
+                                sigs_repos=self.sigs_repos, members=self.members,
+                                legacy=self.legacy)
+
+
 class GovernanceRepo(_S, kw_only=True):
     repo: str  # a URL, or a local path to a git repository or a plain directory
     branch: str = "master"
     subdir: str = ""
     poll_interval: float = 300.0
+    layout: GovernanceLayoutSettings = msgspec.field(default_factory=GovernanceLayoutSettings)
 
 
 class ZuulSettings(_S, kw_only=True):

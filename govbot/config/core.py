@@ -119,6 +119,15 @@ class Directory:
     people: dict[str, Person] = field(default_factory=dict)
     claims: dict[tuple[str, Any], Claim] = field(default_factory=dict)
     by_person: dict[tuple[str, str], list[Claim]] = field(default_factory=dict)
+    # people.yaml has errors, so someone may be missing: "unknown person" errors
+    # elsewhere are echoes of those, counted in `echoed` and not reported.
+    incomplete: bool = False
+    echoed: int = 0
+    tainted: set[str] = field(default_factory=set)  # bodies missing someone for that
+
+    def echo(self, body: str) -> None:
+        self.echoed += 1
+        self.tainted.add(body)
 
     def find(self, kind: str, value: Any) -> Claim | None:
         return self.claims.get((kind, _fold(value)))
@@ -231,6 +240,9 @@ class _BodyBuilder:
         self.members[person_id] = where
 
     def add_id(self, person_id: str, where: Source) -> None:
+        if person_id not in self.directory.people and self.directory.incomplete:
+            self.directory.echo(self.body_id)
+            return
         if person_id not in self.directory.people:
             self.issues.error(where, (
                 f"unknown person {person_id!r} in body {self.body_id!r}"
@@ -279,6 +291,9 @@ def resolve_identity(directory: Directory, identity: Mapping[str, Any], where: S
             f"fix the identity (also at {claim_b.source})"))
         return None
     if not matched:
+        if not implicit_ok and directory.incomplete:
+            directory.echo(body)
+            return None
         if not implicit_ok:
             issues.error(where, (
                 f"{what} matches no person in {PEOPLE_FILE}; add them there or list "
@@ -376,8 +391,23 @@ def parse_bodies(data: Any, file: str, directory: Directory, issues: Issues, *,
 
 def _read_members_file(record: Any, root: Path, builder: _BodyBuilder,
                        issues: Issues) -> str | None:
-    name = record["members_file"]
-    where = record.source_of("members_file")
+    return read_members_file(record["members_file"], record.source_of("members_file"), root,
+                             builder, issues)
+
+
+def body_from_members_file(body_id: str, name: str, file: str, root: Path,
+                           directory: Directory, issues: Issues) -> Body:
+    """A body made of an openstack-style members file alone (the layout's `members`)."""
+    builder = _BodyBuilder(body_id, directory, issues)
+    read_members_file(file, Source(file, 1), root, builder, issues)
+    return Body(id=body_id, name=name, members=tuple(builder.members),
+                roles={role: tuple(holders) for role, holders in builder.roles.items()},
+                source=Source(file, 1))
+
+
+def read_members_file(name: str, where: Source, root: Path, builder: _BodyBuilder,
+                      issues: Issues) -> str | None:
+    """Add the members of `name` (relative to `root`) to `builder`; the path read."""
     relative = PurePosixPath(name)
     if relative.is_absolute() or ".." in relative.parts or "\\" in name:
         issues.error(where, (
@@ -412,7 +442,9 @@ def _apply_roles(record: Any, builder: _BodyBuilder) -> None:
     for role, holders in roles.items():
         for index, person_id in enumerate(holders):
             where = source_of(holders, index) or roles.source_of(role)
-            if person_id not in people:
+            if person_id not in people and builder.directory.incomplete:
+                builder.directory.echo(builder.body_id)
+            elif person_id not in people:
                 builder.issues.error(where, (
                     f"role {role!r} of body {builder.body_id!r} names unknown person "
                     f"{person_id!r}{did_you_mean(person_id, people)}; add them to "

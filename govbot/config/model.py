@@ -86,6 +86,22 @@ class Team:
     source: Source | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetiredTeam:
+    """A team that was official once (openstack's legacy.yaml): history only."""
+
+    name: str
+    retired_on: str = ""  # as the file gives it, e.g. '2016-10-06'
+    repositories: tuple[str, ...] = ()
+    source: Source | None = None
+
+
+def team_key(name: str) -> str:
+    """A team name with case and spacing aside: "Release Management" and the hashtag's
+    `release-management` give the same key."""
+    return "-".join(name.casefold().replace("_", " ").replace("-", " ").split())
+
+
 @dataclass(frozen=True, slots=True)
 class GovernanceConfig:
     """Everything loaded from one commit of the config repo."""
@@ -95,6 +111,22 @@ class GovernanceConfig:
     teams: Mapping[str, Team]
     sections: Mapping[str, Any]  # plugin name -> that plugin's parsed config
     revision: str = ""  # commit sha it was loaded from ("" for a plain directory)
+    # Groups that own repositories without being project teams: the TC, the SIGs
+    # (`leadership` is "tc" or "sig"). Kept apart so `teams` stays the official teams.
+    groups: Mapping[str, Team] = field(default_factory=dict)
+    retired: Mapping[str, RetiredTeam] = field(default_factory=dict)  # legacy.yaml
+
+    def team_named(self, name: str) -> Team | None:
+        """The team (or group) called `name`, case and spaces aside: the hashtag
+        `team:release-management` names "Release Management"."""
+        found = self.teams.get(name) or self.groups.get(name)
+        if found is not None:
+            return found
+        wanted = team_key(name)
+        for team in (*self.teams.values(), *self.groups.values()):
+            if team_key(team.name) == wanted:
+                return team
+        return None
 
     def person_by_gerrit(self, *, username: str | None = None, email: str | None = None,
                          account_id: int | None = None) -> Person | None:
@@ -115,7 +147,9 @@ class GovernanceConfig:
         return None
 
     def team_for_repository(self, repository: str) -> Team | None:
-        for team in self.teams.values():
+        """The live owner: a team, else a group (the TC owns openstack/governance);
+        a retired team never owns anything."""
+        for team in (*self.teams.values(), *self.groups.values()):
             if repository in team.repositories:
                 return team
         return None

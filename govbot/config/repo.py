@@ -12,18 +12,18 @@ import asyncio
 import inspect
 import logging
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import git
 
+from govbot.config.layout import GovernanceLayout
 from govbot.config.loader import LoadResult, load_config
 from govbot.config.model import EMPTY_CONFIG, GovernanceConfig, Source
-from govbot.config.projects_file import PROJECTS_FILE
+from govbot.config.safetar import UnsafeArchive, safe_extract
 from govbot.config.sections import ConfigSection
-from govbot.config.yamlpos import ConfigError
+from govbot.config.yamlpos import ConfigError, ItemError
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +93,24 @@ class ConfigRepo:
         with git.Repo(self.workdir) as repo, tempfile.TemporaryFile() as archive:
             repo.archive(archive, treeish=sha, format="tar")
             archive.seek(0)
-            with tarfile.open(fileobj=archive) as tar:
-                # The "data" filter refuses links and paths that leave `dest`.
-                tar.extractall(dest, filter="data")
+            # Not extractall(filter=...): Python 3.11.2 (Debian 12) lacks it.
+            safe_extract(archive, dest)
 
 
 class ConfigHolder:
     """Holds the config in force; `reload` swaps it only for a config without errors."""
 
     def __init__(self, repo: ConfigRepo, sections: Sequence[tuple[str, ConfigSection]], *,
-                 projects_file: str = PROJECTS_FILE) -> None:
+                 projects_file: str | None = None,
+                 layout: GovernanceLayout | None = None) -> None:
         self.repo = repo
         self.sections = tuple(sections)
-        self.projects_file = projects_file
+        self.projects_file = projects_file  # overrides layout.projects when given
+        self.layout = layout or GovernanceLayout()
         self._config = EMPTY_CONFIG
         self.revision = ""  # sha of the config in force ("" until the first good load)
         self.last_error_count = 0  # errors of the latest attempt (0 when it loaded)
+        self.item_error_count = 0  # items (meeting files) the latest attempt left out
         self.last_result: LoadResult | None = None
         self._last_attempt = ""
         self._listeners: list[Listener] = []
@@ -150,10 +152,15 @@ class ConfigHolder:
         self._last_attempt = sha
         result = await asyncio.to_thread(
             load_config, self.repo.root, self.sections, revision=sha,
-            projects_file=self.projects_file)
+            projects_file=self.projects_file, layout=self.layout)
         self.last_result = result
+        # Items left out (meeting files yaml2ical would reject): the rest is in force.
+        self.item_error_count = len(result.item_errors)
         for warning in result.warnings:
-            log.warning("config %s: %s", sha[:12], warning)
+            if isinstance(warning, ItemError):
+                log.error("config %s: %s (this item is left out)", sha[:12], warning)
+            else:
+                log.warning("config %s: %s", sha[:12], warning)
         if result.config is None:
             self.last_error_count = len(result.errors)
             for error in result.errors:
@@ -182,9 +189,13 @@ class ConfigHolder:
         sha = await self.repo.fetch_ref(ref)
         tmp = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="govbot-proposal-"))
         try:
-            root = await self.repo.checkout_tree(sha, tmp)
+            try:
+                root = await self.repo.checkout_tree(sha, tmp)
+            except UnsafeArchive as exc:  # a crafted tree: an error of that change
+                return LoadResult(None, [ConfigError(Source(ref, 0), (
+                    f"the proposed tree cannot be checked out safely: {exc}"))], [])
             return await asyncio.to_thread(
                 load_config, root, self.sections, revision=sha,
-                projects_file=self.projects_file)
+                projects_file=self.projects_file, layout=self.layout)
         finally:
             await asyncio.to_thread(shutil.rmtree, tmp, True)

@@ -28,7 +28,14 @@ from typing import Any, Protocol
 
 from govbot.config.model import Source
 from govbot.config.sections import ConfigFile
-from govbot.config.yamlpos import ConfigError, ConfigWarning, YamlList, YamlMap, source_of
+from govbot.config.yamlpos import (
+    ConfigError,
+    ConfigWarning,
+    ItemError,
+    YamlList,
+    YamlMap,
+    source_of,
+)
 
 __all__ = [
     "INVALID", "SLUG", "AnyValue", "Bool", "Check", "ConfigError", "ConfigWarning", "Either",
@@ -59,6 +66,9 @@ class Issues:
 
     def warning(self, where: Source, message: str) -> None:
         self.warnings.append(ConfigWarning(where, message))
+
+    def item_error(self, where: Source, message: str) -> None:
+        self.warnings.append(ItemError(where, message))
 
     def extend(self, errors: Iterable[ConfigError]) -> None:
         for error in errors:

@@ -49,3 +49,9 @@ class ConfigSection:
     parse: Callable[[Sequence[ConfigFile], SectionContext], Any]
     description: str = ""
     required: bool = False
+    # For formats other tools read with PyYAML (irc-meetings): a duplicate key is a
+    # warning and its last value wins, as it does for them.
+    last_key_wins: bool = False
+    # One file, one item (a meeting): a file that cannot be read is reported (as a
+    # warning naming it unavailable) and left out, and the other files still load.
+    per_file: bool = False

@@ -74,6 +74,14 @@ class ConfigWarning(ConfigError):
     kind = "warning"
 
 
+class ItemError(ConfigWarning):
+    """An error that makes one item unavailable (a meeting file yaml2ical would reject),
+    not the whole config: `check-config` reports it as an error and fails, while the
+    daemon loads the rest. It is among the warnings so that it never blocks a load."""
+
+    kind = "error"
+
+
 class YamlMap(dict[Any, Any]):
     """A mapping that knows its own position and the line of each key.
 
@@ -167,9 +175,12 @@ class _Builder:
     machinery) is what keeps a 1,000-project repo within the start-up budget.
     """
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, last_key_wins: bool = False) -> None:
         self.file = file
         self.problems: list[ConfigError] = []
+        # Formats read as PyYAML reads them (irc-meetings, openstack's legacy.yaml):
+        # a duplicate key is a warning and its last value wins, as it does for them.
+        self.last_key_wins = last_key_wins
         self._constructor = yaml.constructor.SafeConstructor()
         self._sources: dict[int, Source] = {}  # one Source per line, shared
         self._built: dict[int, Any] = {}  # id(node) -> value: aliases share one value
@@ -228,7 +239,11 @@ class _Builder:
                 self.problems.append(ConfigError(
                     where, "a mapping key must be a plain value, not a list or a mapping"))
                 continue
-            if key in first_seen:
+            if key in first_seen and self.last_key_wins:
+                self.problems.append(ConfigWarning(where, (
+                    f"duplicate key {key!r} (also at {first_seen[key]}); the last one is "
+                    "used, as PyYAML does: remove the other")))
+            elif key in first_seen:
                 self.problems.append(ConfigError(
                     where, f"duplicate key {key!r} (also at {first_seen[key]}); "
                            "YAML would silently keep only the last one: remove or rename one"))
@@ -289,10 +304,13 @@ def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> ConfigError:
     return ConfigError(Source(file, 1), f"invalid YAML: {exc}")
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, list[ConfigError]]:
+def parse_yaml(text: str, file: str, *, last_key_wins: bool = False
+               ) -> tuple[Any, list[ConfigError]]:
     """Parse one YAML document; return (data, errors) and never raise for bad input.
 
-    `data` is None when there are errors (or when the file is empty).
+    `data` is None when there are errors (or when the file is empty). With
+    `last_key_wins`, duplicate keys are `ConfigWarning`s among the errors and do
+    not stop the data from being returned.
     """
     loader = _Composer(text)
     try:
@@ -303,11 +321,11 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[ConfigError]]:
         loader.dispose()
     if node is None:
         return None, []
-    builder = _Builder(file)
+    builder = _Builder(file, last_key_wins=last_key_wins)
     data = builder.build(node)
-    if builder.problems:
+    if any(not isinstance(p, ConfigWarning) for p in builder.problems):
         return None, builder.problems
-    return data, []
+    return data, builder.problems
 
 
 def load_yaml(text: str, file: str) -> Any:
@@ -318,7 +336,8 @@ def load_yaml(text: str, file: str) -> Any:
     return data
 
 
-def parse_yaml_file(path: Path, file: str) -> tuple[Any, list[ConfigError]]:
+def parse_yaml_file(path: Path, file: str, *, last_key_wins: bool = False
+                    ) -> tuple[Any, list[ConfigError]]:
     """Read and parse `path`; `file` is the name shown in errors (relative to the root)."""
     try:
         text = path.read_bytes().decode("utf-8")
@@ -328,4 +347,4 @@ def parse_yaml_file(path: Path, file: str) -> tuple[Any, list[ConfigError]]:
         return None, [ConfigError(Source(file, line), "not valid UTF-8; save the file as UTF-8")]
     except OSError as exc:
         return None, [ConfigError(Source(file, 1), f"cannot read: {exc.strerror or exc}")]
-    return parse_yaml(text, file)
+    return parse_yaml(text, file, last_key_wins=last_key_wins)

@@ -7,6 +7,8 @@ accepts the variations real servers send:
 - ``change.number`` / ``patchSet.number`` as strings (older Gerrit) or ints;
 - top-level ``project`` as a string, or ``{"name": ...}`` (events-log output);
 - approval values as strings in the stream (``"-1"``) and ints over REST;
+- the webhooks plugin's shapes: ``changeKey`` as ``{"key": ...}`` (the stream writes
+  ``{"id": ...}``), ``project`` as ``{"name": ...}``, and no ``eventCreatedOn``;
 - branch names bare (``master``) or as full refs in ref-updated;
 - unknown event types (plugin events such as ``ref-replicated``) and garbage lines,
   which are counted and logged, never raised.
@@ -15,12 +17,15 @@ accepts the variations real servers send:
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import ClassVar, Union
 
 import msgspec
+
+# An event's id is computed in its own module (with `equivalent_ids`); `event_id` is
+# re-exported here, where callers have always found it.
+from govbot.gerrit.identity import event_id
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +66,14 @@ class Approval(_Struct, frozen=True, kw_only=True):
 
 
 class ChangeKey(_Struct, frozen=True, kw_only=True):
-    id: str
+    """The Change-Id: `{"id": ...}` from stream-events, `{"key": ...}` from webhooks."""
+
+    id: str | None = None
+    key: str | None = None
+
+    @property
+    def value(self) -> str | None:
+        return self.id or self.key
 
 
 class Change(_Struct, frozen=True, kw_only=True):
@@ -155,12 +167,27 @@ class Event(_Struct, tag_field="type", frozen=True, kw_only=True):
         return None
 
     def _key(self) -> tuple[object, ...]:
-        """What makes this event this event; see `event_id`."""
-        return (self.type_name, self.created_on, self.lane)
+        """What makes this event this event, its time aside; see `event_id`."""
+        return (self.type_name, self.lane)
+
+    @property
+    def identity_time(self) -> int:
+        """The event's time to the second, for its id: `eventCreatedOn`, or (when a
+        webhook or a backfill left it out) the time the event's own data gives."""
+        return self.created_on
 
 
 def _who(account: Account | None) -> str | None:
     return None if account is None else account.username or account.email or account.name
+
+
+def _changed_votes(approvals: tuple[Approval, ...]) -> list[tuple[str, int]]:
+    """The votes an event changed (Gerrit marks them with `oldValue`), in a stable order.
+
+    The author's other current votes are left out: the stream lists them as they were
+    then, a REST backfill as they are now.
+    """
+    return sorted((a.type, a.value) for a in approvals if a.old_value is not None)
 
 
 class ChangeEvent(Event, frozen=True, kw_only=True):
@@ -184,13 +211,26 @@ class ChangeEvent(Event, frozen=True, kw_only=True):
         return f"change:{self.change.project}~{self.change.number}"
 
     def _key(self) -> tuple[object, ...]:
+        # What the event says about the change, nothing about how it was serialised
+        # or how much of the change the source chose to include (topic, status...).
         c = self.change
-        return (self.type_name, self.created_on, c.project, c.number,
+        return (self.type_name, c.project, c.number,
                 self.patch_set.number if self.patch_set else None, _who(self.actor),
-                c.topic, c.wip, c.private, self._details())
+                self._details())
 
     def _details(self) -> object:
         return None
+
+    @property
+    def identity_time(self) -> int:
+        if self.created_on:
+            return self.created_on
+        # `lastUpdated` is the time of the update this event reports.
+        if self.change.last_updated:
+            return self.change.last_updated
+        if isinstance(self, PatchsetCreated) and self.patch_set and self.patch_set.created_on:
+            return self.patch_set.created_on
+        return 0
 
 
 class PatchsetCreated(ChangeEvent, tag="patchset-created", frozen=True, kw_only=True):
@@ -207,7 +247,7 @@ class CommentAdded(ChangeEvent, tag="comment-added", frozen=True, kw_only=True):
     comment: str = ""
 
     def _details(self) -> object:
-        return (self.comment, [(a.type, a.value, a.old_value) for a in self.approvals])
+        return (self.comment, _changed_votes(self.approvals))
 
     @property
     def text(self) -> str:
@@ -266,7 +306,7 @@ class ReviewerDeleted(ChangeEvent, tag="reviewer-deleted", frozen=True, kw_only=
     comment: str = ""
 
     def _details(self) -> object:
-        return (_who(self.reviewer), [(a.type, a.value, a.old_value) for a in self.approvals])
+        return (_who(self.reviewer), _changed_votes(self.approvals))
 
 
 class VoteDeleted(ChangeEvent, tag="vote-deleted", frozen=True, kw_only=True):
@@ -278,7 +318,7 @@ class VoteDeleted(ChangeEvent, tag="vote-deleted", frozen=True, kw_only=True):
     comment: str = ""
 
     def _details(self) -> object:
-        return (_who(self.reviewer), [(a.type, a.value, a.old_value) for a in self.approvals])
+        return (_who(self.reviewer), _changed_votes(self.approvals))
 
 
 class TopicChanged(ChangeEvent, tag="topic-changed", frozen=True, kw_only=True):
@@ -288,7 +328,7 @@ class TopicChanged(ChangeEvent, tag="topic-changed", frozen=True, kw_only=True):
     old_topic: str | None = msgspec.field(default=None, name="oldTopic")
 
     def _details(self) -> object:
-        return self.old_topic
+        return (self.change.topic, self.old_topic)
 
 
 class HashtagsChanged(ChangeEvent, tag="hashtags-changed", frozen=True, kw_only=True):
@@ -320,11 +360,17 @@ class WipStateChanged(ChangeEvent, tag="wip-state-changed", frozen=True, kw_only
     actor_fields = ("changer",)
     changer: Account | None = None
 
+    def _details(self) -> object:
+        return self.change.wip
+
 
 class PrivateStateChanged(ChangeEvent, tag="private-state-changed", frozen=True, kw_only=True):
     type_name = "private-state-changed"
     actor_fields = ("changer",)
     changer: Account | None = None
+
+    def _details(self) -> object:
+        return self.change.private
 
 
 class RefEvent(Event, frozen=True, kw_only=True):
@@ -344,8 +390,8 @@ class RefEvent(Event, frozen=True, kw_only=True):
 
     def _key(self) -> tuple[object, ...]:
         u = self.ref_update
-        return (self.type_name, self.created_on, u.project_name, u.full_ref, u.old_rev,
-                u.new_rev, _who(self.actor))
+        return (self.type_name, u.project_name, u.full_ref, u.old_rev, u.new_rev,
+                _who(self.actor))
 
 
 class RefUpdated(RefEvent, tag="ref-updated", frozen=True, kw_only=True):
@@ -370,7 +416,7 @@ class BatchRefUpdated(Event, tag="batch-ref-updated", frozen=True, kw_only=True)
     ref_updates: tuple[RefUpdate, ...] = msgspec.field(default=(), name="refUpdates")
 
     def _key(self) -> tuple[object, ...]:
-        return (self.type_name, self.created_on, _who(self.submitter),
+        return (self.type_name, _who(self.submitter),
                 [(u.project_name, u.full_ref, u.old_rev, u.new_rev) for u in self.ref_updates])
 
 
@@ -513,23 +559,6 @@ def parse_event(line: bytes | str) -> Event:
             raise ParseError(f"unknown event type {next(iter(parser.stats.unknown))!r}")
         raise ParseError("malformed event line")
     return parsed.event
-
-
-_encode = msgspec.json.Encoder().encode
-
-
-def event_id(event: Event) -> str:
-    """A stable id for an event, the same however it reached us.
-
-    The stream, the events-log backfill and a webhook send one event in slightly
-    different JSON (`project` as a string or an object, numbers as strings or ints,
-    key order), and a REST backfill re-creates events with fewer fields; so the id
-    digests what the event *says* (`_key()`), not its bytes. It is what
-    de-duplication compares. Two 32-bit checksums (64 bits) of msgspec's encoding
-    are cheap on the hot path and enough to tell apart events sent close together.
-    """
-    key = _encode(event._key())
-    return f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"
 
 
 def is_noise(event: Event) -> bool:

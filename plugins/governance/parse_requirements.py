@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from govbot.config.model import Body, Source
+from govbot.config.model import Body, Source, team_key
 from govbot.config.schema import (
     INVALID,
     SLUG,
@@ -292,7 +292,8 @@ class RequirementCheck(Check):
                         for i, r in enumerate(roles)]):
                 return None
             team = checked["team"]
-            if team is not None and team not in self.rule.ctx.teams:
+            if team is not None and team not in self.rule.ctx.teams and not any(
+                    team_key(t) == team_key(team) for t in self.rule.ctx.teams):
                 sink.error(checked.source_of("team"), f"rule {self.rule.name!r}: unknown team "
                            f"{team!r}{did_you_mean(team, self.rule.ctx.teams)}; teams come "
                            "from the projects file")

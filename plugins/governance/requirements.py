@@ -243,7 +243,8 @@ def _team_for(req: RoleVote, scope: Scope) -> Team | str:
     """The team whose role is asked for, or the sentence explaining why there is none."""
     teams = scope.config.teams
     if req.team is not None:
-        return teams.get(req.team) or f"team {req.team!r} is not in the projects file"
+        return (scope.config.team_named(req.team)
+                or f"team {req.team!r} is not in the projects file")
     if req.team_of == "project":
         team = scope.config.team_for_repository(scope.change.project)
         return team or (f"no team in the projects file owns {scope.change.project}, so "
@@ -257,10 +258,12 @@ def _team_for(req: RoleVote, scope: Scope) -> Team | str:
     if len(named) > 1:
         return ("the hashtags " + ", ".join(repr(prefix + n) for n in named)
                 + " name several teams; keep exactly one")
-    if named[0] not in teams:
+    # Real team names are not slugs ("Release Management"): case and spaces aside.
+    team = scope.config.team_named(named[0])
+    if team is None:
         return (f"the hashtag '{prefix}{named[0]}' names no team of the projects file"
                 f"{did_you_mean(named[0], teams)}")
-    return teams[named[0]]
+    return team
 
 
 def _team_holders(team: Team, roles: Sequence[str]) -> list[_Holder]:
@@ -315,9 +318,11 @@ def _role(req: RoleVote, scope: Scope) -> Outcome:
             if (person is not None and person == holder.person) or (
                     holder.email and email == holder.email.casefold()):
                 scope.role_voters.add((req.label, person or email))
-                if best is None or vote.value > best[1]:
+                # Ties go to the first name, so the message does not depend on the
+                # order Gerrit lists the votes in.
+                if best is None or (-vote.value, holder.name) < (-best[1], best[0].name):
                     best = (holder, vote.value)
-                if worst is None or vote.value < worst[1]:
+                if worst is None or (vote.value, holder.name) < (worst[1], worst[0].name):
                     worst = (holder, vote.value)
     wanted = f"{req.label} {format_value(req.at_least)} or more from {title}"
     if best is not None and best[1] >= req.at_least:

@@ -76,7 +76,8 @@ def _event(meeting: Meeting, slot: Slot, uid: str, first: dt.date, stamp: dt.dat
     event.add("uid", uid)
     event.add("dtstamp", stamp)
     event.add("summary", meeting.project)
-    event.add("location", f"irc: {slot.irc}" if slot.irc else f"matrix: {slot.matrix}")
+    event.add("location", f"irc: {slot.irc}" if slot.irc else (
+        f"matrix: {slot.matrix}" if slot.matrix else f"irc: #{slot.place}"))  # as yaml2ical
     event.add("description", _description(meeting, slot))
     event.add("dtstart", slot.start_at(first))
     event.add("duration", dt.timedelta(minutes=slot.duration))
@@ -172,6 +173,14 @@ async def ical_command(ctx: CliContext, governance_dir: Path, out: Path) -> int:
             print(error, file=sys.stderr)
         print(f"{len(loaded.errors)} error(s) in {governance_dir}; no calendar written",
               file=sys.stderr)
+        return 1
+    # A published calendar must not silently lose a meeting: the daemon reminds the
+    # others, but a calendar is only written when every meeting file loads.
+    if loaded.item_errors:
+        for error in loaded.item_errors:
+            print(error, file=sys.stderr)
+        print(f"{len(loaded.item_errors)} error(s) in the meetings of {governance_dir}; no "
+              "calendar written", file=sys.stderr)
         return 1
     return write_ical(schedules_of(loaded.config, ctx.plugin), Path(governance_dir),
                       loaded.files, out)

@@ -67,6 +67,15 @@ class Time(Check):
     types = (str, int)
 
     def validate(self, value: Any, where: Source, label: str, sink: ErrorSink) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"\d{3}", value):
+            # yaml2ical's strptime('%H%M') reads '800' as 08:00: so does govbot.
+            hours, minutes = int(value[0]), int(value[1:])
+            if minutes < 60:
+                warn = getattr(sink, "warning", None)
+                if warn is not None:
+                    warn(where, f"{label} {value!r} is read as {hours:02d}:{minutes:02d}, as "
+                                f"yaml2ical reads it; write '{hours:02d}{minutes:02d}'")
+                return dt.time(hours, minutes)
         if isinstance(value, int):
             # yaml2ical needs text, and YAML reads an unquoted 0700 as the octal 448.
             sink.error(where, f"{label} must be quoted text like '{value:04d}', got the "
@@ -143,7 +152,8 @@ YMD = Ymd()
 DAY = Day()
 # yaml2ical writes `irc: openstack-meeting` (no '#', which YAML would read as a comment);
 # a quoted '#name' is accepted too.
-CHANNEL = Str(pattern=r"#?[^\s,#\x07][^\s,\x07]*", expected="an IRC channel name")
+_CHANNEL_RE = re.compile(r"#?[^\s,#\x07][^\s,\x07]*")
+CHANNEL = Str(pattern=_CHANNEL_RE.pattern, expected="an IRC channel name")
 NICK = Str(pattern=r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]*", expected="an IRC nick")
 NICKS = ListOf(NICK, single_ok=True, expected="an IRC nick or a list of nicks")
 
@@ -155,7 +165,8 @@ SKIP = Schema({
 SLOT = Schema({
     "time": Field(TIME, required=True),
     "day": Field(DAY, required=True),
-    "irc": Field(CHANNEL),
+    # Any text yaml2ical takes ('Google hangout' too): a non-channel is a place.
+    "irc": Field(Str(expected="an IRC channel name")),
     "matrix": Field(Str(expected="a Matrix room")),
     "frequency": Field(Str(expected="a frequency"), required=True),
     "start_date": Field(YMD),
@@ -163,7 +174,10 @@ SLOT = Schema({
     "skip_dates": Field(ListOf(SKIP), default=()),
     "chair": Field(Str(allow_empty=True)),
 }, what="a schedule entry", expected="a schedule entry (a mapping with time, day, irc, "
-                                     "frequency)", plural="schedule entries")
+                                     "frequency)", plural="schedule entries",
+    extra="ignore")  # yaml2ical ignores other keys (`end_date`...): warned about below
+_KNOWN_SLOT = ("time", "day", "irc", "matrix", "frequency", "start_date", "duration",
+               "skip_dates", "chair")
 
 _KNOWN_TOP = ("project", "meeting_id", "agenda_url", "project_url", "chair", "description",
               "agenda", "schedule", "ping")
@@ -173,7 +187,7 @@ MEETING = Schema({
     "agenda_url": Field(Str()),
     "project_url": Field(Str()),
     "chair": Field(Str(allow_empty=True)),
-    "description": Field(Str(allow_empty=True), required=True),
+    "description": Field(Str(allow_empty=True)),  # present, maybe empty: checked below
     "agenda": Field(AnyValue()),
     "schedule": Field(ListOf(AnyValue(), expected="a list of schedule entries"),
                       required=True),
@@ -203,18 +217,83 @@ def recurrence_of(rec: Any) -> Recurrence | None:
     return None
 
 
-def parse_meeting_files(files: Sequence[ConfigFile], ctx: SectionContext
-                        ) -> tuple[Meeting, ...]:
+class Meetings(tuple[Meeting, ...]):
+    """The meetings that loaded, and the files that did not (`unavailable`).
+
+    A file yaml2ical would reject makes only that meeting unavailable: its errors are
+    reported as item errors (`FILE:LINE`; they fail `check-config`, not the load), the
+    others are reminded. `unavailable` is what a metric or `check-config` counts.
+    """
+
+    unavailable: tuple[str, ...] = ()
+
+    def __new__(cls, meetings: Sequence[Meeting] = (),
+                unavailable: Sequence[str] = ()) -> Meetings:
+        made = super().__new__(cls, meetings)
+        made.unavailable = tuple(unavailable)
+        return made
+
+
+class _FileSink:
+    """One meeting file's problems, kept apart so they cannot fail the whole config.
+
+    A `SectionContext` itself (what the checks of one file see), forwarding the rest.
+    """
+
+    def __init__(self, ctx: SectionContext) -> None:
+        self.ctx = ctx
+        self.root, self.people, self.bodies, self.teams = (
+            ctx.root, ctx.people, ctx.bodies, ctx.teams)
+        self.errors: list[tuple[Source, str]] = []
+
+    def error(self, where: Source, message: str) -> None:
+        self.errors.append((where, message))
+
+    def warning(self, where: Source, message: str) -> None:
+        warn = getattr(self.ctx, "warning", None)
+        if warn is not None:
+            warn(where, message)
+
+    def flush(self, file: str) -> None:
+        """Report this file's errors as errors of its meeting only."""
+        sink = ItemSink(self.ctx)
+        for where, message in self.errors:
+            sink.error(where, message)
+        self.warning(Source(file, 1), "this meeting is unavailable (not reminded) until "
+                                      "its errors are fixed; the other meetings are")
+
+
+class ItemSink:
+    """Errors about meetings only (a file, a conflict): item errors where the loader
+    has them, so they fail `check-config` but not the rest of the config."""
+
+    def __init__(self, ctx: SectionContext) -> None:
+        self.ctx = ctx
+
+    def error(self, where: Source, message: str) -> None:
+        item_error = getattr(self.ctx, "item_error", None)
+        if item_error is not None:
+            item_error(where, message)
+        else:  # a context without items: the error fails the load, as before
+            self.ctx.error(where, message)
+
+
+def parse_meeting_files(files: Sequence[ConfigFile], ctx: SectionContext) -> Meetings:
     """Every meeting file, validated; conflicts are checked by the caller."""
     meetings = []
+    unavailable = []
     for file in files:
         name = file.path.rsplit("/", 1)[-1]
         if name.startswith(OTHER_PLUGIN_PREFIX):
             continue
-        found = _meeting(file, ctx)
-        if found is not None:
-            meetings.append(found)
-    return tuple(meetings)
+        sink = _FileSink(ctx)
+        found = _meeting(file, sink)
+        if sink.errors or found is None:
+            unavailable.append(file.path)
+            sink.flush(file.path)
+            continue
+        meetings.append(found)
+    return Meetings(meetings, unavailable)
 
 
 def _meeting(file: ConfigFile, ctx: SectionContext) -> Meeting | None:
@@ -223,6 +302,12 @@ def _meeting(file: ConfigFile, ctx: SectionContext) -> Meeting | None:
         return None
     _warn_typos(file.data, ctx)
     here = source_of(data) or Source(file.path, 1)
+    if isinstance(file.data, Mapping) and "description" not in file.data:
+        ctx.error(here, "required key 'description' is missing in a meeting file "
+                        "(yaml2ical needs it; it may be empty)")
+    elif data["description"] is None:
+        _warn(ctx, data.source_of("description"),
+              "'description' has no value; read as empty, as yaml2ical does")
     chair = data["chair"]
     entries: YamlList = data["schedule"] or YamlList(here)
     if data["schedule"] is not None and not entries:
@@ -241,6 +326,12 @@ def _meeting(file: ConfigFile, ctx: SectionContext) -> Meeting | None:
                    meeting_id=data["meeting_id"], agenda_url=data["agenda_url"],
                    project_url=data["project_url"], ping=tuple(data["ping"] or ()),
                    slots=tuple(slots), source=here)
+
+
+def _warn(ctx: SectionContext, where: Source, message: str) -> None:
+    warn = getattr(ctx, "warning", None)
+    if warn is not None:
+        warn(where, message)
 
 
 def _warn_typos(raw: Any, ctx: SectionContext) -> None:
@@ -262,6 +353,11 @@ def _slot(raw: Any, where: Source, path: str, project: str, chair: str | None,
     data = SLOT.check(raw, where, "this schedule entry", ctx)
     if data is INVALID or not isinstance(data, YamlMap):
         return None
+    for key in raw if isinstance(raw, Mapping) else ():
+        if key not in _KNOWN_SLOT:
+            _warn(ctx, source_of(raw, key) or where, (
+                f"unknown key {key!r} in a schedule entry{did_you_mean(str(key), _KNOWN_SLOT)};"
+                " yaml2ical ignores it, so does govbot"))
     if any(data[k] is None for k in ("time", "day", "frequency")):
         return None  # already reported as missing
     frequency = data["frequency"]
@@ -307,9 +403,16 @@ def _slot(raw: Any, where: Source, path: str, project: str, chair: str | None,
         ctx.error(data.source_of("frequency"), f"frequency {frequency!r} is not supported "
                                                "by govbot yet")
         return None
+    place = None
+    if irc and not _CHANNEL_RE.fullmatch(irc):
+        _warn(ctx, data.source_of("irc"), (
+            f"'irc' is {irc!r}, which is not an IRC channel: kept as the meeting's place, "
+            "with no reminders posted (yaml2ical shows it as the location)"))
+        place, irc = irc, None
     slot = Slot(day=day, time=time, duration=schedule.duration, frequency=frequency,
                 recurrence=recurrence, irc=f"#{irc.lstrip('#')}" if irc else None,
-                matrix=matrix, start_date=start, start_given=data["start_date"] is not None,
+                matrix=matrix, place=place, start_date=start,
+                start_given=data["start_date"] is not None,
                 skip_dates=MappingProxyType(skips), chair=data["chair"] or chair,
                 source=where)
     _check_skips(slot, skip_list, ctx)

@@ -51,7 +51,7 @@ from .config import (
 )
 from .conflicts import find_conflicts, report_conflicts
 from .digest import digest_actions, digest_bodies
-from .irc_meetings import MEETINGS_PATTERN, parse_meeting_files
+from .irc_meetings import MEETINGS_PATTERN, ItemSink, parse_meeting_files
 from .schedule import Meeting
 from .scheduled import RemindersSchedules
 from .settings import RemindersSettings
@@ -76,7 +76,9 @@ log = logging.getLogger(__name__)
 
 def parse_meetings(files: Sequence[ConfigFile], ctx: SectionContext) -> tuple[Meeting, ...]:
     meetings: tuple[Meeting, ...] = parse_meeting_files(files, ctx)
-    report_conflicts(find_conflicts(meetings), ctx)
+    # A conflict is about two meetings, not about govbot's own files: it fails
+    # check-config (as yaml2ical's check does) and leaves the rest of the config in force.
+    report_conflicts(find_conflicts(meetings), ItemSink(ctx))
     return meetings
 
 
@@ -85,7 +87,8 @@ LATE = dt.timedelta(seconds=60)
 
 SECTIONS = (
     ConfigSection(MEETINGS_PATTERN, parse_meetings,
-                  description="meeting schedules, OpenDev irc-meetings format"),
+                  description="meeting schedules, OpenDev irc-meetings format",
+                  last_key_wins=True, per_file=True),
     ConfigSection(DEADLINES_FILE, parse_deadlines, description="dated events to remind of"),
     ConfigSection(REMINDERS_FILE, parse_reminders,
                   description="reminder times, digests, ping lists, grace window"),

@@ -89,15 +89,22 @@ class Slot:
     skip_dates: Mapping[dt.date, str] = field(default_factory=lambda: MappingProxyType({}))
     chair: str | None = None
     source: Source | None = None
+    # `irc:` text that is no channel ('Google hangout'): where it is held, with no
+    # channel to remind in.
+    place: str | None = None
 
     @property
     def location(self) -> str:
         """Where it is held, for conflicts: IRC channels are case-insensitive."""
-        return self.irc.lower() if self.irc else f"matrix:{self.matrix}"
+        if self.irc:
+            return self.irc.lower()
+        return f"matrix:{self.matrix}" if self.matrix else f"place:{self.place}"
 
     @property
     def where(self) -> str:
-        return self.irc or f"Matrix {self.matrix}"
+        if self.irc:
+            return self.irc
+        return f"Matrix {self.matrix}" if self.matrix else f"{self.place}"
 
     @property
     def key(self) -> str:

@@ -63,10 +63,20 @@ def errors_of(result: LoadResult) -> list[str]:
 
 
 def shared_data() -> Path:
-    """The real openstack/governance files; skip without them unless CI=true."""
-    folder = SHARED_DATA / "openstack-governance"
-    if not folder.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{folder} is missing; CI must provide the shared data")
-        pytest.skip(f"{folder} is absent")
-    return folder
+    """The real openstack/governance files; skip without them unless CI=true.
+
+    Looked for in $GOVBOT_SHARED_DATA, then next to the checkout (`../shared/data`,
+    where CI puts it), then in /work/shared/data (a worktree's checkout has no
+    `shared/` beside it).
+    """
+    candidates = [Path(os.environ["GOVBOT_SHARED_DATA"])] if os.environ.get(
+        "GOVBOT_SHARED_DATA") else []
+    candidates += [SHARED_DATA, Path("/work/shared/data")]
+    for base in candidates:
+        folder = base / "openstack-governance"
+        if folder.is_dir():
+            return folder
+    shown = ", ".join(str(c / "openstack-governance") for c in candidates)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the shared data is missing (looked in {shown}); CI must provide it")
+    pytest.skip(f"the shared data is absent (looked in {shown})")

@@ -133,8 +133,15 @@ def test_unclaimed_root_yaml_is_a_warning(write: Writer, load: Loader) -> None:
 def test_errors_are_sorted_by_file_then_line(write: Writer, load: Loader) -> None:
     write(**{"people.yaml": "- id: a\n  name: 1\n- id: b\n  nam: B\n",
              "bodies.yaml": "tc:\n  members: [zz]\n"})
+    result = load()
+    # bodies.yaml's 'zz' is not reported: with people.yaml broken it is an echo.
+    assert [(e.source.file, e.source.line) for e in result.errors] == [
+        ("people.yaml", 2), ("people.yaml", 3), ("people.yaml", 4)]
+    write(**{"people.yaml": "- {id: a, name: A}\n",
+             "bodies.yaml": "tc:\n  members: [a]\n  label: 1\n",
+             "projects.yaml": "nova:\n  leadership_type: 7\n"})
     assert [(e.source.file, e.source.line) for e in load().errors] == [
-        ("bodies.yaml", 2), ("people.yaml", 2), ("people.yaml", 3), ("people.yaml", 4)]
+        ("bodies.yaml", 3), ("projects.yaml", 2)]
 
 
 def test_empty_repo_loads_an_empty_config(load: Loader) -> None:

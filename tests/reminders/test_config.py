@@ -108,8 +108,6 @@ def test_every_problem_is_reported_at_its_line(tmp_path: Path) -> None:
         "Thursdays; make them agree (yaml2ical would use one for the first date and the "
         "other for the repeats)",
         "meetings/bad.yaml:26: 'duration' must be between 1 and 1440 minutes, got 2000",
-        "meetings/bad.yaml:27: unknown key 'frequncy' in a schedule entry (did you mean "
-        "'frequency'?)",
         "meetings/bad.yaml:29: required key 'reason' is missing in a skip date",
         "meetings/bad.yaml:35: 'frequency' must be one of yaml2ical's: " + ", ".join(
             __import__("yaml2ical.recurrence").recurrence.supported_recurrences)
@@ -127,11 +125,21 @@ def test_every_problem_is_reported_at_its_line(tmp_path: Path) -> None:
         "reminders.yaml:11: body 'nova-core' has no 'channel' in bodies.yaml; give it one, or "
         "name a 'channel' here",
         "reminders.yaml:12: required key 'time' is missing in a digest",
+        # A broken meeting file is left out (its errors above fail check-config; the
+        # daemon reminds the other meetings).
+        "meetings/bad.yaml:1: warning: this meeting is unavailable (not reminded) until its "
+        "errors are fixed; the other meetings are",
         "meetings/bad.yaml:4: warning: unknown key 'agenda_ulr' in a meeting file (did you "
         "mean 'agenda_url'?); kept as a yaml2ical extra",
+        # yaml2ical ignores unknown keys in a schedule entry ('end_date' in real files).
+        "meetings/bad.yaml:27: warning: unknown key 'frequncy' in a schedule entry (did you "
+        "mean 'frequency'?); yaml2ical ignores it, so does govbot",
         "meetings/bad.yaml:30: warning: skip_date 20260110 (Saturday) is not a day this entry "
         "meets (Friday 12:00-13:00 UTC (weekly), from 20260102): it skips nothing",
+        "meetings/nochair.yaml:1: warning: this meeting is unavailable (not reminded) until "
+        "its errors are fixed; the other meetings are",
     ]
+    assert [str(e) for e in result.item_errors][-1].startswith("meetings/nochair.yaml:1:")
 
 
 def test_a_good_config_means_what_it_says(tmp_path: Path) -> None:
