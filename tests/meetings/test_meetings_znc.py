@@ -70,14 +70,14 @@ async def test_znc_playback_loses_no_line_across_a_sigkill(tmp_path: Path) -> No
             try:
                 await connected(bot, 1)  # before that, ZNC would buffer what ada says
                 await say(ada, "#startmeeting tc")
-                refused = await bot_said(ada, "^I cannot set the topic of #example-tc", 10)
+                refused = await bot_said(ada, "^I cannot set the topic of #example-tc", 30)
                 assert "not a channel operator" in refused
                 await say(ada, "#topic Before the crash")
                 await ada.send("PING :topic")
                 await ada.wait_for(lambda m: m.command == "PONG", 5)
                 assert refusals(ada) == 1
                 await bot.kill()  # ZNC stays in the channel: nobody sees a QUIT
-                await eventually(lambda: znc.attached() == 0, 10, "ZNC to see the bot gone")
+                await eventually(lambda: znc.attached() == 0, 30, "ZNC to see the bot gone")
                 missed = ["first line while the bot is away", "#info second, an item",
                           "third: the last one"]
                 for text in missed:
@@ -87,17 +87,17 @@ async def test_znc_playback_loses_no_line_across_a_sigkill(tmp_path: Path) -> No
                 await bot.start()
                 resumed = await bot_said(ada, "^Resuming the meeting 'tc'", 30)
                 assert "(started by ada; 2 lines kept)" in resumed
-                await eventually(lambda: all(t in journal_texts(db) for t in missed), 15,
+                await eventually(lambda: all(t in journal_texts(db) for t in missed), 30,
                                  "the missed lines journaled from ZNC's buffer")
                 await say(ada, "#topic After the crash")
                 await say(ada, "#endmeeting")
-                link = await bot_said(ada, rf"^Minutes:\s+{URL}/meetings/tc/")
+                link = await bot_said(ada, rf"^Minutes:\s+{URL}/meetings/tc/", 30)
                 # Once per channel and run of the bot, though refused at every #topic.
                 assert refusals(ada) == 2
             finally:
                 await bot.stop()
     stem = link.split(f"{URL}/", 1)[1].removesuffix(".html")
-    await eventually(lambda: (minutes_dir / f"{stem}.log.txt").exists(), 10, "minutes")
+    await eventually(lambda: (minutes_dir / f"{stem}.log.txt").exists(), 30, "minutes")
     log = (minutes_dir / f"{stem}.log.txt").read_text()
     said = [line.split("> ", 1)[1] for line in log.splitlines() if " <ada> " in line]
     assert said == ["#startmeeting tc", "#topic Before the crash", *missed,
