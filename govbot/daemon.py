@@ -46,6 +46,7 @@ from govbot.reporters import (
 from govbot.scheduler import Scheduler
 from govbot.settings import Settings, SettingsError, check_plugin_settings, load_settings
 from govbot.state.reporter import StateReporter
+from govbot.state.search import MinutesIndex
 from govbot.state.store import StateError, StateStore
 from govbot.web import WebServer
 from govbot.zuul.client import ZuulClient
@@ -152,6 +153,7 @@ class Daemon:
                           s.governance.repo, s.governance.branch)
                 return 1
             plugin_settings = self.plugin_settings(plugins)
+            library = MinutesIndex(store)  # the minutes written, for the web pages
             gerrit = await self._gerrit(stack, store)
             if s.zuul is not None:
                 self.zuul = ZuulClient.from_settings(s.zuul)
@@ -165,6 +167,8 @@ class Daemon:
                 proposals=_Proposals(holder),
                 ci=self.zuul,
                 bot_nick=s.irc.nick if s.irc else "govbot",
+                public_url=s.web.public_url or "",
+                minutes=library,
             )
             irc = await self._irc(stack, plugins, holder, commands)
             contexts.irc = irc
@@ -182,7 +186,10 @@ class Daemon:
             if WriteMinutes in emitted and not self.dry_run:
                 # Each action says where and how (from its plugin's settings); this is
                 # the default directory for one that does not.
-                reporters.append(MinutesReporter(Path(s.state.workdir) / "minutes"))
+                reporters.append(MinutesReporter(
+                    Path(s.state.workdir) / "minutes",
+                    on_written=lambda root, action: library.record(
+                        root, action.meeting, action.files, restricted=action.restricted)))
             if gerrit is None:
                 # Without Gerrit, plugins that also comment on changes (meetings) still run.
                 reporters.append(_NoGerrit())
@@ -203,7 +210,7 @@ class Daemon:
                 routes=[(p.name, route) for p in plugins for route in p.web_routes()],
                 context=lambda plugin, request_id: contexts.context(
                     plugin, request_id, self.clock.now(), holder.config),
-                handler_timeout=s.dispatcher.handler_timeout)
+                handler_timeout=s.dispatcher.handler_timeout, auth_header=s.web.auth_header)
             if gerrit is not None and gerrit.webhook is not None:
                 gerrit.webhook.add_routes(web_server.app)
             self.web = await stack.enter_async_context(web_server)

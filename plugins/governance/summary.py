@@ -1,0 +1,158 @@
+"""A verdict as the web pages show it: a JSON summary the plugin remembers per change.
+
+Each time the plugin decides on an open change it remembers this summary under
+`change/<number>` (a `Remember`, only when it differs from the last one), so the
+board and the verdict page read the state and never Gerrit: one board render is one
+state read for every open change. The summary is also the `/api/changes/<n>` answer,
+so its field names are stable (docs/web.md lists them).
+
+`history` holds the verdicts posted, with the time each was decided: one entry per
+change of the verdict's fingerprint, the same condition under which the Gerrit
+reporter posts a vote, so it lists what was posted (newest last, the last 50).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from .ballot import PeopleIndex
+from .change import ChangeState
+from .model import CategoryGuard, Rule, RulesConfig
+from .verdict import Verdict
+
+__all__ = ["HISTORY", "KEY_PREFIX", "ROW_PREFIX", "board_row", "digest", "key_of", "row_key",
+           "summarize", "with_history"]
+
+KEY_PREFIX = "change/"  # the whole summary: the verdict page and /api/changes/<n>
+ROW_PREFIX = "board/"  # the board's few fields: the board reads thousands at once
+HISTORY = 50  # entries kept per change
+MAX_FILES = 200  # files listed per change: a page, not a diff
+
+
+def key_of(number: int) -> str:
+    return f"{KEY_PREFIX}{number}"
+
+
+def row_key(number: int) -> str:
+    return f"{ROW_PREFIX}{number}"
+
+
+def board_row(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a summary the board shows (and filters and sorts on)."""
+    reasons = summary.get("reasons") or ()
+    why = next((r["text"] for r in reasons if r["status"] == summary["state"]), None)
+    return {k: summary.get(k) for k in (
+        "number", "project", "branch", "subject", "state", "rule", "body", "tally",
+        "missing", "earliest", "next_check", "updated", "wip", "evaluated_at")} | {
+        "owner": (summary.get("owner") or {}).get("name"), "why": why}
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _names(names: Any) -> list[str]:
+    if getattr(names, "everything", False):
+        return ["(any)"]
+    return sorted(names.exact) + [p.pattern for p in names.patterns]
+
+
+def select_lines(rule: Rule, change: ChangeState) -> list[str]:
+    """Why `rule` selected `change`: one line per selector key the rule gives."""
+    select = rule.select
+    lines = [f"project {change.project} is one of {', '.join(_names(select.projects))}"]
+    if not select.branches.empty:
+        lines.append(f"branch {change.branch} is one of {', '.join(_names(select.branches))}")
+    if select.files.globs:
+        touched = [f for f in change.files if select.files.matches(f)]
+        lines.append(f"touches {', '.join(touched[:5])}"
+                     f"{' …' if len(touched) > 5 else ''} "
+                     f"(files: {', '.join(select.files.globs)})")
+    if select.hashtags:
+        lines.append("hashtag " + ", ".join(sorted(select.hashtags & set(change.hashtags))))
+    if not select.topics.empty:
+        lines.append(f"topic {change.topic}")
+    if select.owners:
+        lines.append(f"owner is one of {', '.join(sorted(select.owners))}")
+    return lines
+
+
+def guard_view(rules: RulesConfig, change: ChangeState) -> dict[str, Any] | None:
+    """The category guard of the change's project, and what each touched file needs."""
+    guard: CategoryGuard | None = next((g for g in rules.guards if g.applies(change)), None)
+    if guard is None:
+        return None
+    needs = []
+    for file_rule in guard.files:
+        touched = [f for f in change.files if file_rule.files.matches(f)]
+        if touched:
+            needs.append({"files": touched[:10], "hashtags": list(file_rule.hashtags)})
+    return {"categories": list(guard.hashtags),
+            "present": [h for h in guard.hashtags if h in change.hashtags],
+            "needs": needs}
+
+
+def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
+              rules: RulesConfig, people: PeopleIndex, *, now: datetime,
+              fingerprint: str, message: str) -> dict[str, Any]:
+    """The summary of one decision (without `history`; see `with_history`)."""
+    rule = rules.rule(verdict.rule) if verdict.rule else None
+    owner_person = people.person_for(change.owner)
+    counted = [m for m in verdict.members if m.counted]
+    return {
+        "number": change.number, "project": change.project, "branch": change.branch,
+        "subject": str(info.get("subject") or ""), "patchset": change.patchset,
+        "owner": {"name": people.name_of(owner_person) if owner_person
+                  else change.owner.describe(),
+                  "person": owner_person, "username": change.owner.username},
+        "hashtags": list(change.hashtags), "topic": change.topic, "wip": change.wip,
+        "files": list(change.files[:MAX_FILES]), "files_total": len(change.files),
+        "state": verdict.state, "rule": verdict.rule, "description": verdict.description,
+        "body": rule.body if rule else None,
+        "rule_source": str(rule.source) if rule and rule.source else None,
+        "select": select_lines(rule, change) if rule else [],
+        "guard": guard_view(rules, change),
+        "reasons": [{"status": r.status, "text": r.text, "depth": r.depth}
+                    for r in verdict.reasons],
+        "members": [{"body": m.body, "body_name": m.body_name, "person": m.person,
+                     "name": m.name, "label": m.label, "value": m.value,
+                     "counted": m.counted, "why": m.why} for m in verdict.members],
+        "others": [{"who": o.who, "person": o.person, "label": o.label, "value": o.value,
+                    "why": o.why} for o in verdict.others],
+        "missing": [{"person": v.person, "name": v.name} for v in verdict.missing],
+        "tally": {"yes": sum(1 for m in counted if (m.value or 0) > 0),
+                  "no": sum(1 for m in counted if (m.value or 0) < 0),
+                  "voted": sum(1 for m in verdict.members if m.value is not None),
+                  "members": len({(m.body, m.person) for m in verdict.members})},
+        "earliest": _time(verdict.earliest), "next_check": _time(verdict.next_check),
+        "created": _time(change.first_revision_at),
+        "updated": _time(change.latest_revision_at),
+        "fingerprint": fingerprint, "message": message, "evaluated_at": now.isoformat(),
+    }
+
+
+def digest(summary: Mapping[str, Any]) -> str:
+    """What a summary says, minus when it was said: equal digests need no new Remember."""
+    body = {k: v for k, v in summary.items() if k not in ("evaluated_at", "history")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()
+                          ).hexdigest()[:24]
+
+
+def with_history(summary: dict[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`summary` with the history of `previous` and, if the verdict changed, a new entry."""
+    history: list[Any] = list((previous or {}).get("history") or ())
+    if not history or history[-1].get("fingerprint") != summary["fingerprint"]:
+        history.append({"state": summary["state"], "at": summary["evaluated_at"],
+                        "patchset": summary["patchset"],
+                        "fingerprint": summary["fingerprint"]})
+    summary["history"] = history[-HISTORY:]
+    return summary
+
+
+def summaries(items: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The remembered summaries among state items (others, and forgotten ones, skipped)."""
+    return [v for k, v in items if k.startswith(KEY_PREFIX) and isinstance(v, dict)]

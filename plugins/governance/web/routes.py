@@ -1,0 +1,123 @@
+"""The governance plugin's pages and their JSON API: each handler reads the plugin's own
+state (what it remembered when it last decided on each open change) and renders a
+Jinja2 template, autoescaped. None reads Gerrit: a board of 5,000 changes is one
+state read and one render (benchmarks/web.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+
+from govbot.config.model import GovernanceConfig
+from govbot.extensions import WebRequest, WebResponse, WebRoute
+from govbot.plugin import PluginContext
+
+from ..ballot import PeopleIndex, format_value
+from ..model import RulesConfig
+from ..summary import ROW_PREFIX, key_of
+from .board import Filters, build_board
+
+__all__ = ["environment", "html", "json_response", "routes"]
+
+Rules = Callable[[GovernanceConfig], RulesConfig | None]
+People = Callable[[GovernanceConfig], PeopleIndex]
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return ""
+    moment = dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    if moment.second or moment.microsecond:  # rounded up, like the Gerrit message
+        moment = moment.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _vote(value: int | None) -> str:
+    return format_value(value)
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("govbot.plugins.governance.web", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined)
+    env.filters["when"] = _when
+    env.filters["vote"] = _vote
+    return env
+
+
+def html(template: str, status: int = 200, **context: Any) -> WebResponse:
+    body = environment().get_template(template).render(**context)
+    return WebResponse(status, body, "text/html")
+
+
+def json_response(value: Any, status: int = 200) -> WebResponse:
+    return WebResponse(status, json.dumps(value, sort_keys=True, default=str),
+                       "application/json")
+
+
+async def _rows(ctx: PluginContext) -> list[dict[str, Any]]:
+    return [v for _, v in await ctx.state.items(ROW_PREFIX) if isinstance(v, dict)]
+
+
+def _query(filters: Filters) -> str:
+    active = filters.active()
+    return "?" + urlencode(active) if active else ""
+
+
+async def board_page(request: WebRequest, ctx: PluginContext) -> WebResponse:
+    filters = Filters.of(request.query)
+    board = build_board(await _rows(ctx), filters, ctx.config)
+    return html("board.html.j2", board=board, filters=filters, query=_query(filters))
+
+
+async def changes_api(request: WebRequest, ctx: PluginContext) -> WebResponse:
+    filters = Filters.of(request.query)
+    board = build_board(await _rows(ctx), filters, ctx.config)
+    return json_response({"changes": board.rows, "total": board.total,
+                          "filters": filters.active(), "person": board.person})
+
+
+async def _summary(request: WebRequest, ctx: PluginContext) -> Mapping[str, Any] | None:
+    number = request.params.get("number", "")
+    if not number.isdigit():
+        return None
+    value = await ctx.state.get(key_of(int(number)))
+    return value if isinstance(value, dict) else None
+
+
+async def change_page(request: WebRequest, ctx: PluginContext) -> WebResponse:
+    summary = await _summary(request, ctx)
+    if summary is None:
+        return html("missing.html.j2", 404, number=request.params.get("number", ""))
+    return html("change.html.j2", c=summary)
+
+
+async def change_api(request: WebRequest, ctx: PluginContext) -> WebResponse:
+    summary = await _summary(request, ctx)
+    if summary is None:
+        return json_response({"error": "not an open governed change"}, 404)
+    return json_response(summary)
+
+
+def routes(rules: Rules, people: People) -> Sequence[WebRoute]:
+    from .simulate import simulator
+
+    simulate = simulator(rules, people)
+    return [
+        WebRoute("GET", "/", board_page, "the governance board"),
+        WebRoute("GET", "/api/changes", changes_api, "the board as JSON"),
+        WebRoute("GET", "/change/{number}", change_page, "a change's verdict page"),
+        WebRoute("GET", "/api/changes/{number}", change_api, "a change's verdict as JSON"),
+        WebRoute("GET", "/simulate", simulate.page, "the rule simulator's form"),
+        WebRoute("POST", "/simulate", simulate.page, "the rule simulator's form, answered"),
+        WebRoute("POST", "/api/simulate", simulate.api, "the rule simulator"),
+    ]
