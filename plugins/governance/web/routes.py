@@ -108,6 +108,11 @@ async def change_api(request: WebRequest, ctx: PluginContext) -> WebResponse:
     return json_response(summary)
 
 
+async def favicon(request: WebRequest, ctx: PluginContext) -> WebResponse:
+    # Browsers ask for it on every page, the minutes files included: no content, no 404.
+    return WebResponse(204, b"", "image/x-icon")
+
+
 def routes(rules: Rules, people: People) -> Sequence[WebRoute]:
     from .simulate import simulator
 
@@ -120,4 +125,5 @@ def routes(rules: Rules, people: People) -> Sequence[WebRoute]:
         WebRoute("GET", "/simulate", simulate.page, "the rule simulator's form"),
         WebRoute("POST", "/simulate", simulate.page, "the rule simulator's form, answered"),
         WebRoute("POST", "/api/simulate", simulate.api, "the rule simulator"),
+        WebRoute("GET", "/favicon.ico", favicon, "no icon (so no 404 in the console)"),
     ]
