@@ -27,8 +27,10 @@ from govbot.state.store import StateStore
 __all__ = ["MinutesIndex", "fts_query"]
 
 _SCHEMA = (
+    # first_row/last_row: the file's lines in minutes_lines (by rowid), so writing a file
+    # again deletes its old lines by rowid range, never by scanning the index.
     "CREATE TABLE IF NOT EXISTS minutes_files (path TEXT PRIMARY KEY, root TEXT NOT NULL, "
-    "meeting TEXT NOT NULL, written_at REAL NOT NULL)",
+    "meeting TEXT NOT NULL, written_at REAL NOT NULL, first_row INTEGER, last_row INTEGER)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS minutes_lines USING fts5(text, path UNINDEXED, "
     "line UNINDEXED, meeting UNINDEXED, tokenize = 'unicode61')",
 )
@@ -74,16 +76,22 @@ class MinutesIndex:
             db.execute("BEGIN IMMEDIATE")
             try:
                 for path, text in files.items():
-                    db.execute("INSERT OR REPLACE INTO minutes_files VALUES (?, ?, ?, ?)",
-                               (path, resolved, meeting, now))
-                    if not path.endswith(".txt"):
-                        continue
-                    db.execute("DELETE FROM minutes_lines WHERE path = ?", (path,))
-                    db.executemany(
-                        "INSERT INTO minutes_lines (text, path, line, meeting) "
-                        "VALUES (?, ?, ?, ?)",
-                        [(line, path, n, meeting)
-                         for n, line in enumerate(text.splitlines(), 1) if line.strip()])
+                    old = db.execute("SELECT first_row, last_row FROM minutes_files "
+                                     "WHERE path = ?", (path,)).fetchone()
+                    if old is not None and old[0] is not None:
+                        db.execute("DELETE FROM minutes_lines WHERE rowid BETWEEN ? AND ?", old)
+                    rows: tuple[int | None, int | None] = (None, None)
+                    if path.endswith(".txt"):
+                        lines = [(line, path, n, meeting)
+                                 for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+                        first = db.execute("SELECT COALESCE(MAX(rowid), 0) + 1 "
+                                           "FROM minutes_lines").fetchone()[0]
+                        db.executemany("INSERT INTO minutes_lines (rowid, text, path, line, "
+                                       "meeting) VALUES (?, ?, ?, ?, ?)",
+                                       [(first + i, *row) for i, row in enumerate(lines)])
+                        rows = (first, first + len(lines) - 1) if lines else (None, None)
+                    db.execute("INSERT OR REPLACE INTO minutes_files VALUES (?, ?, ?, ?, ?, ?)",
+                               (path, resolved, meeting, now, *rows))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

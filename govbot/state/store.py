@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
+
 from govbot.state.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -204,6 +206,7 @@ class StateStore:
         stored as None (forgotten) are left out. Decoded on the state thread."""
         # A range on the primary key, not LIKE: prefixes may hold `%` or `_`.
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else None
+        decode = msgspec.json.Decoder().decode
 
         def read(db: sqlite3.Connection) -> list[tuple[str, Any]]:
             if end is None:
@@ -213,7 +216,8 @@ class StateStore:
                 rows = db.execute("SELECT key, value FROM plugin_values WHERE plugin = ? "
                                   "AND key >= ? AND key < ? AND value != 'null' ORDER BY key",
                                   (plugin, prefix, end))
-            return [(key, json.loads(value)) for key, value in rows]
+            # msgspec decodes JSON several times faster than json: a board reads thousands.
+            return [(key, decode(value)) for key, value in rows]
         return await self.call(read)
 
     async def journal_append(self, plugin: str, journal: str, entry: Any | None,
