@@ -63,7 +63,7 @@ from .parse import RULES_SECTION
 from .pending import GovernancePending
 from .settings import GovernanceSettings
 from .summary import (
-    KEY_PREFIX,
+    ROW_PREFIX,
     board_row,
     digest,
     key_of,
@@ -151,12 +151,16 @@ class GovernancePlugin(Plugin):
         actions: list[Action] = []
         infos = await ctx.gerrit.query("status:open", limit=20_000)
         open_numbers = {int(info.get("_number", 0)) for info in infos}
-        for key, _ in await ctx.state.items(KEY_PREFIX):
-            number = int(key.removeprefix(KEY_PREFIX))
-            if number not in open_numbers:  # closed while the bot was away
-                actions += [Remember(key=key, value=None),
-                            Remember(key=row_key(number), value=None)]
+        # One read of the board rows: what is remembered of each change (so deciding an
+        # unchanged one writes and reads nothing), and what closed while the bot was away.
+        for key, row in await ctx.state.items(ROW_PREFIX):
+            number = int(key.removeprefix(ROW_PREFIX))
+            if number not in open_numbers:
+                actions += [Remember(key=key_of(number), value=None),
+                            Remember(key=key, value=None)]
                 self._remembered[number] = None
+            elif isinstance(row, dict):
+                self._remembered[number] = row.get("digest")
         for info in infos:
             change = ChangeState.from_change_info(info)
             if not any(rule.select.projects.matches(change.project) for rule in rules.rules):
@@ -240,16 +244,17 @@ class GovernancePlugin(Plugin):
                        rules: RulesConfig, ctx: PluginContext, *, state: str,
                        fingerprint: str, message: str) -> list[Action]:
         """A `Remember` of the change's summary for the web pages, when it changed."""
-        summary = summarize(verdict, change, info, rules, self._people(ctx.config),
-                            now=ctx.now, fingerprint=fingerprint, message=message)
-        summary["state"] = state  # a config change's own check may differ from the rule's
-        new = digest(summary)
+        new = digest(fingerprint, state, change, info)
         if self._remembered.get(change.number) == new:
             return []
         previous = await ctx.state.get(key_of(change.number))
-        if isinstance(previous, dict) and digest(previous) == new:
+        if isinstance(previous, dict) and previous.get("digest") == new:
             self._remembered[change.number] = new
             return []
+        summary = summarize(verdict, change, info, rules, self._people(ctx.config),
+                            now=ctx.now, fingerprint=fingerprint, message=message)
+        summary["state"] = state  # a config change's own check may differ from the rule's
+        summary["digest"] = new
         if len(self._remembered) > 50_000:
             self._remembered.clear()  # a cache: a miss costs one state read
         self._remembered[change.number] = new

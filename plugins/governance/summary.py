@@ -47,7 +47,7 @@ def board_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     why = next((r["text"] for r in reasons if r["status"] == summary["state"]), None)
     return {k: summary.get(k) for k in (
         "number", "project", "branch", "subject", "state", "rule", "body", "tally",
-        "missing", "earliest", "next_check", "updated", "wip", "evaluated_at")} | {
+        "missing", "earliest", "next_check", "updated", "wip", "evaluated_at", "digest")} | {
         "owner": (summary.get("owner") or {}).get("name"), "why": why}
 
 
@@ -135,11 +135,15 @@ def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
     }
 
 
-def digest(summary: Mapping[str, Any]) -> str:
-    """What a summary says, minus when it was said: equal digests need no new Remember."""
-    body = {k: v for k, v in summary.items() if k not in ("evaluated_at", "history")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()
-                          ).hexdigest()[:24]
+def digest(fingerprint: str, state: str, change: ChangeState, info: Mapping[str, Any]) -> str:
+    """Changes when the summary would: the verdict's fingerprint covers its message (rule,
+    reasons, votes, missing voters, times), the rest is what the page shows of the change.
+    Cheap on purpose: it is computed on every decision, the summary only when it differs."""
+    text = json.dumps([fingerprint, state, change.patchset, change.branch, change.topic,
+                       change.wip, change.hashtags, change.files[:MAX_FILES],
+                       str(info.get("subject") or ""), change.owner.username,
+                       change.latest_revision_at.isoformat()])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def with_history(summary: dict[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:

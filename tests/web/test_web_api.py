@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from govbot.actions import Remember
 from tests.web.world import GOV, INFRA, WebWorld, get_json
 
 
@@ -109,3 +110,19 @@ async def test_the_simulator_api_judges_a_described_change(world: WebWorld) -> N
             async with http.post(world.url("/api/simulate"), data=spec) as resp:
                 statuses.append(resp.status)
         assert statuses[-1] == 429 and 200 in statuses
+
+
+async def test_a_closed_change_leaves_the_board_and_its_page(world: WebWorld) -> None:
+    charter = world.changes["charter"]
+    await world.emu.abandon(charter, world.people["bruno"], "withdrawn")
+    gone = f"board/{charter.number}"
+    await world.recorder.wait_for(lambda actions: any(
+        isinstance(a, Remember) and a.key == gone and a.value is None for a in actions), 10)
+    await world.settle()
+    numbers = {c["number"] for c in (await get_json(world.url("/api/changes")))["changes"]}
+    assert charter.number not in numbers and len(numbers) == 3
+    async with aiohttp.ClientSession() as http:
+        async with http.get(world.url(f"/api/changes/{charter.number}")) as resp:
+            assert resp.status == 404
+        async with http.get(world.url(f"/change/{charter.number}")) as resp:
+            assert resp.status == 404 and "No open governed change" in await resp.text()

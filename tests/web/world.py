@@ -98,7 +98,8 @@ class WebWorld:
                                   base=self.tmp)
         self.daemon = Daemon(settings, clock=self.clock)
         # No IRC here: what the meetings plugin would say is kept, not sent.
-        self.daemon.extra_reporters.append(RecordingReporter())
+        self.recorder = RecordingReporter()  # every action, to wait on
+        self.daemon.extra_reporters.append(self.recorder)
         self.task = asyncio.create_task(self.daemon.run())
         async with asyncio.timeout(15):
             started = asyncio.create_task(self.daemon.started.wait())
