@@ -38,7 +38,7 @@ from govbot.plugins.governance.change import Account, ChangeState, Vote
 from govbot.plugins.governance.evaluate import evaluate
 from govbot.plugins.governance.message import render
 from govbot.plugins.governance.model import RulesConfig
-from govbot.plugins.governance.summary import board_row, key_of, row_key, summarize
+from govbot.plugins.governance.summary import board_row, dumps, key_of, row_key, summarize
 from govbot.plugins.governance.web.routes import board_page, changes_api
 from govbot.state.search import MinutesIndex
 from govbot.state.store import StateStore
@@ -96,7 +96,7 @@ async def fill(store: StateStore, rows: list[tuple[dict[str, Any], dict[str, Any
         db.execute("BEGIN")
         db.executemany("INSERT OR REPLACE INTO plugin_values VALUES ('governance', ?, ?, 0)",
                        [(k, json.dumps(v, sort_keys=True)) for summary, row in rows
-                        for k, v in ((key_of(summary["number"]), summary),
+                        for k, v in ((key_of(summary["number"]), dumps(summary)),
                                      (row_key(summary["number"]), row))])
         db.execute("COMMIT")
     await store.call(write)

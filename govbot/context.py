@@ -86,6 +86,22 @@ class MinutesLibrary(Protocol):
         """Lines matching `query` (words, all of them; "quoted phrases"), best first."""
 
 
+@dataclass(frozen=True, slots=True)
+class BotStatus:
+    """The bot's own state, for a page to show (the board's footer)."""
+
+    ready: bool  # started and not stopping (what /healthz answers 200 for)
+    config_revision: str  # the config in force ("" for a plain directory)
+    attempted_revision: str  # the newest revision a reload tried
+    config_errors: tuple[str, ...]  # `FILE:LINE: message` of that attempt, if rejected
+    events_pending: int  # events accepted and not yet handled
+
+
+class StatusReader(Protocol):
+    def status(self) -> BotStatus:
+        """The bot's state now (cheap: read from memory)."""
+
+
 class IrcReader(Protocol):
     """Read-only IRC facts a plugin may need (e.g. `#chair NICK` resolves an account)."""
 
@@ -162,6 +178,7 @@ class PluginContext(msgspec.Struct, frozen=True):
     bot_nick: str = "govbot"  # the bot's own IRC nick (the settings' irc.nick)
     public_url: str = ""  # the web server's public root (web.public_url), no trailing /
     minutes: MinutesLibrary | None = None  # the minutes written; None: no web, no state
+    status: StatusReader | None = None  # the bot's readiness and config; None: no daemon
 
     def offer(self, protocol: TypeForm[T]) -> T | None:
         """The enabled plugin's implementation of `protocol` (a Protocol of

@@ -48,6 +48,7 @@ from govbot.settings import Settings, SettingsError, check_plugin_settings, load
 from govbot.state.reporter import StateReporter
 from govbot.state.search import MinutesIndex
 from govbot.state.store import StateError, StateStore
+from govbot.status import DaemonStatus
 from govbot.web import WebServer
 from govbot.zuul.client import ZuulClient
 
@@ -169,6 +170,7 @@ class Daemon:
                 bot_nick=s.irc.nick if s.irc else "govbot",
                 public_url=s.web.public_url or "",
                 minutes=library,
+                status=DaemonStatus(self),
             )
             irc = await self._irc(stack, plugins, holder, commands)
             contexts.irc = irc

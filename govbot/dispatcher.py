@@ -34,7 +34,7 @@ import msgspec
 from govbot.actions import Action
 from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
 from govbot.config.model import GovernanceConfig
-from govbot.context import MinutesLibrary
+from govbot.context import MinutesLibrary, StatusReader
 from govbot.events import Event
 from govbot.plugin import (
     ChangeReader,
@@ -108,6 +108,7 @@ class ContextSource:
         bot_nick: str = "govbot",
         public_url: str = "",
         minutes: MinutesLibrary | None = None,
+        status: StatusReader | None = None,
     ) -> None:
         self.config = config
         self.gerrit = gerrit
@@ -122,6 +123,7 @@ class ContextSource:
         self.bot_nick = bot_nick
         self.public_url = public_url.rstrip("/")
         self.minutes = minutes
+        self.status = status
         self._states: dict[str, StateReader] = {}
 
     def context(self, plugin: str, event_id: str, now: dt.datetime,
@@ -132,7 +134,8 @@ class ContextSource:
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
                              self.settings.get(plugin, NO_SETTINGS), self.proposals, self.irc,
                              self.ci, self.offers or {}, bot_nick=self.bot_nick,
-                             public_url=self.public_url, minutes=self.minutes)
+                             public_url=self.public_url, minutes=self.minutes,
+                             status=self.status)
 
 
 class Dispatcher:

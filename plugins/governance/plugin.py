@@ -66,7 +66,9 @@ from .summary import (
     ROW_PREFIX,
     board_row,
     digest,
+    dumps,
     key_of,
+    loads,
     row_key,
     summarize,
     with_history,
@@ -247,8 +249,8 @@ class GovernancePlugin(Plugin):
         new = digest(fingerprint, state, change, info)
         if self._remembered.get(change.number) == new:
             return []
-        previous = await ctx.state.get(key_of(change.number))
-        if isinstance(previous, dict) and previous.get("digest") == new:
+        previous = loads(await ctx.state.get(key_of(change.number)))
+        if previous is not None and previous.get("digest") == new:
             self._remembered[change.number] = new
             return []
         summary = summarize(verdict, change, info, rules, self._people(ctx.config),
@@ -258,8 +260,8 @@ class GovernancePlugin(Plugin):
         if len(self._remembered) > 50_000:
             self._remembered.clear()  # a cache: a miss costs one state read
         self._remembered[change.number] = new
-        summary = with_history(summary, previous if isinstance(previous, dict) else None)
-        return [Remember(key=key_of(change.number), value=summary),
+        summary = with_history(summary, previous)
+        return [Remember(key=key_of(change.number), value=dumps(summary)),
                 Remember(key=row_key(change.number), value=board_row(summary))]
 
     async def _forget(self, number: int, ctx: PluginContext) -> Sequence[Action]:

@@ -157,6 +157,23 @@ def with_history(summary: dict[str, Any], previous: Mapping[str, Any] | None) ->
     return summary
 
 
+def dumps(summary: Mapping[str, Any]) -> str:
+    """A summary as it is remembered: one JSON string, not nested values. A reload
+    decides thousands of changes before their actions are carried out, and a string
+    holds a summary in a fraction of the memory of its dicts and lists."""
+    return json.dumps(summary, sort_keys=True, separators=(",", ":"))
+
+
+def loads(value: Any) -> dict[str, Any] | None:
+    """A remembered summary back (None: none, or not one)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
 def summaries(items: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
     """The remembered summaries among state items (others, and forgotten ones, skipped)."""
-    return [v for k, v in items if k.startswith(KEY_PREFIX) and isinstance(v, dict)]
+    return [s for k, v in items if k.startswith(KEY_PREFIX) and (s := loads(v)) is not None]

@@ -54,6 +54,7 @@ async def test_the_board_shows_each_change_its_verdict_and_missing_voters(
     [tally] = await browser.texts(f"{row} td.tally")
     assert tally.startswith("1 yes, 1 no")
     assert await browser.texts("h2[id^=rule-]") != []
+    assert (await browser.texts("#status"))[0].startswith("ready config ")
 
 
 async def test_each_filter_and_the_waiting_on_view_change_the_list(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from govbot.actions import Remember
-from tests.web.world import GOV, INFRA, WebWorld, get_json
+from govbot.actions import ReloadConfig, Remember
+from tests.web.world import CONFIG, GOV, INFRA, WebWorld, get_json
 
 
 async def test_the_board_lists_every_open_governed_change_with_its_verdict(
@@ -24,6 +24,8 @@ async def test_the_board_lists_every_open_governed_change_with_its_verdict(
     assert "charter-change" in by_number[ch["charter"].number]["why"]
     assert by_number[ch["infra"].number]["rule"] == "infra-council"
     assert by_number[ch["infra"].number]["project"] == INFRA
+    bot = answer["bot"]
+    assert bot["ready"] and len(bot["config_revision"]) == 40 and bot["config_errors"] == []
 
 
 async def test_filters_and_the_waiting_on_view(world: WebWorld) -> None:
@@ -126,3 +128,20 @@ async def test_a_closed_change_leaves_the_board_and_its_page(world: WebWorld) ->
             assert resp.status == 404
         async with http.get(world.url(f"/change/{charter.number}")) as resp:
             assert resp.status == 404 and "No open governed change" in await resp.text()
+
+
+async def test_a_rejected_config_and_its_errors_are_on_the_board(world: WebWorld) -> None:
+    assert world.daemon is not None and world.daemon.config_holder is not None
+    holder = world.daemon.config_holder
+    in_force = holder.revision
+    await world.emu.push(CONFIG, "master", {"rules.yaml": "rules: {broken: {select: 7}}\n"},
+                         world.people["ada"])
+    await world.recorder.wait_for(lambda actions: any(
+        isinstance(a, ReloadConfig) for a in actions), 10)
+    await world.settle()  # the reload it asked for is done
+    bot = (await get_json(world.url("/api/changes")))["bot"]
+    assert bot["config_revision"] == in_force != bot["attempted_revision"]
+    assert bot["config_errors"] and all(e.startswith("rules.yaml:") for e in bot["config_errors"])
+    async with aiohttp.ClientSession() as http, http.get(world.url("/")) as resp:
+        page = await resp.text()
+    assert 'id="config-errors"' in page and bot["config_errors"][0].split(":")[0] in page

@@ -6,6 +6,7 @@ state read and one render (benchmarks/web.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -22,7 +23,7 @@ from govbot.plugin import PluginContext
 
 from ..ballot import PeopleIndex, format_value
 from ..model import RulesConfig
-from ..summary import ROW_PREFIX, key_of
+from ..summary import ROW_PREFIX, key_of, loads
 from .board import Filters, build_board
 
 __all__ = ["environment", "html", "json_response", "routes"]
@@ -114,22 +115,25 @@ def _query(filters: Filters) -> str:
 async def board_page(request: WebRequest, ctx: PluginContext) -> WebResponse:
     filters = Filters.of(request.query)
     board = build_board(await _rows(ctx), filters, ctx.config)
-    return html("board.html.j2", board=board, filters=filters, query=_query(filters))
+    reader = getattr(ctx, "status", None)  # absent from cores that predate it
+    return html("board.html.j2", board=board, filters=filters, query=_query(filters),
+                bot=reader.status() if reader is not None else None)
 
 
 async def changes_api(request: WebRequest, ctx: PluginContext) -> WebResponse:
     filters = Filters.of(request.query)
     board = build_board(await _rows(ctx), filters, ctx.config)
+    reader = getattr(ctx, "status", None)
+    bot = dataclasses.asdict(reader.status()) if reader is not None else None
     return json_response({"changes": board.rows, "total": board.total,
-                          "filters": filters.active(), "person": board.person})
+                          "filters": filters.active(), "person": board.person, "bot": bot})
 
 
 async def _summary(request: WebRequest, ctx: PluginContext) -> Mapping[str, Any] | None:
     number = request.params.get("number", "")
     if not number.isdigit():
         return None
-    value = await ctx.state.get(key_of(int(number)))
-    return value if isinstance(value, dict) else None
+    return loads(await ctx.state.get(key_of(int(number))))
 
 
 async def change_page(request: WebRequest, ctx: PluginContext) -> WebResponse:
