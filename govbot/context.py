@@ -115,6 +115,10 @@ class ProposalChecker(Protocol):
     async def check_ref(self, ref: str) -> Sequence[str]:
         """Return the `FILE:LINE: message` errors of the config at `ref` (empty: valid)."""
 
+    async def config_at(self, ref: str) -> tuple[GovernanceConfig | None, Sequence[str]]:
+        """The config at `ref` as it would load (None: it does not) and its errors; for
+        the rule simulator judging under a proposed config."""
+
 
 class NoGerrit:
     """A ChangeReader for contexts without Gerrit (replay of recorded events)."""

@@ -26,6 +26,7 @@ import msgspec
 from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WriteMinutes
 from govbot.clock import Clock, SystemClock
 from govbot.commands import CommandRouter
+from govbot.config.model import GovernanceConfig
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.events import ConfigRejected, ConfigReloaded, Event
@@ -95,6 +96,10 @@ class _Proposals:
     async def check_ref(self, ref: str) -> Sequence[str]:
         result = await self._holder.check_ref(ref)
         return [str(e) for e in result.errors]
+
+    async def config_at(self, ref: str) -> tuple[GovernanceConfig | None, Sequence[str]]:
+        result = await self._holder.check_ref(ref)
+        return result.config, [str(e) for e in result.errors]
 
 
 class Daemon:

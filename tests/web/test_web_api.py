@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from govbot.actions import ReloadConfig, Remember
+from tests.gerrit.harness import ROOT
 from tests.web.world import CONFIG, GOV, INFRA, WebWorld, get_json
 
 
@@ -145,3 +146,30 @@ async def test_a_rejected_config_and_its_errors_are_on_the_board(world: WebWorld
     async with aiohttp.ClientSession() as http, http.get(world.url("/")) as resp:
         page = await resp.text()
     assert 'id="config-errors"' in page and bot["config_errors"][0].split(":")[0] in page
+
+
+async def test_the_simulator_judges_under_a_proposed_config_change(world: WebWorld) -> None:
+    rules = (ROOT / "etc" / "governance" / "rules.yaml").read_text()
+    shorter = rules.replace("- open: {days: 7, since: first-revision}   # new patch sets",
+                            "- open: {days: 1, since: first-revision}   # new patch sets", 1)
+    assert shorter != rules
+    proposal = await world.emu.create_change(CONFIG, "master", world.people["ada"],
+                                             "Formal votes in a day", {"rules.yaml": shorter})
+    ref = proposal.current.ref
+    spec = ("project: example/governance\nowner: ada\nfiles: [resolutions/x.rst]\n"
+            "hashtags: [formal-vote]\npatchsets: [{created: 2026-11-02T09:00:00Z}]\n"
+            "votes:\n" + "".join(f"  - {{who: {w}, label: Rollcall-Vote, value: 1}}\n"
+                                 for w in ("bruno", "chiara", "dmitri"))
+            + "now: 2026-11-04T09:00:00Z\n")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(world.url("/api/simulate"), data=spec) as resp:
+            merged = await resp.json()
+        async with http.post(world.url("/api/simulate"), data=spec,
+                             params={"config_ref": ref}) as resp:
+            proposed = await resp.json()
+            assert resp.status == 200, proposed
+        async with http.post(world.url("/api/simulate"), data=spec,
+                             params={"config_ref": "refs/heads/master"}) as resp:
+            assert resp.status == 400 and "a change ref" in (await resp.json())["error"]
+    assert (merged["state"], merged["config"]) == ("pending", "merged")
+    assert (proposed["state"], proposed["config"]) == ("ready", ref)
