@@ -55,6 +55,9 @@ async def test_the_board_shows_each_change_its_verdict_and_missing_voters(
     assert tally.startswith("1 yes, 1 no")
     assert await browser.texts("h2[id^=rule-]") != []
     assert (await browser.texts("#status"))[0].startswith("ready config ")
+    # the Technical Committee meets on Thursdays at 15:00 (etc/governance/meetings/tc.yaml)
+    assert "Thu 2026-11-05 15:00 UTC: tc in #example-tc (chair Ada Lindqvist (ada))" in (
+        await browser.texts("li.upcoming"))
 
 
 async def test_each_filter_and_the_waiting_on_view_change_the_list(

@@ -34,7 +34,7 @@ START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 GOV = "example/governance"
 INFRA = "example/infra-config"
 CONFIG = "example/govbot-config"
-PLUGINS = ["governance", "meetings"]
+PLUGINS = ["governance", "meetings", "reminders"]
 
 
 class WebWorld:

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from govbot.config.model import GovernanceConfig
 from govbot.extensions import WebRequest, WebResponse, WebRoute
+from govbot.offers import MeetingSchedules, ScheduledMeeting
 from govbot.plugin import PluginContext
 
 from ..ballot import PeopleIndex, format_value
@@ -117,7 +118,21 @@ async def board_page(request: WebRequest, ctx: PluginContext) -> WebResponse:
     board = build_board(await _rows(ctx), filters, ctx.config)
     reader = getattr(ctx, "status", None)  # absent from cores that predate it
     return html("board.html.j2", board=board, filters=filters, query=_query(filters),
-                bot=reader.status() if reader is not None else None)
+                bot=reader.status() if reader is not None else None,
+                meetings=upcoming_meetings(ctx))
+
+
+def upcoming_meetings(ctx: PluginContext, days: int = 7, limit: int = 20
+                      ) -> list[ScheduledMeeting]:
+    """The next week's meetings in the bodies' channels, from the schedules the reminders
+    plugin offers (none when it is not enabled)."""
+    schedules = ctx.offer(MeetingSchedules)
+    if schedules is None:
+        return []
+    channels = sorted({b.channel for b in ctx.config.bodies.values() if b.channel})
+    found = [m for channel in channels for m in schedules.meetings_at(
+        ctx.config, channel, ctx.now, early=dt.timedelta(days=days))]
+    return sorted(found, key=lambda m: (m.start, m.channel))[:limit]
 
 
 async def changes_api(request: WebRequest, ctx: PluginContext) -> WebResponse:
