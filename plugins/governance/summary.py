@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +24,8 @@ from .change import ChangeState
 from .model import CategoryGuard, Rule, RulesConfig
 from .verdict import Verdict
 
-__all__ = ["HISTORY", "KEY_PREFIX", "ROW_PREFIX", "board_row", "digest", "key_of", "row_key",
-           "summarize", "with_history"]
+__all__ = ["HISTORY", "KEY_PREFIX", "ROW_PREFIX", "board_row", "digest", "dumps", "key_of",
+           "loads", "row_key", "summarize", "with_history"]
 
 KEY_PREFIX = "change/"  # the whole summary: the verdict page and /api/changes/<n>
 ROW_PREFIX = "board/"  # the board's few fields: the board reads thousands at once
@@ -172,8 +172,3 @@ def loads(value: Any) -> dict[str, Any] | None:
         except ValueError:
             return None
     return value if isinstance(value, dict) else None
-
-
-def summaries(items: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """The remembered summaries among state items (others, and forgotten ones, skipped)."""
-    return [s for k, v in items if k.startswith(KEY_PREFIX) and (s := loads(v)) is not None]
