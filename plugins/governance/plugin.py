@@ -254,7 +254,8 @@ class GovernancePlugin(Plugin):
             self._remembered[change.number] = new
             return []
         summary = summarize(verdict, change, info, rules, self._people(ctx.config),
-                            now=ctx.now, fingerprint=fingerprint, message=message)
+                            now=ctx.now, fingerprint=fingerprint, message=message,
+                            ignore_labels=(ctx.settings_as(GovernanceSettings).label,))
         summary["state"] = state  # a config change's own check may differ from the rule's
         summary["digest"] = new
         if len(self._remembered) > 50_000:

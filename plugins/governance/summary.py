@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -96,9 +96,30 @@ def guard_view(rules: RulesConfig, change: ChangeState) -> dict[str, Any] | None
             "needs": needs}
 
 
+def other_labels(verdict: Verdict, change: ChangeState, people: PeopleIndex,
+                 ignore: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Votes on labels the rule does not read (what the vote table lists as "another
+    label"); `ignore`: labels not worth listing (the bot's own)."""
+    read = {m.label for m in verdict.members} | {o.label for o in verdict.others}
+    out = []
+    for label in sorted(change.votes):
+        if label in read or label in ignore:
+            continue
+        for vote in change.votes[label]:
+            if vote.value == 0:
+                continue
+            person = people.person_for(vote.account)
+            out.append({"who": people.name_of(person) if person else vote.account.describe(),
+                        "person": person, "label": label, "value": vote.value,
+                        "why": f"another label: the rule reads {', '.join(sorted(read))}"
+                        if read else "another label: the rule reads no vote"})
+    return out
+
+
 def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
               rules: RulesConfig, people: PeopleIndex, *, now: datetime,
-              fingerprint: str, message: str) -> dict[str, Any]:
+              fingerprint: str, message: str, ignore_labels: Sequence[str] = ()
+              ) -> dict[str, Any]:
     """The summary of one decision (without `history`; see `with_history`)."""
     rule = rules.rule(verdict.rule) if verdict.rule else None
     owner_person = people.person_for(change.owner)
@@ -123,6 +144,7 @@ def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
                      "counted": m.counted, "why": m.why} for m in verdict.members],
         "others": [{"who": o.who, "person": o.person, "label": o.label, "value": o.value,
                     "why": o.why} for o in verdict.others],
+        "other_labels": other_labels(verdict, change, people, ignore_labels),
         "missing": [{"person": v.person, "name": v.name} for v in verdict.missing],
         "tally": {"yes": sum(1 for m in counted if (m.value or 0) > 0),
                   "no": sum(1 for m in counted if (m.value or 0) < 0),
@@ -137,12 +159,15 @@ def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
 
 def digest(fingerprint: str, state: str, change: ChangeState, info: Mapping[str, Any]) -> str:
     """Changes when the summary would: the verdict's fingerprint covers its message (rule,
-    reasons, votes, missing voters, times), the rest is what the page shows of the change.
+    reasons, counted votes, missing voters, times), the rest is what the page shows of the
+    change (its votes on every label included).
     Cheap on purpose: it is computed on every decision, the summary only when it differs."""
+    votes = sorted((label, v.account.account_id or 0, v.account.username or "", v.value)
+                   for label, on_label in change.votes.items() for v in on_label)
     text = json.dumps([fingerprint, state, change.patchset, change.branch, change.topic,
                        change.wip, change.hashtags, change.files[:MAX_FILES],
                        str(info.get("subject") or ""), change.owner.username,
-                       change.latest_revision_at.isoformat()])
+                       change.latest_revision_at.isoformat(), votes])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

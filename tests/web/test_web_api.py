@@ -64,6 +64,9 @@ async def test_the_verdict_page_data_matches_gerrit_and_the_message_links_to_it(
     assert in_gerrit == by_user == {"bokafor": 1, "dvolk": -1}
     table = {m["person"]: m["value"] for m in summary["members"]}
     assert table["chiara"] is None and len(table) == 9
+    assert [(o["person"], o["label"], o["value"]) for o in summary["other_labels"]] == [
+        ("hana", "Code-Review", 1)]
+    assert summary["other_labels"][0]["why"] == "another label: the rule reads Rollcall-Vote"
     assert summary["select"][0].startswith(f"project {GOV}")
     assert [h["state"] for h in summary["history"]] == ["pending"] * len(summary["history"])
     assert summary["earliest"].startswith("2026-11-09T09:00")
