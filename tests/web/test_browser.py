@@ -165,7 +165,7 @@ async def test_screenshots(browser: Browser, world: WebWorld) -> None:
     target = os.environ.get("GOVBOT_SCREENSHOTS")
     if not target:
         pytest.skip("set GOVBOT_SCREENSHOTS=docs/images to write the screenshots")
-    await browser.resize(1100, 800)
+    await browser.resize(1100, 1150)
     await browser.open("/")
     await browser.screenshot(Path(target) / "board.png")
     await browser.resize(1100, 1300)
