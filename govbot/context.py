@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import msgspec
@@ -52,6 +53,61 @@ class StateReader(Protocol):
     async def open_journals(self) -> list[str]:
         """Journals of this plugin with entries that were never closed."""
 
+    async def items(self, prefix: str) -> list[tuple[str, Any]]:
+        """Every (key, value) this plugin remembered under a key starting with `prefix`,
+        sorted by key; values remembered as None are left out. One read for all of them,
+        so a page listing thousands of remembered summaries costs one query."""
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesFile:
+    """One file of minutes the core wrote, relative to its minutes directory."""
+
+    path: str  # e.g. "example_tc/2026/example_tc.2026-11-19-16.00.html"
+    meeting: str  # the meeting's name as the plugin gave it (WriteMinutes.meeting)
+    written_at: float  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One line of minutes or of a log that matched a full-text search."""
+
+    path: str  # the text file the line is in (a .txt or .log.txt)
+    line: int  # 1-based line number in that file; a log's line n is `#l-n` of its .log.html
+    text: str  # the whole line
+    meeting: str
+
+
+class MinutesLibrary(Protocol):
+    """Read-only view of the minutes the core wrote (not restricted ones), and a
+    full-text search over them (SQLite FTS5 in the state database, updated as the
+    minutes reporter writes)."""
+
+    async def files(self) -> Sequence[MinutesFile]:
+        """Every minutes file written, sorted by path."""
+
+    async def read(self, path: str) -> bytes | None:
+        """The file at `path` (as `files()` lists it), or None: not a known file."""
+
+    async def search(self, query: str, *, limit: int = 50) -> Sequence[SearchHit]:
+        """Lines matching `query` (words, all of them; "quoted phrases"), best first."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotStatus:
+    """The bot's own state, for a page to show (the board's footer)."""
+
+    ready: bool  # started and not stopping (what /healthz answers 200 for)
+    config_revision: str  # the config in force ("" for a plain directory)
+    attempted_revision: str  # the newest revision a reload tried
+    config_errors: tuple[str, ...]  # `FILE:LINE: message` of that attempt, if rejected
+    events_pending: int  # events accepted and not yet handled
+
+
+class StatusReader(Protocol):
+    def status(self) -> BotStatus:
+        """The bot's state now (cheap: read from memory)."""
+
 
 class IrcReader(Protocol):
     """Read-only IRC facts a plugin may need (e.g. `#chair NICK` resolves an account)."""
@@ -71,6 +127,10 @@ class ProposalChecker(Protocol):
 
     async def check_ref(self, ref: str) -> Sequence[str]:
         """Return the `FILE:LINE: message` errors of the config at `ref` (empty: valid)."""
+
+    async def config_at(self, ref: str) -> tuple[GovernanceConfig | None, Sequence[str]]:
+        """The config at `ref` as it would load (None: it does not) and its errors; for
+        the rule simulator judging under a proposed config."""
 
 
 class NoGerrit:
@@ -104,6 +164,10 @@ class MemoryState:
     async def open_journals(self) -> list[str]:
         return sorted(self._journals)
 
+    async def items(self, prefix: str) -> list[tuple[str, Any]]:
+        return sorted((k, v) for k, v in self._values.items()
+                      if k.startswith(prefix) and v is not None)
+
 
 class PluginSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Base of a plugin's operator settings (`plugins.settings.<name>`) and of the
@@ -133,6 +197,9 @@ class PluginContext(msgspec.Struct, frozen=True):
     # What the enabled plugins offer each other (govbot.offers), by Protocol.
     offers: Mapping[type, object] = msgspec.field(default_factory=dict)
     bot_nick: str = "govbot"  # the bot's own IRC nick (the settings' irc.nick)
+    public_url: str = ""  # the web server's public root (web.public_url), no trailing /
+    minutes: MinutesLibrary | None = None  # the minutes written; None: no web, no state
+    status: StatusReader | None = None  # the bot's readiness and config; None: no daemon
 
     def offer(self, protocol: TypeForm[T]) -> T | None:
         """The enabled plugin's implementation of `protocol` (a Protocol of

@@ -28,6 +28,7 @@ import msgspec
 from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WriteMinutes
 from govbot.clock import Clock, SystemClock
 from govbot.commands import CommandRouter
+from govbot.config.model import GovernanceConfig
 from govbot.config.repo import ConfigHolder, ConfigRepo
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.events import ConfigRejected, ConfigReloaded, Event
@@ -50,7 +51,9 @@ from govbot.reporters import (
 from govbot.scheduler import Scheduler
 from govbot.settings import Settings, SettingsError, check_plugin_settings, load_settings
 from govbot.state.reporter import StateReporter
+from govbot.state.search import MinutesIndex
 from govbot.state.store import StateError, StateStore
+from govbot.status import DaemonStatus
 from govbot.web import WebServer
 from govbot.zuul.client import ZuulClient
 
@@ -97,6 +100,10 @@ class _Proposals:
     async def check_ref(self, ref: str) -> Sequence[str]:
         result = await self._holder.check_ref(ref)
         return [str(e) for e in result.errors]
+
+    async def config_at(self, ref: str) -> tuple[GovernanceConfig | None, Sequence[str]]:
+        result = await self._holder.check_ref(ref)
+        return result.config, [str(e) for e in result.errors]
 
 
 class Daemon:
@@ -201,6 +208,7 @@ class Daemon:
                 return 1
             self._config_ready.set(True)
             plugin_settings = self.plugin_settings(plugins)
+            library = MinutesIndex(store)  # the minutes written, for the web pages
             gerrit = await self._gerrit(stack, store)
             if s.zuul is not None:
                 self.zuul = ZuulClient.from_settings(s.zuul)
@@ -214,6 +222,9 @@ class Daemon:
                 proposals=_Proposals(holder),
                 ci=self.zuul,
                 bot_nick=s.irc.nick if s.irc else "govbot",
+                public_url=s.web.public_url or "",
+                minutes=library,
+                status=DaemonStatus(self),
             )
             irc = await self._irc(stack, plugins, holder, commands)
             contexts.irc = irc
@@ -231,7 +242,10 @@ class Daemon:
             if WriteMinutes in emitted and not self.dry_run:
                 # Each action says where and how (from its plugin's settings); this is
                 # the default directory for one that does not.
-                reporters.append(MinutesReporter(Path(s.state.workdir) / "minutes"))
+                reporters.append(MinutesReporter(
+                    Path(s.state.workdir) / "minutes",
+                    on_written=lambda root, action: library.record(
+                        root, action.meeting, action.files, restricted=action.restricted)))
             if gerrit is None:
                 # Without Gerrit, plugins that also comment on changes (meetings) still run.
                 reporters.append(_NoGerrit())
@@ -252,7 +266,7 @@ class Daemon:
                 routes=[(p.name, route) for p in plugins for route in p.web_routes()],
                 context=lambda plugin, request_id: contexts.context(
                     plugin, request_id, self.clock.now(), holder.config),
-                handler_timeout=s.dispatcher.handler_timeout)
+                handler_timeout=s.dispatcher.handler_timeout, auth_header=s.web.auth_header)
             if gerrit is not None and gerrit.webhook is not None:
                 gerrit.webhook.add_routes(web_server.app)
             self.web = await stack.enter_async_context(web_server)

@@ -34,6 +34,7 @@ import msgspec
 from govbot.actions import Action
 from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
 from govbot.config.model import GovernanceConfig
+from govbot.context import MinutesLibrary, StatusReader
 from govbot.events import Event
 from govbot.plugin import (
     ChangeReader,
@@ -105,6 +106,9 @@ class ContextSource:
         ci: CiReader | None = None,
         offers: Mapping[type, object] | None = None,
         bot_nick: str = "govbot",
+        public_url: str = "",
+        minutes: MinutesLibrary | None = None,
+        status: StatusReader | None = None,
     ) -> None:
         self.config = config
         self.gerrit = gerrit
@@ -117,6 +121,9 @@ class ContextSource:
         #: What plugins offer each other; None: the dispatcher fills in its registry's.
         self.offers = offers
         self.bot_nick = bot_nick
+        self.public_url = public_url.rstrip("/")
+        self.minutes = minutes
+        self.status = status
         self._states: dict[str, StateReader] = {}
 
     def context(self, plugin: str, event_id: str, now: dt.datetime,
@@ -126,7 +133,9 @@ class ContextSource:
             state = self._states[plugin] = self.state(plugin)
         return PluginContext(plugin, event_id, config, self.gerrit, state, now,
                              self.settings.get(plugin, NO_SETTINGS), self.proposals, self.irc,
-                             self.ci, self.offers or {}, bot_nick=self.bot_nick)
+                             self.ci, self.offers or {}, bot_nick=self.bot_nick,
+                             public_url=self.public_url, minutes=self.minutes,
+                             status=self.status)
 
 
 class Dispatcher:

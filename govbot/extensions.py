@@ -138,6 +138,7 @@ class WebRequest:
     query: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    remote: str = ""  # the peer's address (the proxy's, behind a reverse proxy)
 
 
 @dataclass(frozen=True, slots=True)

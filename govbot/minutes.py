@@ -16,6 +16,10 @@ whether to publish them with git; this reporter writes them:
 
 Restricted minutes (`#restrictlogs`) are written readable by the bot's user only
 (0600) and are never committed or pushed.
+
+After a write, the files are handed to `on_written` (the daemon's minutes library,
+govbot/state/search.py), which lists them for the web pages and indexes their text
+for the full-text search; restricted minutes are not listed.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
 
 from govbot.actions import Action, GitPublishing, MinutesFiles, WriteMinutes
@@ -57,15 +62,20 @@ def safe_target(root: Path, relative: str) -> Path:
     return target
 
 
+#: (the minutes directory, the action written) after each successful write.
+WrittenHook = Callable[[Path, WriteMinutes], Awaitable[None]]
+
+
 class MinutesReporter:
     action_types: tuple[type[Action], ...] = (WriteMinutes,)
 
     def __init__(self, directory: Path | str, *, git: GitPublishing | None = None,
-                 file_mode: int = 0o644) -> None:
+                 file_mode: int = 0o644, on_written: WrittenHook | None = None) -> None:
         # The defaults for an action that names no directory and no git publishing.
         self.directory = Path(directory)
         self.git = git
         self.file_mode = file_mode
+        self.on_written = on_written
         self.written = 0
         self.refused = 0
         self.commits = 0
@@ -85,6 +95,12 @@ class MinutesReporter:
             return
         log.info("event %s: minutes of %s written: %s", action.event_id, action.meeting,
                  ", ".join(paths))
+        if self.on_written is not None:
+            try:
+                await self.on_written(Path(action.directory or self.directory), action)
+            except Exception:  # the minutes are written; only the web's listing lags
+                log.exception("event %s: minutes of %s written but not indexed",
+                              action.event_id, action.meeting)
 
     # -- in the worker thread -------------------------------------------------------------
     def write(self, action: WriteMinutes) -> list[str]:

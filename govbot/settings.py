@@ -171,6 +171,9 @@ class StateSettings(_S, kw_only=True):
 class WebSettings(_S, kw_only=True):
     listen: str = "127.0.0.1:8080"
     public_url: str | None = None
+    # The header a reverse proxy sets to the authenticated user (e.g. X-Forwarded-User);
+    # set, the plugins' pages answer 401 to a request without it. None: public.
+    auth_header: str | None = None
     webhook_secret: SecretRef = msgspec.field(default_factory=SecretRef)
 
 

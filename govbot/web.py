@@ -14,6 +14,10 @@ module serves them without naming any plugin. A handler gets a `WebRequest` and 
 plugin's read-only `PluginContext` and returns a `WebResponse`, so aiohttp stays here.
 One path belongs to one owner: a plugin path that the core (or another plugin) serves
 already is a start-up error.
+
+With `auth_header` set (the settings' `web.auth_header`), a plugin page answers 401
+to a request without that header: the reverse proxy in front authenticates people and
+names the user in it. `/healthz`, `/metrics` and the webhook stay open (probes, Gerrit).
 """
 
 from __future__ import annotations
@@ -55,7 +59,8 @@ ContextFactory = Callable[[str, str], PluginContext]
 class WebServer:
     def __init__(self, daemon: Served, listen: str, *,
                  routes: Sequence[tuple[str, WebRoute]] = (),
-                 context: ContextFactory | None = None, handler_timeout: float = 60.0) -> None:
+                 context: ContextFactory | None = None, handler_timeout: float = 60.0,
+                 auth_header: str | None = None) -> None:
         host, _, port = listen.rpartition(":")
         self.host = host.strip("[]") or "127.0.0.1"
         self.port = int(port)
@@ -64,6 +69,7 @@ class WebServer:
         self._routes = tuple(routes)
         self._context = context
         self._timeout = handler_timeout
+        self._auth_header = auth_header or None
         self._request_ids = itertools.count(1)
         self.app = web.Application()
         self.app.router.add_get("/healthz", self.health)
@@ -120,11 +126,14 @@ class WebServer:
               ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             assert self._context is not None
+            if self._auth_header and not request.headers.get(self._auth_header, "").strip():
+                return web.Response(status=401, text="authentication required\n")
             request_id = f"web-{next(self._request_ids)}"
             ctx = self._context(plugin, request_id)
             page = WebRequest(method=request.method, path=request.path,
                               params=dict(request.match_info), query=dict(request.query),
-                              headers=dict(request.headers), body=await request.read())
+                              headers=dict(request.headers), body=await request.read(),
+                              remote=request.remote or "")
             try:
                 async with asyncio.timeout(self._timeout):
                     response = await route.handler(page, ctx)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
+
 from govbot.state.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -199,6 +201,25 @@ class StateStore:
             "ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value, "
             "updated_at = excluded.updated_at", (plugin, key, encoded, time.time())))
 
+    async def values_with_prefix(self, plugin: str, prefix: str) -> list[tuple[str, Any]]:
+        """(key, value) of `plugin`'s values whose key starts with `prefix`, by key; values
+        stored as None (forgotten) are left out. Decoded on the state thread."""
+        # A range on the primary key, not LIKE: prefixes may hold `%` or `_`.
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else None
+        decode = msgspec.json.Decoder().decode
+
+        def read(db: sqlite3.Connection) -> list[tuple[str, Any]]:
+            if end is None:
+                rows = db.execute("SELECT key, value FROM plugin_values WHERE plugin = ? "
+                                  "AND value != 'null' ORDER BY key", (plugin,))
+            else:
+                rows = db.execute("SELECT key, value FROM plugin_values WHERE plugin = ? "
+                                  "AND key >= ? AND key < ? AND value != 'null' ORDER BY key",
+                                  (plugin, prefix, end))
+            # msgspec decodes JSON several times faster than json: a board reads thousands.
+            return [(key, decode(value)) for key, value in rows]
+        return await self.call(read)
+
     async def journal_append(self, plugin: str, journal: str, entry: Any | None,
                              close: bool = False) -> int:
         """Append an entry (and/or close the journal); return the entry's seq (0: none)."""
@@ -261,6 +282,9 @@ class PluginStateReader:
 
     async def open_journals(self) -> list[str]:
         return await self._store.open_journals(self._plugin)
+
+    async def items(self, prefix: str) -> list[tuple[str, Any]]:
+        return await self._store.values_with_prefix(self._plugin, prefix)
 
 
 class _transaction:

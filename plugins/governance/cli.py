@@ -1,4 +1,8 @@
-"""`govbot status` and `govbot tally`: the governance verdicts, on demand.
+"""`govbot status`, `govbot tally` and `govbot simulate`: the governance verdicts, on demand.
+
+`govbot simulate CHANGE.yaml` judges a described change offline (no Gerrit), under the
+config of `--config-dir DIR` or the settings' config repo: the simulator of the web
+pages (simulation.py; its input format is in docs/web.md).
 
 The successor of the governance repo's hand-run review-status script: it reads
 the open changes from Gerrit (paged queries, never one call per change), judges
@@ -46,10 +50,52 @@ async def cmd_tally(args: argparse.Namespace, ctx: CliContext) -> int:
     return await _run(args, ctx, status=False)
 
 
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("change", type=Path, help="the change, as YAML or JSON (docs/web.md)")
+    parser.add_argument("--config-dir", type=Path, help="judge by this governance config "
+                        "directory (a proposed config, say)")
+    parser.add_argument("--config", "-c", type=Path, help="settings file (its config repo)")
+    parser.add_argument("--json", action="store_true", help="the whole verdict as JSON")
+
+
+async def cmd_simulate(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.config_dir is None and args.config is None:
+        raise CliError("say which config judges: --config-dir DIR or --config SETTINGS")
+    try:
+        text = args.change.read_text()
+    except OSError as exc:
+        raise CliError(f"{args.change}: {exc.strerror}") from None
+    settings = ctx.settings(args.config) if args.config_dir is None else None
+    loaded = await ctx.governance(settings=settings, directory=args.config_dir)
+    if loaded.config is None:
+        for error in loaded.errors:
+            print(error, file=sys.stderr)
+        print(f"error: the governance config at {loaded.directory} does not load",
+              file=sys.stderr)
+        return 1
+    from .model import RulesConfig
+    from .simulation import SimulationError, parse_spec, simulate
+
+    rules = loaded.config.section("governance")
+    if not isinstance(rules, RulesConfig):
+        raise CliError(f"{loaded.directory}: no rules.yaml", status=1)
+    try:
+        result = simulate(parse_spec(text), loaded.config, rules, now=dt.datetime.now(dt.UTC))
+    except SimulationError as exc:
+        raise CliError(f"{args.change}: {exc}") from None
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        print(result["message"])
+    return 0
+
+
 COMMANDS = (
     CliCommand("status", "list open governed changes with their verdicts",
                _status_arguments, cmd_status),
     CliCommand("tally", "explain the verdict on one change", _tally_arguments, cmd_tally),
+    CliCommand("simulate", "judge a described change (YAML) under a config, offline",
+               _simulate_arguments, cmd_simulate),
 )
 
 

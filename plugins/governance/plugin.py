@@ -13,6 +13,13 @@ verdict is blocked with every error listed. A proposal can never grant itself
 power. When the config branch moves, the config is reloaded; when a new config
 is in force, the open changes it governs are re-evaluated.
 
+The web pages (`web/`: the board `/`, the verdict page `/change/<n>` and their JSON
+API) read what the plugin remembers of each open change when it decides
+(`summary.py`, a `Remember` under `change/<n>`, forgotten when the change closes), so
+no page reads Gerrit. With `web.public_url` set, every message ends with a link to
+the change's verdict page (after the fingerprint, like the CI line: moving the web
+server never re-posts).
+
 Other plugins get the changes waiting on votes through `govbot.offers.PendingVotes`
 (`pending.py`), evaluated exactly as for the vote.
 
@@ -34,11 +41,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from govbot.actions import Action, AddReviewers, ReloadConfig, Vote, WakeAt
+from govbot.actions import Action, AddReviewers, ReloadConfig, Remember, Vote, WakeAt
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded, Wakeup
-from govbot.extensions import CliCommand
+from govbot.extensions import CliCommand, WebRoute
 from govbot.gerrit import events as ev
 from govbot.offers import PendingVotes
 from govbot.plugin import Command, Handler, Plugin, PluginContext
@@ -56,6 +63,17 @@ from .model import RulesConfig
 from .parse import RULES_SECTION
 from .pending import GovernancePending
 from .settings import GovernanceSettings
+from .summary import (
+    ROW_PREFIX,
+    board_row,
+    digest,
+    dumps,
+    key_of,
+    loads,
+    row_key,
+    summarize,
+    with_history,
+)
 from .verdict import BLOCKED, PENDING, UNGOVERNED, Verdict
 
 log = logging.getLogger(__name__)
@@ -66,13 +84,16 @@ CLOSING = (ev.ChangeMerged, ev.ChangeAbandoned, ev.ChangeDeleted)
 class GovernancePlugin(Plugin):
     name = "governance"
     settings_type = GovernanceSettings
-    emits = (Vote, WakeAt, AddReviewers, ReloadConfig)
+    emits = (Vote, WakeAt, AddReviewers, ReloadConfig, Remember)
 
     def __init__(self) -> None:
         # PeopleIndex per loaded config: rebuilt only when the config object changes.
         self._index: tuple[int, PeopleIndex] | None = None
         self._proposals: dict[tuple[int, int], tuple[str, ...]] = {}
         self._governs: tuple[GovernanceConfig, dict[str, bool]] | None = None
+        # change number -> digest of the summary last remembered (None: forgotten), so
+        # an evaluation that changes nothing writes nothing; a miss reads the state.
+        self._remembered: dict[int, str | None] = {}
 
     def handlers(self) -> Mapping[type, Handler]:
         return {ev.ChangeEvent: self.on_change, ev.RefUpdated: self.on_ref,
@@ -83,6 +104,11 @@ class GovernancePlugin(Plugin):
 
     def cli_commands(self) -> Sequence[CliCommand]:
         return CLI_COMMANDS  # `govbot status`, `govbot tally`
+
+    def web_routes(self) -> Sequence[WebRoute]:
+        from .web.routes import routes  # Jinja2 is loaded only by a bot that serves pages
+
+        return routes(_rules, self._people)
 
     def commands(self) -> Sequence[Command]:
         offered: list[Command] = governance_commands.commands(_rules, self._people)
@@ -97,7 +123,10 @@ class GovernancePlugin(Plugin):
         if isinstance(event, CLOSING):
             # A wake-up left for a closed change finds it closed and does nothing, so
             # there is no need to cancel it on every merge (one action per event saved).
-            return ()
+            # Its summary leaves the board.
+            if not self._may_govern(event.change.project, ctx):
+                return ()
+            return await self._forget(event.change.number, ctx)
         if isinstance(event, ev.ReviewerAdded | ev.ReviewerDeleted) and not event.change.wip:
             return ()  # reviewers do not change a verdict; skip the REST read
         if not self._may_govern(event.change.project, ctx):
@@ -123,7 +152,19 @@ class GovernancePlugin(Plugin):
         if rules is None:
             return ()
         actions: list[Action] = []
-        for info in await ctx.gerrit.query("status:open", limit=20_000):
+        infos = await ctx.gerrit.query("status:open", limit=20_000)
+        open_numbers = {int(info.get("_number", 0)) for info in infos}
+        # One read of the board rows: what is remembered of each change (so deciding an
+        # unchanged one writes and reads nothing), and what closed while the bot was away.
+        for key, row in await ctx.state.items(ROW_PREFIX):
+            number = int(key.removeprefix(ROW_PREFIX))
+            if number not in open_numbers:
+                actions += [Remember(key=key_of(number), value=None),
+                            Remember(key=key, value=None)]
+                self._remembered[number] = None
+            elif isinstance(row, dict):
+                self._remembered[number] = row.get("digest")
+        for info in infos:
             change = ChangeState.from_change_info(info)
             if not any(rule.select.projects.matches(change.project) for rule in rules.rules):
                 continue
@@ -174,6 +215,10 @@ class GovernancePlugin(Plugin):
                        f"({len(errors)} error(s)):\n{listed}\n\n{message}")
             fingerprint = hashlib.sha256(
                 (fingerprint + "\n" + listed).encode()).hexdigest()[:16]
+        remember = await self._summary(verdict, change, info, rules, ctx, state=state,
+                                       fingerprint=fingerprint, message=message)
+        if ctx.public_url:
+            message = f"{message}\n\nDetails: {ctx.public_url}/change/{change.number}"
         rule = rules.rule(verdict.rule) if verdict.rule else None
         needs_ci = list(ci_requirements(rule)) if rule is not None else []
         if live_ci and reader is not None and needs_ci:
@@ -190,12 +235,46 @@ class GovernancePlugin(Plugin):
                  message=message, tag=f"autogenerated:govbot:{self.name}", notify="OWNER",
                  fingerprint=fingerprint),
             WakeAt(key=key, when=verdict.next_check, lane=lane),
+            *remember,
         ]
         if settings.add_reviewers and verdict.missing:
             reviewers = _missing_usernames(verdict, ctx.config, info)
             if reviewers:
                 actions.append(AddReviewers(change=key, reviewers=reviewers))
         return actions
+
+    async def _summary(self, verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
+                       rules: RulesConfig, ctx: PluginContext, *, state: str,
+                       fingerprint: str, message: str) -> list[Action]:
+        """A `Remember` of the change's summary for the web pages, when it changed."""
+        new = digest(fingerprint, state, change, info)
+        if self._remembered.get(change.number) == new:
+            return []
+        previous = loads(await ctx.state.get(key_of(change.number)))
+        if previous is not None and previous.get("digest") == new:
+            self._remembered[change.number] = new
+            return []
+        summary = summarize(verdict, change, info, rules, self._people(ctx.config),
+                            now=ctx.now, fingerprint=fingerprint, message=message,
+                            ignore_labels=(ctx.settings_as(GovernanceSettings).label,))
+        summary["state"] = state  # a config change's own check may differ from the rule's
+        summary["digest"] = new
+        if len(self._remembered) > 50_000:
+            self._remembered.clear()  # a cache: a miss costs one state read
+        self._remembered[change.number] = new
+        summary = with_history(summary, previous)
+        return [Remember(key=key_of(change.number), value=dumps(summary)),
+                Remember(key=row_key(change.number), value=board_row(summary))]
+
+    async def _forget(self, number: int, ctx: PluginContext) -> Sequence[Action]:
+        known = self._remembered.get(number, "")
+        if known is None:
+            return ()
+        if known == "" and await ctx.state.get(key_of(number)) is None:
+            return ()  # never on the board: nothing to forget (most closed changes)
+        self._remembered[number] = None
+        return [Remember(key=key_of(number), value=None),
+                Remember(key=row_key(number), value=None)]
 
     async def _proposal_errors(self, change: ChangeState, ctx: PluginContext,
                                info: Mapping[str, Any]) -> Sequence[str]:

@@ -309,21 +309,21 @@ def _role(req: RoleVote, scope: Scope) -> Outcome:
     if not holders:
         return _one(BLOCKED, f"nobody holds {title}; fix the config before this can pass")
     scope.role_labels.add(req.label)
-    best: tuple[_Holder, int] | None = None
-    worst: tuple[_Holder, int] | None = None
+    # (holder, value, the holder's place in the config): equal votes name the holder the
+    # config lists first, so the message never depends on the order Gerrit lists votes in.
+    best: tuple[_Holder, int, int] | None = None
+    worst: tuple[_Holder, int, int] | None = None
     for vote in scope.change.votes_on(req.label):
         person = scope.index.person_for(vote.account)
         email = (vote.account.email or "").casefold()
-        for holder in holders:
+        for place, holder in enumerate(holders):
             if (person is not None and person == holder.person) or (
                     holder.email and email == holder.email.casefold()):
                 scope.role_voters.add((req.label, person or email))
-                # Ties go to the first name, so the message does not depend on the
-                # order Gerrit lists the votes in.
-                if best is None or (-vote.value, holder.name) < (-best[1], best[0].name):
-                    best = (holder, vote.value)
-                if worst is None or (vote.value, holder.name) < (worst[1], worst[0].name):
-                    worst = (holder, vote.value)
+                if best is None or (vote.value, -place) > (best[1], -best[2]):
+                    best = (holder, vote.value, place)
+                if worst is None or (vote.value, place) < (worst[1], worst[2]):
+                    worst = (holder, vote.value, place)
     wanted = f"{req.label} {format_value(req.at_least)} or more from {title}"
     if best is not None and best[1] >= req.at_least:
         return _one(MET, f"{wanted}: {best[0].name} voted {format_value(best[1])}")

@@ -43,7 +43,7 @@ from govbot.commands import CommandEvent
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded, Wakeup
-from govbot.extensions import CliCommand
+from govbot.extensions import CliCommand, WebRoute
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
 from govbot.offers import MeetingSchedules
 from govbot.plugin import Command, CommandCall, Handler, Plugin, PluginContext
@@ -102,6 +102,11 @@ class MeetingsPlugin(Plugin):
 
     def cli_commands(self) -> Sequence[CliCommand]:
         return CLI_COMMANDS  # `govbot minutes`
+
+    def web_routes(self) -> Sequence[WebRoute]:
+        from .web import web_routes  # the record's pages: /meetings/, search, the files
+
+        return web_routes()
 
     def irc_channels(self, config: GovernanceConfig) -> Iterable[str]:
         """Channels with a meeting in progress (rejoined after a reconnect)."""
