@@ -102,3 +102,25 @@ class MeetingSchedules(Protocol):
         """The occurrences in `channel` (any case, '#' optional) under `config` that
         are running at `moment` or start at most `early` after it, by start time.
         Skip dates and the recurrence (ISO week 53 included) are the schedule's own."""
+
+
+# -- deadlines (offered by the reminders plugin) ------------------------------------------
+@dataclass(frozen=True, slots=True)
+class UpcomingDeadline:
+    """One dated event of the governance repository's `deadlines.yaml`."""
+
+    id: str
+    title: str
+    at: dt.datetime
+    url: str | None  # where to read about it, when the file gives one
+    channels: tuple[str, ...]  # where its reminders are said
+
+
+@runtime_checkable
+class Deadlines(Protocol):
+    """The deadlines the governance repository keeps."""
+
+    def deadlines_between(self, config: GovernanceConfig, start: dt.datetime,
+                          end: dt.datetime) -> Sequence[UpcomingDeadline]:
+        """The deadlines under `config` at or after `start` and before `end`, soonest
+        first."""

@@ -37,7 +37,7 @@ from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.events import ConfigReloaded, Wakeup
 from govbot.extensions import CliCommand, WebRoute
-from govbot.offers import MeetingSchedules, PendingVotes
+from govbot.offers import Deadlines, MeetingSchedules, PendingVotes
 from govbot.plugin import Handler, Plugin, PluginContext
 
 from .cli import COMMANDS as CLI_COMMANDS
@@ -53,7 +53,7 @@ from .conflicts import find_conflicts, report_conflicts
 from .digest import digest_actions, digest_bodies
 from .irc_meetings import MEETINGS_PATTERN, ItemSink, parse_meeting_files
 from .schedule import Meeting
-from .scheduled import RemindersSchedules
+from .scheduled import RemindersDeadlines, RemindersSchedules
 from .settings import RemindersSettings
 from .streams import (
     DeadlineStream,
@@ -135,9 +135,13 @@ class RemindersPlugin(Plugin):
         return SECTIONS
 
     def offers(self) -> Mapping[type, object]:
-        """The meeting schedules, for the meetings plugin's start and topic policies."""
+        """The meeting schedules (the meetings plugin's start and topic policies, the
+        board) and the deadlines (the board)."""
         return {MeetingSchedules: RemindersSchedules(
-            lambda config: schedules_of(config, self.name).meetings)}
+                    lambda config: schedules_of(config, self.name).meetings),
+                Deadlines: RemindersDeadlines(
+                    lambda config: schedules_of(config, self.name).deadlines)}
+
     def cli_commands(self) -> Sequence[CliCommand]:
         return CLI_COMMANDS  # `govbot ical`
 

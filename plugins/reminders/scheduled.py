@@ -13,11 +13,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from govbot.config.model import GovernanceConfig
-from govbot.offers import ScheduledMeeting
+from govbot.offers import ScheduledMeeting, UpcomingDeadline
 
+from .config import Deadline
 from .schedule import Meeting
 
-__all__ = ["RemindersSchedules", "meetings_at"]
+__all__ = ["RemindersDeadlines", "RemindersSchedules", "meetings_at"]
 
 _TICK = dt.timedelta(microseconds=1)
 
@@ -53,3 +54,16 @@ class RemindersSchedules:
     def meetings_at(self, config: GovernanceConfig, channel: str, moment: dt.datetime, *,
                     early: dt.timedelta = dt.timedelta(0)) -> Sequence[ScheduledMeeting]:
         return meetings_at(self._meetings(config), channel, moment, early=early)
+
+
+class RemindersDeadlines:
+    """The reminders plugin's `Deadlines`: the `deadlines.yaml` of the asker's config."""
+
+    def __init__(self, deadlines: Callable[[GovernanceConfig], Sequence[Deadline]]) -> None:
+        self._deadlines = deadlines
+
+    def deadlines_between(self, config: GovernanceConfig, start: dt.datetime,
+                          end: dt.datetime) -> Sequence[UpcomingDeadline]:
+        found = [UpcomingDeadline(d.id, d.title, d.at, d.url, d.channels)
+                 for d in self._deadlines(config) if start <= d.at < end]
+        return sorted(found, key=lambda d: (d.at, d.id))

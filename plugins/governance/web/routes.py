@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from govbot.config.model import GovernanceConfig
 from govbot.extensions import WebRequest, WebResponse, WebRoute
-from govbot.offers import MeetingSchedules, ScheduledMeeting
+from govbot.offers import Deadlines, MeetingSchedules, ScheduledMeeting, UpcomingDeadline
 from govbot.plugin import PluginContext
 
 from ..ballot import PeopleIndex, format_value
@@ -119,7 +119,7 @@ async def board_page(request: WebRequest, ctx: PluginContext) -> WebResponse:
     reader = getattr(ctx, "status", None)  # absent from cores that predate it
     return html("board.html.j2", board=board, filters=filters, query=_query(filters),
                 bot=reader.status() if reader is not None else None,
-                meetings=upcoming_meetings(ctx))
+                meetings=upcoming_meetings(ctx), deadlines=upcoming_deadlines(ctx))
 
 
 def upcoming_meetings(ctx: PluginContext, days: int = 7, limit: int = 20
@@ -133,6 +133,16 @@ def upcoming_meetings(ctx: PluginContext, days: int = 7, limit: int = 20
     found = [m for channel in channels for m in schedules.meetings_at(
         ctx.config, channel, ctx.now, early=dt.timedelta(days=days))]
     return sorted(found, key=lambda m: (m.start, m.channel))[:limit]
+
+
+def upcoming_deadlines(ctx: PluginContext, days: int = 30) -> list[UpcomingDeadline]:
+    """The next month's deadlines, from the reminders plugin's `deadlines.yaml` (none when
+    it is not enabled)."""
+    deadlines = ctx.offer(Deadlines)
+    if deadlines is None:
+        return []
+    return list(deadlines.deadlines_between(ctx.config, ctx.now,
+                                            ctx.now + dt.timedelta(days=days)))
 
 
 async def changes_api(request: WebRequest, ctx: PluginContext) -> WebResponse:
