@@ -94,6 +94,17 @@ class MinutesLibrary(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigReload:
+    """One reload of the governance config that changed something, or failed."""
+
+    at: dt.datetime
+    reason: str  # "start-up", "poll", "merged change 42", "requested on IRC by ..."
+    outcome: str  # "loaded", "rejected" or "failed" (could not be fetched)
+    revision: str  # the revision tried
+    errors: tuple[str, ...] = ()  # `FILE:LINE: message` when rejected; the error if failed
+
+
+@dataclass(frozen=True, slots=True)
 class BotStatus:
     """The bot's own state, for a page to show (the board's footer)."""
 
@@ -102,6 +113,7 @@ class BotStatus:
     attempted_revision: str  # the newest revision a reload tried
     config_errors: tuple[str, ...]  # `FILE:LINE: message` of that attempt, if rejected
     events_pending: int  # events accepted and not yet handled
+    reloads: tuple[ConfigReload, ...] = ()  # the recent ones, newest first
 
 
 class StatusReader(Protocol):

@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -30,6 +30,7 @@ from govbot.clock import Clock, SystemClock
 from govbot.commands import CommandRouter
 from govbot.config.model import GovernanceConfig
 from govbot.config.repo import ConfigHolder, ConfigRepo
+from govbot.context import ConfigReload
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope
 from govbot.events import ConfigRejected, ConfigReloaded, Event
 from govbot.gerrit.service import GerritService
@@ -58,6 +59,9 @@ from govbot.web import WebServer
 from govbot.zuul.client import ZuulClient
 
 log = logging.getLogger(__name__)
+
+#: How many config reloads the board lists.
+RECENT_RELOADS = 10
 
 #: A source runs until cancelled, handing raw Gerrit lines to the intake.
 Source = Callable[[], Coroutine[Any, Any, None]]
@@ -132,6 +136,8 @@ class Daemon:
         self._config_ready = Readiness("config", reason="not loaded yet")
         #: Config reloads by outcome: loaded, unchanged, rejected (errors), failed (git).
         self.config_reloads: Counter[str] = Counter()
+        #: The recent reloads that changed something or failed, newest first (the board).
+        self.recent_reloads: deque[ConfigReload] = deque(maxlen=RECENT_RELOADS)
         self.store: StateStore | None = None
         self._running: list[Plugin] = []
         #: Open journals per plugin (the meetings in progress), refreshed per scrape.
@@ -199,6 +205,9 @@ class Daemon:
             )
             self.config_holder = holder
             result = await holder.reload()
+            self._remember_reload("start-up", "loaded" if holder.loaded else "rejected",
+                                  holder.attempted_revision,
+                                  tuple(str(e) for e in result.errors))
             if not holder.loaded:
                 for error in result.errors:
                     log.error("config: %s", error)
@@ -379,6 +388,12 @@ class Daemon:
             await asyncio.sleep(interval)
             await self.reload_config("poll", False)
 
+    def _remember_reload(self, reason: str, outcome: str, revision: str,
+                         errors: tuple[str, ...]) -> None:
+        self.recent_reloads.appendleft(ConfigReload(
+            at=self.clock.now(), reason=reason, outcome=outcome, revision=revision,
+            errors=errors[:50]))
+
     async def reload_config(self, reason: str, force: bool) -> None:
         """Fetch and load the config repo; tell the plugins what happened."""
         holder = self.config_holder
@@ -387,14 +402,19 @@ class Daemon:
         before, attempted = holder.revision, holder.last_result
         try:
             result = await holder.reload(force=force)
-        except Exception:
+        except Exception as exc:
             self.config_reloads["failed"] += 1
+            self._remember_reload(reason, "failed", holder.attempted_revision,
+                                  (f"{type(exc).__name__}: {exc}",))
             log.exception("config reload (%s) failed; keeping %s", reason, holder.revision[:12])
             return
         if result is attempted and not force:
             self.config_reloads["unchanged"] += 1
             return  # the same revision as last time: nothing new to say
-        self.config_reloads["loaded" if result.config is not None else "rejected"] += 1
+        outcome = "loaded" if result.config is not None else "rejected"
+        self.config_reloads[outcome] += 1
+        self._remember_reload(reason, outcome, holder.attempted_revision,
+                              tuple(str(e) for e in result.errors))
         if result.config is None:
             event: Event = ConfigRejected(holder.attempted_revision, before,
                                            tuple(str(e) for e in result.errors))

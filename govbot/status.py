@@ -26,4 +26,5 @@ class DaemonStatus:
             config_revision=holder.revision if holder is not None else "",
             attempted_revision=holder.attempted_revision if holder is not None else "",
             config_errors=errors,
-            events_pending=d.dispatcher.pending if d.dispatcher is not None else 0)
+            events_pending=d.dispatcher.pending if d.dispatcher is not None else 0,
+            reloads=tuple(d.recent_reloads))

@@ -149,6 +149,13 @@ async def test_a_rejected_config_and_its_errors_are_on_the_board(world: WebWorld
     async with aiohttp.ClientSession() as http, http.get(world.url("/")) as resp:
         page = await resp.text()
     assert 'id="config-errors"' in page and bot["config_errors"][0].split(":")[0] in page
+    # The recent reloads, newest first: this rejection, then the start-up's load.
+    rejected, *older = bot["reloads"]
+    assert (rejected["outcome"], rejected["revision"]) == ("rejected",
+                                                           bot["attempted_revision"])
+    assert rejected["errors"] == bot["config_errors"][:50]
+    assert older[-1]["reason"] == "start-up" and older[-1]["outcome"] == "loaded"
+    assert 'id="reloads"' in page and "start-up · loaded" in page
 
 
 async def test_the_simulator_judges_under_a_proposed_config_change(world: WebWorld) -> None:

@@ -116,7 +116,7 @@ def _query(filters: Filters) -> str:
 async def board_page(request: WebRequest, ctx: PluginContext) -> WebResponse:
     filters = Filters.of(request.query)
     board = build_board(await _rows(ctx), filters, ctx.config)
-    reader = getattr(ctx, "status", None)  # absent from cores that predate it
+    reader = ctx.status
     return html("board.html.j2", board=board, filters=filters, query=_query(filters),
                 bot=reader.status() if reader is not None else None,
                 meetings=upcoming_meetings(ctx), deadlines=upcoming_deadlines(ctx))
@@ -148,7 +148,7 @@ def upcoming_deadlines(ctx: PluginContext, days: int = 30) -> list[UpcomingDeadl
 async def changes_api(request: WebRequest, ctx: PluginContext) -> WebResponse:
     filters = Filters.of(request.query)
     board = build_board(await _rows(ctx), filters, ctx.config)
-    reader = getattr(ctx, "status", None)
+    reader = ctx.status
     bot = dataclasses.asdict(reader.status()) if reader is not None else None
     return json_response({"changes": board.rows, "total": board.total,
                           "filters": filters.active(), "person": board.person, "bot": bot})
