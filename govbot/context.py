@@ -144,6 +144,12 @@ class ProposalChecker(Protocol):
         """The config at `ref` as it would load (None: it does not) and its errors; for
         the rule simulator judging under a proposed config."""
 
+    async def config_with(self, files: Mapping[str, str]
+                          ) -> tuple[GovernanceConfig | None, Sequence[str]]:
+        """The merged config with `files` (path relative to the config root -> text)
+        put over it, as it would load, and its errors; for the rule simulator judging
+        an uploaded draft. Paths that leave the tree are errors, never written."""
+
 
 class NoGerrit:
     """A ChangeReader for contexts without Gerrit (replay of recorded events)."""

@@ -109,6 +109,11 @@ class _Proposals:
         result = await self._holder.check_ref(ref)
         return result.config, [str(e) for e in result.errors]
 
+    async def config_with(self, files: Mapping[str, str]
+                          ) -> tuple[GovernanceConfig | None, Sequence[str]]:
+        result = await self._holder.check_files(files)
+        return result.config, [str(e) for e in result.errors]
+
 
 class Daemon:
     def __init__(self, settings: Settings, *, dry_run: bool = False,

@@ -13,8 +13,8 @@ import inspect
 import logging
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 
 import git
 
@@ -199,3 +199,57 @@ class ConfigHolder:
                 projects_file=self.projects_file, layout=self.layout)
         finally:
             await asyncio.to_thread(shutil.rmtree, tmp, True)
+
+    async def check_files(self, files: Mapping[str, str]) -> LoadResult:
+        """The merged tree with `files` written over it, loaded without putting it in
+        force (the rule simulator's uploaded draft)."""
+        bad = [path for path in files if not _inside(path)]
+        if bad:
+            return LoadResult(None, [ConfigError(Source(path, 0), (
+                "an uploaded file must be a relative path inside the config tree"))
+                for path in bad], [])
+        if len(files) > MAX_UPLOADED_FILES or sum(map(len, files.values())) > MAX_UPLOADED_BYTES:
+            return LoadResult(None, [ConfigError(Source("upload", 0), (
+                f"at most {MAX_UPLOADED_FILES} files and {MAX_UPLOADED_BYTES} bytes "
+                "may be uploaded"))], [])
+        tmp = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="govbot-draft-"))
+        try:
+            root = tmp / "tree"
+            try:
+                await asyncio.to_thread(_draft_tree, self.repo.root, root, files)
+            except UnsafeArchive as exc:
+                return LoadResult(None, [ConfigError(Source("upload", 0), str(exc))], [])
+            return await asyncio.to_thread(
+                load_config, root, self.sections, revision="draft",
+                projects_file=self.projects_file, layout=self.layout)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, tmp, True)
+
+
+#: Bounds of an uploaded draft (the simulator is public by default).
+MAX_UPLOADED_FILES = 200
+MAX_UPLOADED_BYTES = 5 * 1024 * 1024
+
+
+def _inside(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts \
+        and parts[0] != ".git" and "\\" not in path and "\0" not in path
+
+
+def _draft_tree(merged: Path, root: Path, files: Mapping[str, str]) -> None:
+    """A copy of the merged tree (no .git, no links followed) with `files` over it."""
+    if merged.is_dir():
+        shutil.copytree(merged, root, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    else:
+        root.mkdir(parents=True)
+    inside = root.resolve()
+    for path, text in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():
+            target.unlink()
+        # A link in the merged tree must not carry a write out of the copy.
+        if not target.parent.resolve().is_relative_to(inside):
+            raise UnsafeArchive(f"{path}: leaves the config tree through a link")
+        target.write_text(text, encoding="utf-8")

@@ -194,3 +194,26 @@ async def test_git_and_loading_run_off_the_event_loop(
     upstream.commit("x", **{"people.yaml": PEOPLE})
     await holder.reload()
     assert len(threads) == 2 and loop_thread not in threads
+
+
+async def test_check_files_loads_a_draft_over_the_merged_tree_and_writes_nowhere_else(
+        tmp_path: Path, upstream: Upstream, holder: ConfigHolder) -> None:
+    upstream.commit("good", **{"people.yaml": PEOPLE, "bodies.yaml": BODIES})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (upstream.path / "notes").symlink_to(outside)  # a link in the merged tree
+    upstream.git("add", "-A")
+    upstream.git("commit", "-q", "-m", "a link")
+    await holder.reload()
+    merged = holder.revision
+    draft = await holder.check_files({"bodies.yaml": "tc:\n  members: [alice, mallory]\n"})
+    assert [str(e) for e in draft.errors] == [
+        "bodies.yaml:2: unknown person 'mallory' in body 'tc'; add them to people.yaml or "
+        "fix the id"]  # people.yaml is the merged one
+    fine = await holder.check_files({"bodies.yaml": "tc:\n  members: [alice]\n"})
+    assert fine.config is not None and fine.config.bodies["tc"].members == ("alice",)
+    assert holder.revision == merged and holder.config.bodies["tc"].members == ("alice", "bob")
+    for path in ("../escape.yaml", "/etc/x.yaml", ".git/config", "notes/x.yaml"):
+        refused = await holder.check_files({path: "x: 1\n"})
+        assert refused.config is None and refused.errors, path
+    assert list(outside.iterdir()) == [] and not (tmp_path / "escape.yaml").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 
 from govbot.actions import ReloadConfig, Remember
@@ -183,3 +185,34 @@ async def test_the_simulator_judges_under_a_proposed_config_change(world: WebWor
             assert resp.status == 400 and "a change ref" in (await resp.json())["error"]
     assert (merged["state"], merged["config"]) == ("pending", "merged")
     assert (proposed["state"], proposed["config"]) == ("ready", ref)
+
+
+async def test_the_simulator_judges_under_an_uploaded_draft(world: WebWorld) -> None:
+    rules = (ROOT / "etc" / "governance" / "rules.yaml").read_text()
+    shorter = rules.replace("- open: {days: 7, since: first-revision}   # new patch sets",
+                            "- open: {days: 1, since: first-revision}   # new patch sets", 1)
+    base = ("project: example/governance\nowner: ada\nfiles: [resolutions/x.rst]\n"
+            "hashtags: [formal-vote]\npatchsets: [{created: 2026-11-02T09:00:00Z}]\n"
+            "votes:\n" + "".join(f"  - {{who: {w}, label: Rollcall-Vote, value: 1}}\n"
+                                 for w in ("bruno", "chiara", "dmitri"))
+            + "now: 2026-11-04T09:00:00Z\n")
+
+    def with_files(files: dict[str, str]) -> str:
+        return base + "config_files: " + json.dumps(files) + "\n"
+
+    async with aiohttp.ClientSession() as http:
+        async with http.post(world.url("/api/simulate"),
+                             data=with_files({"rules.yaml": shorter})) as resp:
+            drafted = await resp.json()
+            assert resp.status == 200, drafted
+        # The other files are the merged tree's: only rules.yaml changed.
+        assert (drafted["state"], drafted["config"]) == ("ready", "draft")
+        async with http.post(world.url("/api/simulate"),
+                             data=with_files({"rules.yaml": "rules: {broken: {select: 7}}\n"})
+                             ) as resp:
+            answer = await resp.json()
+            assert resp.status == 400 and "rules.yaml:" in answer["error"], answer
+        async with http.post(world.url("/api/simulate"),
+                             data=with_files({"../outside.yaml": "x: 1\n"})) as resp:
+            answer = await resp.json()
+            assert resp.status == 400 and "inside the config tree" in answer["error"], answer

@@ -83,14 +83,20 @@ class Simulator:
     async def _judge(self, text: str, ctx: PluginContext, ref: str = "") -> dict[str, Any]:
         spec = parse_spec(text)
         config, people = ctx.config, self._people(ctx.config)
+        files = spec.pop("config_files", None)
+        if ref and files is not None:
+            raise SimulationError("give either config_ref or config_files, not both")
         if ref:
             config = await self._proposed(ref, ctx)
+            people = PeopleIndex.of(config.people)
+        elif files is not None:
+            config = await self._drafted(files, ctx)
             people = PeopleIndex.of(config.people)
         rules = self._rules(config)
         if rules is None:
             raise SimulationError("the config has no rules.yaml")
         result = simulate(spec, config, rules, now=ctx.now, people=people)
-        result["config"] = ref or "merged"
+        result["config"] = ref or ("draft" if files is not None else "merged")
         return result
 
     async def _proposed(self, ref: str, ctx: PluginContext) -> GovernanceConfig:
@@ -107,6 +113,20 @@ class Simulator:
         if config is None:
             listed = "; ".join(list(errors)[:10])
             raise SimulationError(f"{ref}: the proposed config does not load: {listed}")
+        return config
+
+    async def _drafted(self, files: Any, ctx: PluginContext) -> GovernanceConfig:
+        """The merged config with the uploaded `config_files` over it, or SimulationError."""
+        if not isinstance(files, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+            raise SimulationError("config_files: a mapping of paths (e.g. rules.yaml) to "
+                                  "their text")
+        if ctx.proposals is None:
+            raise SimulationError("this bot has no config repo to draft over")
+        config, errors = await ctx.proposals.config_with(files)
+        if config is None:
+            listed = "; ".join(list(errors)[:10])
+            raise SimulationError(f"the uploaded config does not load: {listed}")
         return config
 
     def _limited(self, request: WebRequest) -> float:
