@@ -5,7 +5,7 @@ Serves N synthetic open changes (default 5,000; TC changes of every category wit
 member votes, and per-path compute changes) from a small Gerrit-shaped REST
 endpoint on loopback with Gerrit's paging (`n`, `S`, `_more_changes`) and `)]}'`
 prefix; then times the governance plugin's reaction to `ConfigReloaded`: the
-paged query through govbot's REST client (pygerrit2 in threads), one evaluation
+paged query through govbot's REST client (aiohttp on the loop), one evaluation
 per change, one vote action each. Prints the wall time, the REST calls made,
 and the peak memory traced. Run: `python benchmarks/reevaluate.py [--changes N]`.
 """
