@@ -63,7 +63,17 @@ def bot_main(settings: str) -> int:
     return asyncio.run(_main(Daemon(load_settings(Path(settings)), plugins=[Echo()])))
 
 
-async def measure(rate: float, seconds: float, changes: int) -> list[float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc), 0 where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(rate: float, seconds: float, changes: int) -> tuple[list[float], float]:
+    """Latencies of every vote, and the bot's CPU seconds while they were made."""
     from govbot.testing.gerrit import GerritEmulator, Grant
     from govbot.testing.gerrit.model import code_review_label, verified_label
 
@@ -104,6 +114,7 @@ async def measure(rate: float, seconds: float, changes: int) -> list[float]:
                 sys.executable, *profile, __file__, "--bot", str(settings), cwd=ROOT)
             try:
                 await emu.wait_for(lambda: emu.stream_count >= 1, timeout=30)
+                cpu_before = cpu_seconds(proc.pid)
                 emitted: dict[str, float] = {}
                 total = int(rate * seconds)
                 start = time.perf_counter()
@@ -120,8 +131,9 @@ async def measure(rate: float, seconds: float, changes: int) -> list[float]:
                     return emu.rest_calls(method="POST", path_contains="/review", status=200)
 
                 await emu.wait_for(lambda: len(posts()) >= total, timeout=60)
+                cpu = cpu_seconds(proc.pid) - cpu_before
                 return [c.time - emitted[c.body["message"].removeprefix("seen ")]
-                        for c in posts()]
+                        for c in posts()], cpu
             finally:
                 proc.send_signal(2)
                 await proc.wait()
@@ -141,8 +153,9 @@ def main() -> int:
     if args.bot:
         return bot_main(args.bot)
     with busy_core(args.busy):
-        latencies = sorted(asyncio.run(measure(args.rate, args.seconds, args.changes)))
+        found, cpu = asyncio.run(measure(args.rate, args.seconds, args.changes))
         loaded = load()
+    latencies = sorted(found)
     ms = [x * 1000 for x in latencies]
     q = statistics.quantiles(ms, n=100)
     print(f"{len(ms)} events at {args.rate:.0f}/s over {args.seconds:.0f} s, "
@@ -150,6 +163,7 @@ def main() -> int:
           f"{', one core kept busy' if args.busy else ''}; {loaded}")
     print(f"latency event -> vote POST: p50 {q[49]:.1f} ms, p90 {q[89]:.1f} ms, "
           f"p99 {q[98]:.1f} ms, max {ms[-1]:.1f} ms")
+    print(f"bot CPU (user + system): {cpu:.2f} s, {cpu / len(ms) * 1000:.2f} ms per event")
     return 0
 
 
