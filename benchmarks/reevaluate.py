@@ -17,12 +17,17 @@ import asyncio
 import datetime as dt
 import json
 import random
+import resource
+import sys
 import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _load import load
 
 from govbot.actions import Vote
 from govbot.config.loader import load_config
@@ -124,7 +129,9 @@ async def run(count: int) -> None:
     votes = [a for a in actions if isinstance(a, Vote)]
     print(f"{count} open changes re-evaluated after a config reload in {elapsed:.2f} s "
           f"({pages} paged REST queries, {len(votes)} votes decided)")
-    print(f"peak traced memory: {peak / 1e6:.1f} MB")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak traced memory of the re-evaluation: {peak / 1e6:.1f} MB; peak RSS of the "
+          f"process (the served changes included) {rss:.0f} MB; {load()}")
 
 
 def main() -> int:
