@@ -40,7 +40,8 @@ def _ratio(label: str, short: str) -> str:
 
 
 BENCHES = (
-    Bench("`replay.py`: 100k events, 2.4 % on the governed project, every plugin",
+    Bench("`replay.py`: 100k events, 1 change in 30 on a governed project "
+          "(2.4 % of events), every plugin",
           ("replay.py",), ("replay.py", "--events", "20000", "--rounds", "1"),
           (_ratio("parse stage alone", "parse"),
            _ratio("parse \\+ dispatch, no plugin", "dispatch, no plugin"),
