@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import random
 import resource
 import sys
@@ -24,6 +23,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -88,11 +88,14 @@ async def serve(changes: list[dict[str, Any]]) -> tuple[web.AppRunner, str, list
     async def query(request: web.Request) -> web.Response:
         limit = int(request.query.get("n", "500"))
         start = int(request.query.get("S", "0"))
-        page = [dict(c) for c in changes[start:start + limit]]
+        page = changes[start:start + limit]
         if start + limit < len(changes) and page:
-            page[-1]["_more_changes"] = True
+            page[-1] = {**page[-1], "_more_changes": True}
         calls.append(len(page))
-        return web.Response(text=")]}'\n" + json.dumps(page), content_type="application/json")
+        # msgspec, not json.dumps: the server shares the process, and Gerrit's own
+        # encoding is not the bot's time (json.dumps was a tenth of the timed run).
+        return web.Response(body=b")]}'\n" + msgspec.json.encode(page),
+                            content_type="application/json")
 
     app = web.Application()
     app.router.add_get("/a/changes/", query)
