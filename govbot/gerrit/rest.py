@@ -23,7 +23,7 @@ import json
 import logging
 import netrc
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -243,18 +243,30 @@ class GerritRest:
                     page_size: int = 250) -> Sequence[Mapping[str, Any]]:
         """All pages of a change query, up to `limit` changes (None: all of them;
         `options`: the `o=` values, None: CHANGE_OPTIONS)."""
-        options = CHANGE_OPTIONS if options is None else options
         found: list[Mapping[str, Any]] = []
-        while limit is None or len(found) < limit:
-            size = page_size if limit is None else min(page_size, limit - len(found))
+        async for page in self.query_pages(query, limit=limit, options=options,
+                                           page_size=page_size):
+            found.extend(page)
+        return found
+
+    async def query_pages(self, query: str, *, limit: int | None = 500,
+                          options: Sequence[str] | None = None, page_size: int = 250
+                          ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
+        """The changes of `query`, one page at a time as Gerrit answers them, so a
+        reader of thousands of changes holds one page, not all of them."""
+        options = CHANGE_OPTIONS if options is None else options
+        seen = 0
+        while limit is None or seen < limit:
+            size = page_size if limit is None else min(page_size, limit - seen)
             page = await self.get("/changes/", params={
-                "q": query, "o": list(options), "n": size, "S": len(found)})
+                "q": query, "o": list(options), "n": size, "S": seen})
             if not isinstance(page, list) or not page:
                 break
-            found.extend(page)
-            if not page[-1].get("_more_changes"):
+            seen += len(page)
+            more = bool(page[-1].get("_more_changes"))
+            yield page
+            if not more:
                 break
-        return found
 
     async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
         """`GET .../revisions/R/files/PATH/content`: Gerrit answers the bytes in base64."""

@@ -133,3 +133,27 @@ async def test_many_calls_share_one_kept_alive_connection(server: Server) -> Non
             await rest.post(f"/changes/p~{i}/revisions/1/review", {"message": "m"})
             await rest.get(f"/changes/p~{i}")
     assert len(server.seen) == 40 and len(server.peers) == 1
+
+
+async def test_query_pages_follow_more_changes_and_stop_at_the_limit(server: Server) -> None:
+    def page(start: int, count: int, more: bool) -> Callable[
+            [web.Request], Awaitable[web.StreamResponse]]:
+        async def answer(request: web.Request) -> web.StreamResponse:
+            changes: list[dict[str, object]] = [{"_number": n}
+                                                for n in range(start, start + count)]
+            if more:
+                changes[-1]["_more_changes"] = True
+            return web.Response(text=")]}'\n" + json.dumps(changes),
+                                content_type="application/json")
+        return answer
+
+    server.answers = [page(0, 2, True), page(2, 2, True), page(4, 1, False)]
+    async with GerritRest(server.url) as rest:
+        pages = [list(p) async for p in rest.query_pages("status:open", limit=None,
+                                                           page_size=2)]
+        assert [[c["_number"] for c in p] for p in pages] == [[0, 1], [2, 3], [4]]
+        assert [r.query["S"] for r in server.seen] == ["0", "2", "4"]
+        server.answers = [page(0, 2, True), page(2, 1, True)]
+        found = await rest.query("status:open", limit=3, page_size=2)
+    assert [c["_number"] for c in found] == [0, 1, 2]
+    assert [r.query["n"] for r in server.seen[3:]] == ["2", "1"]
