@@ -62,7 +62,7 @@ def synthetic_changes(count: int, now: dt.datetime, seed: int = 7) -> list[dict[
                   if not governance else rng.choice((-1, 0, 1, 1)),
                   "date": gerrit_time(created + dt.timedelta(hours=rng.randrange(48)))}
                  for user, aid in rng.sample(voters, rng.randrange(len(voters)))]
-        files = ({f"resolutions/r{number}.rst": {}} if governance
+        files: dict[str, dict[str, Any]] = ({f"resolutions/r{number}.rst": {}} if governance
                  else {rng.choice(["nova/virt/libvirt/driver.py", "nova/virt/xenapi/vm.py",
                                    "nova/compute/api.py"]): {}})
         owner = rng.choice(voters)
