@@ -6,7 +6,9 @@ process, connected with nothing but settings. A reviewer comments on changes at 
 steady rate (default 200 events/s); for every comment the bot posts a vote whose
 message names the comment, so each POST can be matched to the event that caused
 it. Prints p50/p90/p99/max of (POST received) - (event emitted), settle delay off.
-Run: `python benchmarks/latency.py [--rate 200] [--seconds 10]`.
+`--busy` keeps one core busy with a CPU-bound process while measuring (another
+tenant of the machine). Each run prints the machine's load.
+Run: `python benchmarks/latency.py [--rate 200] [--seconds 10] [--busy]`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _load import busy_core, load  # noqa: E402
+
 PROJECT = "bench/project"
 
 
@@ -58,7 +63,17 @@ def bot_main(settings: str) -> int:
     return asyncio.run(_main(Daemon(load_settings(Path(settings)), plugins=[Echo()])))
 
 
-async def measure(rate: float, seconds: float, changes: int) -> list[float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc), 0 where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(rate: float, seconds: float, changes: int) -> tuple[list[float], float]:
+    """Latencies of every vote, and the bot's CPU seconds while they were made."""
     from govbot.testing.gerrit import GerritEmulator, Grant
     from govbot.testing.gerrit.model import code_review_label, verified_label
 
@@ -99,6 +114,7 @@ async def measure(rate: float, seconds: float, changes: int) -> list[float]:
                 sys.executable, *profile, __file__, "--bot", str(settings), cwd=ROOT)
             try:
                 await emu.wait_for(lambda: emu.stream_count >= 1, timeout=30)
+                cpu_before = cpu_seconds(proc.pid)
                 emitted: dict[str, float] = {}
                 total = int(rate * seconds)
                 start = time.perf_counter()
@@ -115,8 +131,9 @@ async def measure(rate: float, seconds: float, changes: int) -> list[float]:
                     return emu.rest_calls(method="POST", path_contains="/review", status=200)
 
                 await emu.wait_for(lambda: len(posts()) >= total, timeout=60)
+                cpu = cpu_seconds(proc.pid) - cpu_before
                 return [c.time - emitted[c.body["message"].removeprefix("seen ")]
-                        for c in posts()]
+                        for c in posts()], cpu
             finally:
                 proc.send_signal(2)
                 await proc.wait()
@@ -129,17 +146,24 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=200.0, help="events per second")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--changes", type=int, default=50)
+    ap.add_argument("--busy", action="store_true",
+                    help="keep one core busy with a CPU-bound process while measuring")
     ap.add_argument("--bot", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bot:
         return bot_main(args.bot)
-    latencies = sorted(asyncio.run(measure(args.rate, args.seconds, args.changes)))
+    with busy_core(args.busy):
+        found, cpu = asyncio.run(measure(args.rate, args.seconds, args.changes))
+        loaded = load()
+    latencies = sorted(found)
     ms = [x * 1000 for x in latencies]
     q = statistics.quantiles(ms, n=100)
     print(f"{len(ms)} events at {args.rate:.0f}/s over {args.seconds:.0f} s, "
-          f"bot in its own process, SSH stream + REST vote on loopback")
+          f"bot in its own process, SSH stream + REST vote on loopback"
+          f"{', one core kept busy' if args.busy else ''}; {loaded}")
     print(f"latency event -> vote POST: p50 {q[49]:.1f} ms, p90 {q[89]:.1f} ms, "
           f"p99 {q[98]:.1f} ms, max {ms[-1]:.1f} ms")
+    print(f"bot CPU (user + system): {cpu:.2f} s, {cpu / len(ms) * 1000:.2f} ms per event")
     return 0
 
 

@@ -13,7 +13,7 @@ import pytest
 from govbot.actions import Action, Remember, Say, WakeAt
 from govbot.dispatcher import Envelope
 from govbot.events import Wakeup
-from govbot.offers import (
+from govbot.offers import Deadlines, (
     MeetingSchedules,
     MissingVoter,
     PendingChange,
@@ -69,9 +69,10 @@ class Asker(Plugin):
 
 def test_the_registry_collects_the_offers() -> None:
     registry = PluginRegistry([GovernancePlugin(), MeetingsPlugin(), RemindersPlugin()])
-    assert set(registry.offers) == {PendingVotes, MeetingSchedules}
+    assert set(registry.offers) == {PendingVotes, MeetingSchedules, Deadlines}
     assert isinstance(registry.offers[PendingVotes], PendingVotes)
     assert isinstance(registry.offers[MeetingSchedules], MeetingSchedules)
+    assert isinstance(registry.offers[Deadlines], Deadlines)
 
 
 def test_two_providers_of_one_protocol_are_refused() -> None:

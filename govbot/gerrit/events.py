@@ -30,8 +30,10 @@ from govbot.gerrit.identity import event_id
 log = logging.getLogger(__name__)
 
 
-class _Struct(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    pass
+class _Struct(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """gc=False: decoded events are frozen trees of strings, numbers and tuples, so they
+    cannot form reference cycles, and the cyclic GC need not scan them. With thousands
+    of events in flight that scanning was a third of the pipeline's CPU."""
 
 
 class Account(_Struct, frozen=True, kw_only=True):

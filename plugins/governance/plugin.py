@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from govbot.actions import Action, AddReviewers, ReloadConfig, Remember, Vote, WakeAt
@@ -152,27 +152,32 @@ class GovernancePlugin(Plugin):
         if rules is None:
             return ()
         actions: list[Action] = []
-        infos = await ctx.gerrit.query("status:open", limit=20_000)
-        open_numbers = {int(info.get("_number", 0)) for info in infos}
         # One read of the board rows: what is remembered of each change (so deciding an
-        # unchanged one writes and reads nothing), and what closed while the bot was away.
-        for key, row in await ctx.state.items(ROW_PREFIX):
+        # unchanged one writes and reads nothing); rows of changes that closed while the
+        # bot was away are dropped once every page of open changes has been seen.
+        rows = dict(await ctx.state.items(ROW_PREFIX))
+        for key, row in rows.items():
+            if isinstance(row, dict):
+                self._remembered[int(key.removeprefix(ROW_PREFIX))] = row.get("digest")
+        open_numbers: set[int] = set()
+        async for page in _open_changes(ctx):
+            for info in page:
+                open_numbers.add(int(info.get("_number", 0)))
+                change = ChangeState.from_change_info(info)
+                if not any(rule.select.projects.matches(change.project)
+                           for rule in rules.rules):
+                    continue
+                # No live CI line here: one Zuul request per open change would turn a
+                # reload into thousands of calls, and the line never changes a vote.
+                actions += await self._decide(change, ctx, lane=f"change:{change.project}~"
+                                                                 f"{change.number}",
+                                              info=info, live_ci=False)
+        for key in rows:
             number = int(key.removeprefix(ROW_PREFIX))
             if number not in open_numbers:
                 actions += [Remember(key=key_of(number), value=None),
                             Remember(key=key, value=None)]
                 self._remembered[number] = None
-            elif isinstance(row, dict):
-                self._remembered[number] = row.get("digest")
-        for info in infos:
-            change = ChangeState.from_change_info(info)
-            if not any(rule.select.projects.matches(change.project) for rule in rules.rules):
-                continue
-            # No live CI line here: one Zuul request per open change would turn a
-            # reload into thousands of calls, and the line never changes a vote.
-            actions += await self._decide(change, ctx, lane=f"change:{change.project}~"
-                                                             f"{change.number}", info=info,
-                                          live_ci=False)
         log.info("config %s: re-evaluated open changes, %d action(s)",
                  event.new_revision[:12], len(actions))
         return actions
@@ -316,6 +321,19 @@ class GovernancePlugin(Plugin):
         if self._index is None or self._index[0] != id(config):
             self._index = (id(config), PeopleIndex.of(config.people))
         return self._index[1]
+
+
+async def _open_changes(ctx: PluginContext
+                        ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
+    """The open changes a reload re-evaluates, page by page where the reader can (the
+    daemon's REST client can: memory is then bounded by a page, not by thousands of
+    changes); other readers answer the whole query as one page."""
+    pages = getattr(ctx.gerrit, "query_pages", None)
+    if pages is None:
+        yield await ctx.gerrit.query("status:open", limit=20_000)
+        return
+    async for page in pages("status:open", limit=20_000):
+        yield page
 
 
 def _ci_reader(ctx: PluginContext) -> CiReader | None:
