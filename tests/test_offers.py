@@ -13,7 +13,8 @@ import pytest
 from govbot.actions import Action, Remember, Say, WakeAt
 from govbot.dispatcher import Envelope
 from govbot.events import Wakeup
-from govbot.offers import Deadlines, (
+from govbot.offers import (
+    Deadlines,
     MeetingSchedules,
     MissingVoter,
     PendingChange,
