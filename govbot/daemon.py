@@ -193,6 +193,9 @@ class Daemon:
                 workers=s.dispatcher.workers, max_pending=s.dispatcher.max_pending,
                 handler_timeout=s.dispatcher.handler_timeout, ignore_usernames=own,
                 commands=commands if irc is not None else None,
+                retry_attempts=s.dispatcher.retry_attempts,
+                retry_min_delay=s.dispatcher.retry_min_delay,
+                retry_max_delay=s.dispatcher.retry_max_delay,
             )
             intake = Intake(store, dispatcher, ignore_usernames=own,
                             settle_delay=s.gerrit.settle_delay if s.gerrit else 0.0,
@@ -285,6 +288,7 @@ class Daemon:
                      dispatcher.pending)
             for task in sources:
                 task.cancel()
+            dispatcher.drain()  # a transient failure now leaves its lane pending
             if self.irc is not None:
                 self.irc.accepting = False  # no new commands; replies to earlier ones go out
             try:

@@ -5,6 +5,11 @@ inbox in one transaction, and only then queued for the plugins. When every plugi
 has handled an event and its actions are reported, it is marked done (marks are
 flushed in batches). After a crash, `recover()` queues again what was not done;
 reporting is idempotent, so an event handled twice never posts twice.
+
+An event the dispatcher parks after its transient failures stays pending, marked
+parked (`inbox_park`): a restart holds it parked again (tried with the next event of
+its change), and `govbot inbox retry` un-parks it in the database, which the running
+daemon notices within `unpark_poll` seconds and tries it again.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import logging
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from govbot.dispatcher import Dispatcher, Envelope
 from govbot.gerrit.events import Event, EventParser, Parsed
@@ -28,7 +33,8 @@ class Intake:
     def __init__(self, store: StateStore, dispatcher: Dispatcher, *,
                  flush_interval: float = 0.2,
                  observers: Sequence[Callable[[Event], None]] = (),
-                 ignore_usernames: Sequence[str] = (), settle_delay: float = 0.0) -> None:
+                 ignore_usernames: Sequence[str] = (), settle_delay: float = 0.0,
+                 unpark_poll: float = 2.0) -> None:
         self._store = store
         self._dispatcher = dispatcher
         self._parsers: dict[str, EventParser] = {}
@@ -47,6 +53,9 @@ class Intake:
         self._settle = settle_delay
         self._delayed: deque[tuple[float, Envelope]] = deque()
         self._delayed_ready = asyncio.Event()
+        self._parked: dict[int, str] = {}  # inbox seq -> event id, parked in this run
+        self._unpark_poll = unpark_poll
+        self._polled = time.monotonic()
 
     def _own(self, event: Event) -> bool:
         """Our own votes come back as events: never worth storing or handling."""
@@ -90,7 +99,8 @@ class Intake:
             for item, _ in kept:
                 observe(item.event)
         for seq, (item, _) in zip(seqs, kept, strict=True):
-            envelope = Envelope(item.id, item.event, item.event.lane, self._marker(seq))
+            envelope = Envelope(item.id, item.event, item.event.lane, self._marker(seq),
+                                self._parker(seq, item.id))
             if self._settle > 0:
                 self._delayed.append((time.monotonic() + self._settle, envelope))
                 self._delayed_ready.set()
@@ -147,18 +157,44 @@ class Intake:
             if parsed is None:
                 await self._store.inbox_done([item.seq])
                 continue
-            await self._dispatcher.submit(Envelope(
-                parsed.id, parsed.event, parsed.event.lane, self._marker(item.seq)))
+            envelope = Envelope(parsed.id, parsed.event, parsed.event.lane,
+                                self._marker(item.seq), self._parker(item.seq, parsed.id))
+            if item.parked_at is not None:  # still parked: it waits for its lane's next
+                self._parked[item.seq] = parsed.id
+                self._dispatcher.park(envelope)
+            else:
+                await self._dispatcher.submit(envelope)
         if pending:
-            log.info("recovered %d unfinished event(s) from the inbox", len(pending))
+            parked = sum(1 for item in pending if item.parked_at is not None)
+            log.info("recovered %d unfinished event(s) from the inbox%s", len(pending),
+                     f", {parked} of them parked" if parked else "")
         return len(pending)
 
     def _marker(self, seq: int):  # type: ignore[no-untyped-def]
         async def done() -> None:
+            self._parked.pop(seq, None)
             self._done.append(seq)
             if len(self._done) >= 500:
                 self._wake.set()
         return done
+
+    def _parker(self, seq: int, event_id: str) -> Callable[[str], Awaitable[None]]:
+        async def parked(error: str) -> None:
+            self._parked[seq] = event_id
+            await self._store.inbox_park(seq, 1, error)
+        return parked
+
+    async def retry_released(self) -> int:
+        """Try again the parked events `govbot inbox retry` un-parked in the database."""
+        if not self._parked:
+            return 0
+        released = await self._store.inbox_released(list(self._parked))
+        ids = {self._parked.pop(seq) for seq in released}
+        count = self._dispatcher.retry_parked(ids) if ids else 0
+        if count:
+            log.info("inbox: %d parked event(s) released by `govbot inbox retry`; trying "
+                     "them again", count)
+        return count
 
     async def release_settled(self) -> None:
         """Hand settled events to the dispatcher, until cancelled (settle delay only)."""
@@ -187,6 +223,9 @@ class Intake:
                     await asyncio.wait_for(self._wake.wait(), self._flush_interval)
                 self._wake.clear()
                 await self.flush()
+                if self._parked and time.monotonic() - self._polled >= self._unpark_poll:
+                    self._polled = time.monotonic()
+                    await self.retry_released()
         finally:
             await asyncio.shield(self.flush())
 

@@ -4,7 +4,10 @@ pygerrit2 (requests underneath) blocks, so every call runs in a small thread
 pool with one requests session per thread. Retries are ours, not urllib3's: a
 5xx or a connection error is retried with exponential backoff and jitter, the
 wait happening on the event loop (no thread is held while waiting), and each
-attempt has a timeout. Client errors (4xx) are never retried.
+attempt has a timeout. Client errors (4xx) are never retried. What is still failing
+after the retries is transient for the plugins (`govbot.context.TransientReadError`):
+`GerritServerError` (5xx) and `GerritUnavailable` are both, so the dispatcher retries
+the event later instead of reporting it as failed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pygerrit2 import GerritRestAPI, HTTPBasicAuth
 from requests.adapters import HTTPAdapter
 
 from govbot.backoff import backoff
+from govbot.context import TransientReadError
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +47,18 @@ class GerritHttpError(Exception):
         self.text = text
 
 
-class GerritUnavailable(Exception):
+class GerritServerError(GerritHttpError, TransientReadError):
+    """Gerrit answered 5xx, still after the retries: transient, the event is retried."""
+
+
+class GerritUnavailable(TransientReadError):
     """Gerrit could not be reached (connection refused, timeouts) after retries."""
+
+
+def http_error(method: str, endpoint: str, status: int, text: str) -> GerritHttpError:
+    """The error for an answer with `status`: transient for 5xx, permanent otherwise."""
+    kind = GerritServerError if status >= 500 else GerritHttpError
+    return kind(method, endpoint, status, text)
 
 
 def change_path(change: str) -> str:
@@ -97,7 +111,7 @@ class GerritRest:
             response = exc.response
             status = response.status_code if response is not None else 0
             text = response.text if response is not None else str(exc)
-            raise GerritHttpError(method.upper(), endpoint, status, text) from None
+            raise http_error(method.upper(), endpoint, status, text) from None
 
     async def request(self, method: str, endpoint: str, **kwargs: Any) -> Any:
         """One REST call with retries on 5xx and connection errors."""
