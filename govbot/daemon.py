@@ -45,6 +45,7 @@ from govbot.reporters import (
 )
 from govbot.scheduler import Scheduler
 from govbot.settings import Settings, SettingsError, check_plugin_settings, load_settings
+from govbot.state.lease import FileLease, LeaseHeld
 from govbot.state.reporter import StateReporter
 from govbot.state.store import StateError, StateStore
 from govbot.web import WebServer
@@ -116,6 +117,7 @@ class Daemon:
         self.scheduler: Scheduler | None = None
         self.irc: IrcService | None = None
         self.zuul: ZuulClient | None = None
+        self.store: StateStore | None = None
         #: More reporters (e.g. the minutes writer) for embedders and tests.
         self.extra_reporters: list[Reporter] = []
 
@@ -131,7 +133,13 @@ class Daemon:
     async def run(self) -> int:
         s = self.settings
         async with AsyncExitStack() as stack:
+            # One instance per state, before anything else (raises LeaseHeld).
+            if s.state.path != ":memory:":
+                lease = FileLease.for_state(s.state.path)
+                await lease.acquire()
+                stack.push_async_callback(lease.release)
             store = await stack.enter_async_context(StateStore(s.state.path))
+            self.store = store
             plugins = (list(self._plugins) if self._plugins is not None
                        else load_plugins(s.plugins.enabled))
             registry = PluginRegistry(plugins)  # built once: handlers, commands, sections
@@ -353,6 +361,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     daemon = Daemon(settings, dry_run=args.dry_run)
     try:
         return asyncio.run(_main(daemon))
+    except LeaseHeld as exc:
+        log.error("%s", exc)
+        return 1
     except (PluginError, ReporterError, StateError, SettingsError) as exc:
         # Start-up problems an operator fixes in the settings: a message, no traceback.
         log.error("%s", exc)

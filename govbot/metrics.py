@@ -29,6 +29,15 @@ class GovbotCollector(Collector):
                                     value=dispatcher.pending)
             yield CounterMetricFamily("govbot_events_handled", "Events fully handled",
                                       value=dispatcher.stats.handled)
+            yield CounterMetricFamily("govbot_events_retried",
+                                      "Events put back after a transient failure",
+                                      value=dispatcher.stats.retries)
+            yield CounterMetricFamily("govbot_events_parked_times",
+                                      "Events parked after their retries (each time)",
+                                      value=dispatcher.stats.parked)
+            yield GaugeMetricFamily("govbot_events_parked",
+                                    "Events parked now (govbot inbox list/retry)",
+                                    value=len(dispatcher.parked()))
             calls = CounterMetricFamily("govbot_plugin_calls", "Handler calls",
                                         labels=["plugin"])
             errors = CounterMetricFamily("govbot_plugin_errors",
@@ -88,6 +97,14 @@ class GovbotCollector(Collector):
                                           value=getattr(stats, name, 0))
             yield GaugeMetricFamily("govbot_zuul_reachable", "1 while Zuul's API answers",
                                     value=1 if getattr(stats, "reachable", False) else 0)
+        store = getattr(d, "store", None)
+        if store is not None:
+            yield GaugeMetricFamily("govbot_state_busy",
+                                    "1 while the state database is locked by another process",
+                                    value=1 if store.busy else 0)
+            yield CounterMetricFamily("govbot_state_busy_waits",
+                                      "Times the state database was found locked and waited for",
+                                      value=store.busy_waits)
         holder = d.config_holder
         if holder is not None:
             yield GaugeMetricFamily("govbot_config_errors",
