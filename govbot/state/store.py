@@ -96,6 +96,7 @@ class StateStore:
         self._busy_delays = (busy_min_delay, busy_max_delay)
         self._busy_since: float | None = None
         self.busy_waits = 0  # times the database was found locked and waited for
+        self.busy_started = asyncio.Event()  # set when a wait for a lock begins
         self.busy_retries = 0  # calls retried because the database was locked
 
     async def __aenter__(self) -> StateStore:
@@ -134,6 +135,7 @@ class StateStore:
                 if self._busy_since is None:
                     self._busy_since = now
                     self.busy_waits += 1
+                    self.busy_started.set()
                     log.warning("state %s: %s (another process holds a lock); waiting for "
                                 "it, retrying with backoff", self.path, exc)
                 if patience is not None and now - started >= patience:
