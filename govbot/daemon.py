@@ -280,7 +280,7 @@ class Daemon:
             # against the plugins' up-to-date view, not concurrently with it.
             await dispatcher.submit(Envelope(f"ConfigReloaded-startup-{holder.revision[:12]}",
                                              ConfigReloaded("", holder.revision), "config"))
-            await dispatcher.join()
+            await dispatcher.settled()  # not held up by a Gerrit that is down: retried
             assert self.scheduler is not None
             sources = [group.create_task(self.scheduler.run(), name="scheduler")]
             sources += [group.create_task(source(), name=f"source-{name}")

@@ -37,7 +37,7 @@ import datetime as dt
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ from govbot.actions import Action
 from govbot.backoff import backoff
 from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
 from govbot.config.model import GovernanceConfig
+from govbot.eager import eager as _eager
 from govbot.events import Event
 from govbot.plugin import (
     ChangeReader,
@@ -197,6 +198,7 @@ class Dispatcher:
         #: Parked events by lane, in order: tried again with the lane's next event.
         self._parked: dict[str, list[Envelope]] = {}
         self._draining = False
+        self._progress = asyncio.Event()  # set when an event finishes or a lane waits
         self.stats = DispatchStats()
         for plugin in registry.plugins:
             self.stats.plugins[plugin.name] = PluginStats()
@@ -265,6 +267,14 @@ class Dispatcher:
         """Wait until every submitted event has been handled and reported."""
         await self._idle.wait()
 
+    async def settled(self) -> None:
+        """Wait until every submitted event is handled, parked, or in a lane waiting out
+        a backoff (start-up: a Gerrit that is down must not keep the sources from
+        starting)."""
+        while self._unfinished > sum(len(self._lanes.get(n, ())) for n in self._waiting):
+            self._progress.clear()
+            await self._progress.wait()
+
     @property
     def pending(self) -> int:
         return self._unfinished
@@ -317,6 +327,7 @@ class Dispatcher:
                     self._retry_attempts, wait, name)
             self._waiting[name] = asyncio.get_running_loop().call_later(
                 wait, self._wake_lane, name)
+            self._progress.set()
             return True
         self.stats.parked += 1
         log.warning("event %s: parked after %d tries (%s); tried again with the next event "
@@ -344,12 +355,14 @@ class Dispatcher:
         self.stats.abandoned += len(lane)
         self._unfinished -= len(lane)
         self._space.set()
+        self._progress.set()
         if self._unfinished == 0:
             self._idle.set()
 
     def _finish(self) -> None:
         self._unfinished -= 1
         self._space.set()
+        self._progress.set()
         self.stats.handled += 1
         if self._unfinished == 0:
             self._idle.set()
@@ -469,52 +482,3 @@ def _what(event: Any) -> str:
     if isinstance(event, CommandCall):  # say which command, and who used it
         return f"command {event.name} (by {event.nick}, account {event.account})"
     return type(event).__name__
-
-
-async def _eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
-                 ) -> Sequence[Action]:
-    """Run a handler; apply the timeout only if it actually has to wait.
-
-    Most handlers decide without awaiting anything that suspends. Arming a timer
-    for each of them costs more than the handler itself, so the coroutine is
-    first stepped directly; only when it suspends is the rest of it run under
-    `asyncio.timeout`, delegated with `yield from` exactly as a Task would.
-    """
-    try:
-        waiting_on = coro.send(None)
-    except StopIteration as done:
-        result: Sequence[Action] = done.value
-        return result
-    except BaseException:
-        coro.close()
-        raise
-    async with asyncio.timeout(timeout):
-        rest: Sequence[Action] = await _Resumed(coro, waiting_on)
-    return rest
-
-
-class _Resumed:
-    """An awaitable that continues a coroutine that already yielded `first`."""
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
-        self._coro = coro
-        self._first = first
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro, value = self._coro, self._first
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as done:
-                    return done.value
-            else:
-                try:
-                    value = coro.send(sent)
-                except StopIteration as done:
-                    return done.value

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from govbot.dispatcher import Dispatcher, Envelope
 from govbot.gerrit.events import Event, EventParser, Parsed
+from govbot.state.parked import ParkedInbox
 from govbot.state.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Intake:
                  ignore_usernames: Sequence[str] = (), settle_delay: float = 0.0,
                  unpark_poll: float = 2.0) -> None:
         self._store = store
+        self._parked_inbox = ParkedInbox(store)
         self._dispatcher = dispatcher
         self._parsers: dict[str, EventParser] = {}
         self._done: list[int] = []
@@ -181,14 +183,14 @@ class Intake:
     def _parker(self, seq: int, event_id: str) -> Callable[[str], Awaitable[None]]:
         async def parked(error: str) -> None:
             self._parked[seq] = event_id
-            await self._store.inbox_park(seq, 1, error)
+            await self._parked_inbox.park(seq, 1, error)
         return parked
 
     async def retry_released(self) -> int:
         """Try again the parked events `govbot inbox retry` un-parked in the database."""
         if not self._parked:
             return 0
-        released = await self._store.inbox_released(list(self._parked))
+        released = await self._parked_inbox.released(list(self._parked))
         ids = {self._parked.pop(seq) for seq in released}
         count = self._dispatcher.retry_parked(ids) if ids else 0
         if count:

@@ -14,6 +14,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from govbot.state.parked import ParkedInbox
 from govbot.state.store import InboxItem, StateError, StateStore
 
 
@@ -90,7 +91,7 @@ async def _inbox(args: argparse.Namespace) -> int:
         print(f"{len(items)} pending event(s), {parked} parked", file=sys.stderr)
         return 0
     async with StateStore(path) as store:
-        count = await store.inbox_unpark(args.event_ids or None)
+        count = await ParkedInbox(store).unpark(args.event_ids or None)
     print(f"{count} parked event(s) released; a running govbot tries them again within "
           "seconds, a stopped one at its start", file=sys.stderr)
     return 0 if count or not args.event_ids else 1

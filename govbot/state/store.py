@@ -309,41 +309,6 @@ class StateStore:
                     for r in rows]
         return await self.call(pending)
 
-    async def inbox_park(self, seq: int, attempts: int, error: str) -> None:
-        """Record that the event `seq` is parked after `attempts` transient failures."""
-        await self.call(lambda db: db.execute(
-            "UPDATE inbox SET parked_at = ?, attempts = attempts + ?, error = ? "
-            "WHERE seq = ?", (time.time(), attempts, error, seq)))
-
-    async def inbox_unpark(self, event_ids: Sequence[str] | None = None) -> int:
-        """Un-park pending events (these ids; None: all): `govbot inbox retry`. The
-        running daemon notices (`inbox_released`) and tries them again."""
-        def unpark(db: sqlite3.Connection) -> int:
-            if event_ids is None:
-                return db.execute("UPDATE inbox SET parked_at = NULL WHERE done_at IS NULL "
-                                  "AND parked_at IS NOT NULL").rowcount
-            count = 0
-            with _transaction(db):
-                for event_id in event_ids:
-                    count += db.execute(
-                        "UPDATE inbox SET parked_at = NULL WHERE done_at IS NULL AND "
-                        "parked_at IS NOT NULL AND event_id = ?", (event_id,)).rowcount
-            return count
-        return await self.call(unpark)
-
-    async def inbox_released(self, seqs: Sequence[int]) -> set[int]:
-        """Which of these (parked) events are no longer parked or pending in the database."""
-        def released(db: sqlite3.Connection) -> set[int]:
-            found: set[int] = set()
-            for start in range(0, len(seqs), 500):
-                chunk = seqs[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in db.execute(
-                    f"SELECT seq FROM inbox WHERE seq IN ({marks}) AND (parked_at IS NULL "
-                    "OR done_at IS NOT NULL)", chunk))
-            return found
-        return await self.call(released)
-
     async def inbox_done(self, seqs: Iterable[int]) -> None:
         done = [(time.time(), s) for s in seqs]
         def mark(db: sqlite3.Connection) -> None:
