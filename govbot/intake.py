@@ -25,9 +25,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from govbot.dispatcher import Dispatcher, Envelope
 from govbot.gerrit.events import Event, EventParser, Parsed
 from govbot.state.parked import ParkedInbox
-from govbot.state.store import StateStore
+from govbot.state.store import StateBusy, StateStore
 
 log = logging.getLogger(__name__)
+
+#: Seconds the last flush of done marks waits for a locked database at shutdown.
+SHUTDOWN_PATIENCE = 5.0
 
 
 class Intake:
@@ -212,10 +215,14 @@ class Intake:
             self._delayed.popleft()
             await self._dispatcher.submit(envelope)
 
-    async def flush(self) -> None:
+    async def flush(self, *, patience: float | None = None) -> None:
         if self._done:
             batch, self._done = self._done, []
-            await self._store.inbox_done(batch)
+            try:
+                await self._store.inbox_done(batch, patience=patience)
+            except BaseException:
+                self._done[:0] = batch  # written by the next flush, or replayed: idempotent
+                raise
 
     async def run(self) -> None:
         """Flush done marks periodically; flushes one last time when cancelled."""
@@ -229,5 +236,12 @@ class Intake:
                     self._polled = time.monotonic()
                     await self.retry_released()
         finally:
-            await asyncio.shield(self.flush())
+            # Bounded: a database another process keeps locked must not hold up the stop
+            # (marks not written mean those events are handled again: idempotent).
+            try:
+                await asyncio.shield(self.flush(patience=SHUTDOWN_PATIENCE))
+            except StateBusy:
+                log.warning("stopping: the state database stayed locked; %d event(s) "
+                            "not marked done are handled again at the next start",
+                            len(self._done))
 

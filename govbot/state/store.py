@@ -309,12 +309,12 @@ class StateStore:
                     for r in rows]
         return await self.call(pending)
 
-    async def inbox_done(self, seqs: Iterable[int]) -> None:
+    async def inbox_done(self, seqs: Iterable[int], *, patience: float | None = None) -> None:
         done = [(time.time(), s) for s in seqs]
         def mark(db: sqlite3.Connection) -> None:
             with _transaction(db):
                 db.executemany("UPDATE inbox SET done_at = ? WHERE seq = ?", done)
-        await self.call(mark)
+        await self.call(mark, patience=patience)
 
     async def inbox_prune(self, older_than: float) -> int:
         """Delete finished events older than `older_than` (epoch seconds)."""
