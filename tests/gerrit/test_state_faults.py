@@ -212,3 +212,37 @@ async def test_a_backup_taken_during_a_run_opens_and_holds_the_data(
     assert not (tmp_path / "backup" / "copy.db.partial").exists()
     daemon.stop()
     assert await asyncio.wait_for(task, 30) == 0
+
+
+async def test_a_stop_while_the_database_is_locked_is_quick_and_loses_nothing(
+        emu: GerritEmulator, tmp_path: Path) -> None:
+    world = await make_world(emu, tmp_path)
+    recorder = Recorder()
+    daemon, task = await start(world, recorder, Approver())
+    change = await emu.create_change(PROJECT, "master", world.alice, "Locked", {"a": "1\n"})
+    await recorder.wait_for(lambda: len(recorder.events) >= 1)
+    locker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.state_locker", str(tmp_path / "state" / "govbot.db"),
+        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    try:
+        assert locker.stdout is not None and locker.stdin is not None
+        await read_until(locker.stdout, "locked")
+        await emu.review(change, world.bob, {"Code-Review": 2}, "approve")
+        assert daemon.store is not None
+        async with asyncio.timeout(15):
+            await daemon.store.busy_started.wait()
+        daemon.stop()
+        assert await asyncio.wait_for(task, 20) == 0  # the lock does not hold up the stop
+        locker.stdin.write(b"go\n")
+        await read_until(locker.stdout, "released")
+    finally:
+        if locker.returncode is None:
+            locker.kill()
+        await locker.wait()
+    recorder = Recorder()
+    daemon, task = await start(world, recorder, Approver())  # the catch-up reads it again
+    await emu.wait_for(lambda: len(review_posts(emu)) == 1, timeout=30)
+    assert comments(recorder) == {"approve": 1}
+    daemon.stop()
+    assert await asyncio.wait_for(task, 30) == 0
+    assert len(review_posts(emu)) == 1
