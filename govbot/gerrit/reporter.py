@@ -50,15 +50,12 @@ class GerritReporter:
     action_types: tuple[type[Action], ...] = (Vote, AddReviewers)
 
     def __init__(self, rest: GerritRest, posted: PostedStore, *, bot_username: str | None,
-                 notify_unchanged: str = "NONE", min_backoff: float = 1.0,
-                 max_backoff: float = 60.0, index: ChangeIndex | None = None) -> None:
+                 notify_unchanged: str = "NONE", index: ChangeIndex | None = None) -> None:
         self._rest = rest
         self._posted = posted
         self._bot = bot_username
         self._notify_unchanged = notify_unchanged
-        self._min_backoff = min_backoff
         self._index = index
-        self._max_backoff = max_backoff
         self.posted = 0
         self.skipped = 0
         self.stale = 0
