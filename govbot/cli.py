@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from govbot.plugin import Plugin
 
 #: The core's own subcommands; a plugin may not take these names.
-CORE_COMMANDS = ("run", "check-config", "replay", "demo", "version")
+CORE_COMMANDS = ("run", "check-config", "replay", "demo", "version", "inbox", "state")
 
 #: (plugin name, command) as the plugins offer them.
 Offered = Sequence[tuple[str, "CliCommand"]]
@@ -103,6 +103,9 @@ def build_parser(offered: Offered = ()) -> argparse.ArgumentParser:
                       help="keep everything up after the story, until Ctrl-C")
 
     sub.add_parser("version", help="print the version")
+    from govbot.state.admin import add_arguments as state_commands
+
+    state_commands(sub)  # `inbox list|retry`, `state backup`
     return parser
 
 
@@ -182,6 +185,11 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int
         from govbot.daemon import cmd_run
 
         return cmd_run(args)
+    if args.command in ("inbox", "state"):
+        setup_logging(fmt=args.log_format or "text", level=args.log_level or "WARNING")
+        from govbot.state import admin
+
+        return admin.cmd_inbox(args) if args.command == "inbox" else admin.cmd_state(args)
     raise AssertionError(args.command)
 
 

@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+class TransientReadError(Exception):
+    """A read failed for a reason that passes: Gerrit answering 5xx or not at all (a
+    timeout, a refused connection), the state database busy. The core's readers raise it
+    (Gerrit's REST reader wraps its 5xx and timeouts in it) and the dispatcher recognises
+    it: the event stays pending and that plugin is called again with backoff, its
+    change's lane waiting meanwhile; after a bounded number of tries the event is parked
+    (`govbot inbox retry`). Any other exception is permanent: reported once, not retried.
+    A plugin that catches broad exceptions must re-raise this one
+    (`except TransientReadError: raise` before `except Exception`)."""
+
+
 class ChangeReader(Protocol):
     """Read-only Gerrit access. Results are Gerrit's REST JSON (ChangeInfo)."""
 

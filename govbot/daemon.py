@@ -51,6 +51,7 @@ from govbot.reporters import (
 )
 from govbot.scheduler import Scheduler
 from govbot.settings import Settings, SettingsError, check_plugin_settings, load_settings
+from govbot.state.lease import FileLease, LeaseHeld
 from govbot.state.reporter import StateReporter
 from govbot.state.search import MinutesIndex
 from govbot.state.store import StateError, StateStore
@@ -136,6 +137,7 @@ class Daemon:
         self.scheduler: Scheduler | None = None
         self.irc: IrcService | None = None
         self.zuul: ZuulClient | None = None
+        self.store: StateStore | None = None
         #: More reporters (e.g. the minutes writer) for embedders and tests.
         self.extra_reporters: list[Reporter] = []
         self._config_ready = Readiness("config", reason="not loaded yet")
@@ -143,7 +145,6 @@ class Daemon:
         self.config_reloads: Counter[str] = Counter()
         #: The recent reloads that changed something or failed, newest first (the board).
         self.recent_reloads: deque[ConfigReload] = deque(maxlen=RECENT_RELOADS)
-        self.store: StateStore | None = None
         self._running: list[Plugin] = []
         #: Open journals per plugin (the meetings in progress), refreshed per scrape.
         self.open_journals: dict[str, int] = {}
@@ -191,12 +192,18 @@ class Daemon:
         problems = await asyncio.to_thread(check, s)  # before anything is created
         if problems:
             raise StartupError(*problems)
-        if self.dry_run:
-            log.warning("dry run: %snothing is posted to Gerrit (votes, reviewers) and no "
-                        "minutes are written; each action is logged as 'dry-run: ...'",
-                        "not connecting to IRC; " if s.irc is not None else "")
         async with AsyncExitStack() as stack:
+            # One instance per state, before anything else (raises LeaseHeld).
+            if s.state.path != ":memory:":
+                lease = FileLease.for_state(s.state.path)
+                await lease.acquire()
+                stack.push_async_callback(lease.release)
             store = await stack.enter_async_context(StateStore(s.state.path))
+            self.store = store
+            if self.dry_run:
+                log.warning("dry run: %snothing is posted to Gerrit (votes, reviewers) and "
+                            "no minutes are written; each action is logged as 'dry-run: ...'",
+                            "not connecting to IRC; " if s.irc is not None else "")
             plugins = (list(self._plugins) if self._plugins is not None
                        else load_plugins(s.plugins.enabled))
             self.store, self._running = store, plugins
@@ -270,6 +277,9 @@ class Daemon:
                 workers=s.dispatcher.workers, max_pending=s.dispatcher.max_pending,
                 handler_timeout=s.dispatcher.handler_timeout, ignore_usernames=own,
                 commands=commands if irc is not None else None,
+                retry_attempts=s.dispatcher.retry_attempts,
+                retry_min_delay=s.dispatcher.retry_min_delay,
+                retry_max_delay=s.dispatcher.retry_max_delay,
             )
             intake = Intake(store, dispatcher, ignore_usernames=own,
                             settle_delay=s.gerrit.settle_delay if s.gerrit else 0.0,
@@ -351,7 +361,7 @@ class Daemon:
             # against the plugins' up-to-date view, not concurrently with it.
             await dispatcher.submit(Envelope(f"ConfigReloaded-startup-{holder.revision[:12]}",
                                              ConfigReloaded("", holder.revision), "config"))
-            await dispatcher.join()
+            await dispatcher.settled()  # not held up by a Gerrit that is down: retried
             assert self.scheduler is not None
             sources = [group.create_task(self.scheduler.run(), name="scheduler")]
             sources += [group.create_task(source(), name=f"source-{name}")
@@ -367,6 +377,7 @@ class Daemon:
                      dispatcher.pending)
             for task in sources:
                 task.cancel()
+            dispatcher.drain()  # a transient failure now leaves its lane pending
             if self.irc is not None:
                 self.irc.accepting = False  # no new commands; replies to earlier ones go out
             try:
@@ -449,6 +460,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
+    except LeaseHeld as exc:
+        log.error("%s", exc)
+        return 1
     except (PluginError, ReporterError, StateError, SettingsError) as exc:
         # Start-up problems an operator fixes in the settings: a message, no traceback.
         log.error("%s", exc)

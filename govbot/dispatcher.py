@@ -10,6 +10,18 @@ back on the source (whose own inbox is durable) instead of growing memory.
 Every plugin call is isolated: a timeout, an exception logged with the event id,
 and per-plugin counters. One plugin's failure never skips the plugins after it.
 
+Transient failures are retried, permanent ones are told: a plugin call that raises
+`TransientReadError` (a read that failed for a reason that passes: Gerrit 5xx or
+timeouts, the state database busy), or whose actions a reporter could not carry out
+for such a reason, leaves its event pending. The lane of that change waits (no worker
+is held: a timer puts the lane back), other lanes proceed, and after a backoff only
+the plugins that failed are called again. After `retry_attempts` tries the event is
+*parked* (`on_parked`, a metric, one log line): the lane moves on, and the event is
+tried again in front of the next event of its lane, or when `retry_parked` is called
+(`govbot inbox retry`). While draining (shutdown), a transient failure is not retried:
+its lane is left pending in the inbox, in order, for the next start. Any other
+exception is permanent: logged once with the event id, never retried.
+
 Chat and MeetBot commands are events too (`govbot.commands.CommandEvent`, in the
 lane of their channel): the router decides who handles one, and the dispatcher
 calls that plugin's command handler like any other handler (same lane order,
@@ -25,16 +37,18 @@ import datetime as dt
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
 from govbot.actions import Action
+from govbot.backoff import backoff
 from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
 from govbot.config.model import GovernanceConfig
 from govbot.context import MinutesLibrary, StatusReader
+from govbot.eager import eager as _eager
 from govbot.events import Event
 from govbot.plugin import (
     ChangeReader,
@@ -44,6 +58,7 @@ from govbot.plugin import (
     PluginSettings,
     ProposalChecker,
     StateReader,
+    TransientReadError,
 )
 from govbot.reporters import ReporterSet
 from govbot.zuul.model import CiReader
@@ -60,13 +75,19 @@ class Envelope:
     """An event on its way through the dispatcher.
 
     `on_done` is called once every plugin has handled the event and every action
-    was reported (the durable inbox uses it to mark the event done).
+    was reported (the durable inbox uses it to mark the event done); `on_parked(why)`
+    when the event is parked after its transient failures (the inbox records it).
     """
 
     id: str
     event: Event
     lane: str
     on_done: Callable[[], Awaitable[None]] | None = None
+    on_parked: Callable[[str], Awaitable[None]] | None = None
+    #: Transient failures so far, and the plugins still to call (None: all of them).
+    attempts: int = 0
+    remaining: frozenset[str] | None = None
+    error: str = ""  # the last transient failure, for the log and `govbot inbox list`
 
 
 @dataclass(slots=True)
@@ -74,6 +95,7 @@ class PluginStats:
     calls: int = 0
     errors: int = 0
     timeouts: int = 0
+    transient: int = 0  # calls (or their reporting) that failed transiently: retried
     actions: int = 0
     seconds: float = 0.0
 
@@ -81,6 +103,9 @@ class PluginStats:
 @dataclass(slots=True)
 class DispatchStats:
     handled: int = 0
+    retries: int = 0  # events put back into their lane after a transient failure
+    parked: int = 0  # events parked after `retry_attempts` tries (counted each time)
+    abandoned: int = 0  # events left pending in the inbox by a drain
     plugins: dict[str, PluginStats] = field(default_factory=dict)
 
 
@@ -152,9 +177,12 @@ class Dispatcher:
         handler_timeout: float = 60.0,
         ignore_usernames: Sequence[str] = (),
         commands: CommandRouter | None = None,
+        retry_attempts: int = 8,
+        retry_min_delay: float = 1.0,
+        retry_max_delay: float = 60.0,
     ) -> None:
-        if workers < 1 or max_pending < 1:
-            raise ValueError("workers and max_pending must be at least 1")
+        if workers < 1 or max_pending < 1 or retry_attempts < 1:
+            raise ValueError("workers, max_pending and retry_attempts must be at least 1")
         self._registry = registry
         #: Chat and MeetBot commands (prefix, rate limits, built-ins); see govbot.commands.
         self.commands = commands or CommandRouter(registry.commands)
@@ -172,6 +200,14 @@ class Dispatcher:
         self._unfinished = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._retry_attempts = retry_attempts
+        self._retry_delays = (retry_min_delay, retry_max_delay)
+        #: Lanes waiting out a backoff: the timer that puts each back.
+        self._waiting: dict[str, asyncio.TimerHandle] = {}
+        #: Parked events by lane, in order: tried again with the lane's next event.
+        self._parked: dict[str, list[Envelope]] = {}
+        self._draining = False
+        self._progress = asyncio.Event()  # set when an event finishes or a lane waits
         self.stats = DispatchStats()
         for plugin in registry.plugins:
             self.stats.plugins[plugin.name] = PluginStats()
@@ -179,10 +215,18 @@ class Dispatcher:
             self.stats.plugins.setdefault(commands.name, PluginStats())
 
     async def submit(self, envelope: Envelope) -> None:
-        """Queue one event; waits while `max_pending` events are already queued."""
+        """Queue one event; waits while `max_pending` events are already queued.
+
+        Events parked in its lane go first: the next event of a change retries them."""
         while self._unfinished >= self._max_pending:
             self._space.clear()
             await self._space.wait()
+        for parked in self._parked.pop(envelope.lane, ()):
+            parked.attempts = 0
+            self._enqueue(parked)
+        self._enqueue(envelope)
+
+    def _enqueue(self, envelope: Envelope) -> None:
         self._unfinished += 1
         self._idle.clear()
         lane = self._lanes.get(envelope.lane)
@@ -192,9 +236,53 @@ class Dispatcher:
             self._lanes[envelope.lane] = deque((envelope,))
             self._ready.put_nowait(envelope.lane)
 
+    def park(self, envelope: Envelope) -> None:
+        """Hold an event parked by an earlier run (the inbox's recovery): it is tried
+        with the next event of its lane, or by `retry_parked`."""
+        self._parked.setdefault(envelope.lane, []).append(envelope)
+
+    def parked(self) -> list[Envelope]:
+        return [e for lane in self._parked.values() for e in lane]
+
+    def retry_parked(self, ids: set[str] | None = None) -> int:
+        """Queue the parked events with these ids (None: all) again; returns how many."""
+        count = 0
+        for name in list(self._parked):
+            keep: list[Envelope] = []
+            for envelope in self._parked[name]:
+                if ids is None or envelope.id in ids:
+                    envelope.attempts = 0
+                    self._enqueue(envelope)
+                    count += 1
+                else:
+                    keep.append(envelope)
+            if keep:
+                self._parked[name] = keep
+            else:
+                del self._parked[name]
+        return count
+
+    def drain(self) -> None:
+        """Shutdown: stop retrying. Lanes waiting out a backoff are left pending in the
+        inbox (in order, for the next start) at once; a transient failure from now on
+        does the same to its lane instead of waiting."""
+        self._draining = True
+        for name, timer in list(self._waiting.items()):
+            timer.cancel()
+            del self._waiting[name]
+            self._abandon(name)
+
     async def join(self) -> None:
         """Wait until every submitted event has been handled and reported."""
         await self._idle.wait()
+
+    async def settled(self) -> None:
+        """Wait until every submitted event is handled, parked, or in a lane waiting out
+        a backoff (start-up: a Gerrit that is down must not keep the sources from
+        starting)."""
+        while self._unfinished > sum(len(self._lanes.get(n, ())) for n in self._waiting):
+            self._progress.clear()
+            await self._progress.wait()
 
     @property
     def pending(self) -> int:
@@ -209,47 +297,122 @@ class Dispatcher:
     async def _serve(self) -> None:
         while True:
             name = await self._ready.get()
-            lane = self._lanes[name]
+            lane = self._lanes.get(name)
             while lane:
                 # The envelope stays at the head while it is handled, so a concurrent
                 # submit for this lane appends behind it instead of opening a new lane.
+                envelope = lane[0]
+                failed: dict[str, str] = {}
                 try:
-                    await self._process(lane[0])
+                    failed = await self._process(envelope)
                 except Exception:
                     # Reporters and inbox callbacks isolate their own failures; this is
                     # the last guard so that one event can never stall its lane.
-                    log.exception("event %s: dispatch failed", lane[0].id)
+                    log.exception("event %s: dispatch failed", envelope.id)
+                if failed and await self._transient(name, envelope, failed):
+                    break  # the lane waits (or was left pending): serve another one
                 lane.popleft()
                 self._finish()
-            del self._lanes[name]
+            else:
+                if lane is not None:
+                    del self._lanes[name]
+
+    async def _transient(self, name: str, envelope: Envelope, failed: dict[str, str]
+                         ) -> bool:
+        """After a transient failure: True when the lane waits for a retry (or was left
+        pending by a drain), False when the event was parked and the lane moves on."""
+        envelope.attempts += 1
+        envelope.remaining = frozenset(failed)
+        envelope.error = "; ".join(f"{p}: {e}" for p, e in sorted(failed.items()))
+        if self._draining:
+            self._abandon(name)
+            return True
+        if envelope.attempts < self._retry_attempts:
+            self.stats.retries += 1
+            wait = backoff(envelope.attempts, *self._retry_delays)
+            log.log(logging.INFO if envelope.attempts == 1 else logging.DEBUG,
+                    "event %s: transient failure (%s); try %d of %d in %.1f s, lane %s "
+                    "waits", envelope.id, envelope.error, envelope.attempts + 1,
+                    self._retry_attempts, wait, name)
+            self._waiting[name] = asyncio.get_running_loop().call_later(
+                wait, self._wake_lane, name)
+            self._progress.set()
+            return True
+        self.stats.parked += 1
+        log.warning("event %s: parked after %d tries (%s); tried again with the next event "
+                    "of %s or by `govbot inbox retry`", envelope.id, envelope.attempts,
+                    envelope.error, name)
+        self._parked.setdefault(name, []).append(envelope)
+        if envelope.on_parked is not None:
+            try:
+                await envelope.on_parked(envelope.error)
+            except Exception:
+                log.exception("event %s: could not record it as parked", envelope.id)
+        return False
+
+    def _wake_lane(self, name: str) -> None:
+        self._waiting.pop(name, None)
+        self._ready.put_nowait(name)
+
+    def _abandon(self, name: str) -> None:
+        """Drop a lane from this run, its events left pending in the inbox."""
+        lane = self._lanes.pop(name, None)
+        if not lane:
+            return
+        log.warning("stopping: %d event(s) of %s left pending after a transient failure "
+                    "(%s)", len(lane), name, lane[0].error)
+        self.stats.abandoned += len(lane)
+        self._unfinished -= len(lane)
+        self._space.set()
+        self._progress.set()
+        if self._unfinished == 0:
+            self._idle.set()
 
     def _finish(self) -> None:
         self._unfinished -= 1
         self._space.set()
+        self._progress.set()
         self.stats.handled += 1
         if self._unfinished == 0:
             self._idle.set()
 
-    async def _process(self, envelope: Envelope) -> None:
+    async def _process(self, envelope: Envelope) -> dict[str, str]:
+        """Handle one event; returns the plugins that failed transiently (and why)."""
         event = envelope.event
         actor = event.actor if self._ignore else None
+        failed: dict[str, str] = {}
         if actor is not None and actor.username in self._ignore:
             # Our own votes come back as comment-added: reacting to them loops.
             log.debug("event %s: caused by the bot itself, ignored", envelope.id)
         elif type(event) is CommandEvent:
-            await self._command(envelope.id, event)
+            try:
+                await self._command(envelope.id, event)
+            except TransientReadError:  # a reply is not worth holding the channel's lane
+                log.exception("event %s: a command's action failed (transient; commands "
+                              "are not retried)", envelope.id)
         else:
             handlers = self._registry.handlers_for(type(event))
             if handlers:
                 contexts = self._contexts
                 config = contexts.config()
                 now = contexts.clock(event)
+                remaining = envelope.remaining
                 for plugin, handler in handlers:
+                    if remaining is not None and plugin.name not in remaining:
+                        continue  # done on an earlier try
                     ctx = contexts.context(plugin.name, envelope.id, now, config)
-                    for action in await self._call(plugin, handler, event, ctx):
-                        await self._reporters.report(action)
+                    try:
+                        for action in await self._call(plugin, handler, event, ctx,
+                                                       retry=True):
+                            await self._reporters.report(action)
+                    except TransientReadError as exc:
+                        self.stats.plugins[plugin.name].transient += 1
+                        failed[plugin.name] = f"{type(exc).__name__}: {exc}"[:300]
+        if failed:
+            return failed
         if envelope.on_done is not None:
             await envelope.on_done()
+        return failed
 
     async def _command(self, event_id: str, event: CommandEvent) -> None:
         contexts = self._contexts
@@ -277,7 +440,10 @@ class Dispatcher:
             await self._reporters.report(action)
 
     async def _call(self, plugin: Named, handler: Any, event: Any,
-                    ctx: PluginContext, failure: list[bool] | None = None) -> Sequence[Action]:
+                    ctx: PluginContext, failure: list[bool] | None = None, *,
+                    retry: bool = False) -> Sequence[Action]:
+        """One handler call, isolated. A `TransientReadError` is raised to the caller
+        when it will `retry`, else it is a failure like any other."""
         stats = self.stats.plugins.get(plugin.name)
         if stats is None:  # the command router's built-ins
             stats = self.stats.plugins[plugin.name] = PluginStats()
@@ -291,6 +457,15 @@ class Dispatcher:
                       ctx.event_id, plugin.name, self._timeout)
             if failure is not None:
                 failure.append(True)
+            return ()
+        except TransientReadError:
+            if retry:
+                raise
+            stats.errors += 1
+            log.exception("event %s: plugin %s failed on %s (transient; commands are not "
+                          "retried)", ctx.event_id, plugin.name, _what(event))
+            if failure is not None:
+                failure.append(False)
             return ()
         except Exception:
             stats.errors += 1
@@ -316,52 +491,3 @@ def _what(event: Any) -> str:
     if isinstance(event, CommandCall):  # say which command, and who used it
         return f"command {event.name} (by {event.nick}, account {event.account})"
     return type(event).__name__
-
-
-async def _eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
-                 ) -> Sequence[Action]:
-    """Run a handler; apply the timeout only if it actually has to wait.
-
-    Most handlers decide without awaiting anything that suspends. Arming a timer
-    for each of them costs more than the handler itself, so the coroutine is
-    first stepped directly; only when it suspends is the rest of it run under
-    `asyncio.timeout`, delegated with `yield from` exactly as a Task would.
-    """
-    try:
-        waiting_on = coro.send(None)
-    except StopIteration as done:
-        result: Sequence[Action] = done.value
-        return result
-    except BaseException:
-        coro.close()
-        raise
-    async with asyncio.timeout(timeout):
-        rest: Sequence[Action] = await _Resumed(coro, waiting_on)
-    return rest
-
-
-class _Resumed:
-    """An awaitable that continues a coroutine that already yielded `first`."""
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
-        self._coro = coro
-        self._first = first
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro, value = self._coro, self._first
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as done:
-                    return done.value
-            else:
-                try:
-                    value = coro.send(sent)
-                except StopIteration as done:
-                    return done.value

@@ -5,6 +5,11 @@ inbox in one transaction, and only then queued for the plugins. When every plugi
 has handled an event and its actions are reported, it is marked done (marks are
 flushed in batches). After a crash, `recover()` queues again what was not done;
 reporting is idempotent, so an event handled twice never posts twice.
+
+An event the dispatcher parks after its transient failures stays pending, marked
+parked (`inbox_park`): a restart holds it parked again (tried with the next event of
+its change), and `govbot inbox retry` un-parks it in the database, which the running
+daemon notices within `unpark_poll` seconds and tries it again.
 """
 
 from __future__ import annotations
@@ -15,22 +20,28 @@ import logging
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from govbot.dispatcher import Dispatcher, Envelope
 from govbot.gerrit.events import Event, EventParser, Parsed
 from govbot.gerrit.identity import equivalent_ids
-from govbot.state.store import StateStore
+from govbot.state.parked import ParkedInbox
+from govbot.state.store import StateBusy, StateStore
 
 log = logging.getLogger(__name__)
+
+#: Seconds the last flush of done marks waits for a locked database at shutdown.
+SHUTDOWN_PATIENCE = 5.0
 
 
 class Intake:
     def __init__(self, store: StateStore, dispatcher: Dispatcher, *,
                  flush_interval: float = 0.2,
                  observers: Sequence[Callable[[Event], None]] = (),
-                 ignore_usernames: Sequence[str] = (), settle_delay: float = 0.0) -> None:
+                 ignore_usernames: Sequence[str] = (), settle_delay: float = 0.0,
+                 unpark_poll: float = 2.0) -> None:
         self._store = store
+        self._parked_inbox = ParkedInbox(store)
         self._dispatcher = dispatcher
         self._parsers: dict[str, EventParser] = {}
         self._done: list[int] = []
@@ -48,6 +59,9 @@ class Intake:
         self._settle = settle_delay
         self._delayed: deque[tuple[float, Envelope]] = deque()
         self._delayed_ready = asyncio.Event()
+        self._parked: dict[int, str] = {}  # inbox seq -> event id, parked in this run
+        self._unpark_poll = unpark_poll
+        self._polled = time.monotonic()
 
     def _own(self, event: Event) -> bool:
         """Our own votes come back as events: never worth storing or handling."""
@@ -97,7 +111,8 @@ class Intake:
             for item, _ in kept:
                 observe(item.event)
         for seq, (item, _) in zip(seqs, kept, strict=True):
-            envelope = Envelope(item.id, item.event, item.event.lane, self._marker(seq))
+            envelope = Envelope(item.id, item.event, item.event.lane, self._marker(seq),
+                                self._parker(seq, item.id))
             if self._settle > 0:
                 self._delayed.append((time.monotonic() + self._settle, envelope))
                 self._delayed_ready.set()
@@ -154,18 +169,44 @@ class Intake:
             if parsed is None:
                 await self._store.inbox_done([item.seq])
                 continue
-            await self._dispatcher.submit(Envelope(
-                parsed.id, parsed.event, parsed.event.lane, self._marker(item.seq)))
+            envelope = Envelope(parsed.id, parsed.event, parsed.event.lane,
+                                self._marker(item.seq), self._parker(item.seq, parsed.id))
+            if item.parked_at is not None:  # still parked: it waits for its lane's next
+                self._parked[item.seq] = parsed.id
+                self._dispatcher.park(envelope)
+            else:
+                await self._dispatcher.submit(envelope)
         if pending:
-            log.info("recovered %d unfinished event(s) from the inbox", len(pending))
+            parked = sum(1 for item in pending if item.parked_at is not None)
+            log.info("recovered %d unfinished event(s) from the inbox%s", len(pending),
+                     f", {parked} of them parked" if parked else "")
         return len(pending)
 
     def _marker(self, seq: int):  # type: ignore[no-untyped-def]
         async def done() -> None:
+            self._parked.pop(seq, None)
             self._done.append(seq)
             if len(self._done) >= 500:
                 self._wake.set()
         return done
+
+    def _parker(self, seq: int, event_id: str) -> Callable[[str], Awaitable[None]]:
+        async def parked(error: str) -> None:
+            self._parked[seq] = event_id
+            await self._parked_inbox.park(seq, 1, error)
+        return parked
+
+    async def retry_released(self) -> int:
+        """Try again the parked events `govbot inbox retry` un-parked in the database."""
+        if not self._parked:
+            return 0
+        released = await self._parked_inbox.released(list(self._parked))
+        ids = {self._parked.pop(seq) for seq in released}
+        count = self._dispatcher.retry_parked(ids) if ids else 0
+        if count:
+            log.info("inbox: %d parked event(s) released by `govbot inbox retry`; trying "
+                     "them again", count)
+        return count
 
     async def release_settled(self) -> None:
         """Hand settled events to the dispatcher, until cancelled (settle delay only)."""
@@ -181,10 +222,14 @@ class Intake:
             self._delayed.popleft()
             await self._dispatcher.submit(envelope)
 
-    async def flush(self) -> None:
+    async def flush(self, *, patience: float | None = None) -> None:
         if self._done:
             batch, self._done = self._done, []
-            await self._store.inbox_done(batch)
+            try:
+                await self._store.inbox_done(batch, patience=patience)
+            except BaseException:
+                self._done[:0] = batch  # written by the next flush, or replayed: idempotent
+                raise
 
     async def run(self) -> None:
         """Flush done marks periodically; flushes one last time when cancelled."""
@@ -194,6 +239,16 @@ class Intake:
                     await asyncio.wait_for(self._wake.wait(), self._flush_interval)
                 self._wake.clear()
                 await self.flush()
+                if self._parked and time.monotonic() - self._polled >= self._unpark_poll:
+                    self._polled = time.monotonic()
+                    await self.retry_released()
         finally:
-            await asyncio.shield(self.flush())
+            # Bounded: a database another process keeps locked must not hold up the stop
+            # (marks not written mean those events are handled again: idempotent).
+            try:
+                await asyncio.shield(self.flush(patience=SHUTDOWN_PATIENCE))
+            except StateBusy:
+                log.warning("stopping: the state database stayed locked; %d event(s) "
+                            "not marked done are handled again at the next start",
+                            len(self._done))
 

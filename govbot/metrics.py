@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from govbot.intake import Intake
     from govbot.irc.service import IrcService
     from govbot.scheduler import Scheduler
+    from govbot.state.store import StateStore
     from govbot.zuul.client import ZuulClient
 
 
@@ -45,6 +46,7 @@ class Observed(Protocol):
     zuul: ZuulClient | None
     scheduler: Scheduler | None
     config_holder: ConfigHolder | None
+    store: StateStore | None
     config_reloads: Counter[str]
     open_journals: dict[str, int]
 
@@ -68,6 +70,15 @@ class GovbotCollector(Collector):
                                     value=dispatcher.pending)
             yield CounterMetricFamily("govbot_events_handled", "Events fully handled",
                                       value=dispatcher.stats.handled)
+            yield CounterMetricFamily("govbot_events_retried",
+                                      "Events put back after a transient failure",
+                                      value=dispatcher.stats.retries)
+            yield CounterMetricFamily("govbot_events_parked_times",
+                                      "Events parked after their retries (each time)",
+                                      value=dispatcher.stats.parked)
+            yield GaugeMetricFamily("govbot_events_parked",
+                                    "Events parked now (govbot inbox list/retry)",
+                                    value=len(dispatcher.parked()))
             calls = CounterMetricFamily("govbot_plugin_calls", "Handler calls",
                                         labels=["plugin"])
             errors = CounterMetricFamily("govbot_plugin_errors",
@@ -162,6 +173,14 @@ class GovbotCollector(Collector):
         for plugin, n in sorted(d.open_journals.items()):
             journals.add_metric([plugin], n)
         yield journals
+        store = d.store
+        if store is not None:
+            yield GaugeMetricFamily("govbot_state_busy",
+                                    "1 while the state database is locked by another process",
+                                    value=1 if store.busy else 0)
+            yield CounterMetricFamily("govbot_state_busy_waits",
+                                      "Times the state database was found locked and waited for",
+                                      value=store.busy_waits)
         holder = d.config_holder
         if holder is not None:
             yield GaugeMetricFamily("govbot_config_errors",

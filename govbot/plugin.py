@@ -30,6 +30,7 @@ from govbot.context import PluginContext as PluginContext
 from govbot.context import PluginSettings as PluginSettings
 from govbot.context import ProposalChecker as ProposalChecker
 from govbot.context import StateReader as StateReader
+from govbot.context import TransientReadError as TransientReadError
 
 if TYPE_CHECKING:
     from govbot.extensions import CliCommand, WebRoute

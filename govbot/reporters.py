@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from govbot.actions import Action
+from govbot.context import TransientReadError
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,9 @@ class Reporter(Protocol):
     action_types: tuple[type[Action], ...]
 
     async def report(self, action: Action) -> None:
-        """Act. Raise only for failures the reporter could not handle itself."""
+        """Act. Raise only for failures the reporter could not handle itself;
+        `TransientReadError` when the outside system failed for a reason that passes
+        (the dispatcher then calls the plugin again later)."""
 
 
 class ReporterError(Exception):
@@ -57,6 +60,8 @@ class ReporterSet:
         for reporter in self._for(type(action)):
             try:
                 await reporter.report(action)
+            except TransientReadError:
+                raise  # the dispatcher retries the plugin's event later
             except Exception:
                 self.failures += 1
                 log.exception("event %s: %s failed to report %s",

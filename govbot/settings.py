@@ -181,6 +181,11 @@ class DispatcherSettings(_S, kw_only=True):
     workers: int = 16
     max_pending: int = 10_000
     handler_timeout: float = 60.0
+    # A plugin call failing transiently (Gerrit 5xx/timeouts, the database busy) is
+    # tried this often, with backoff between these delays, before its event is parked.
+    retry_attempts: int = 8
+    retry_min_delay: float = 1.0
+    retry_max_delay: float = 60.0
 
 
 class LogSettings(_S, kw_only=True):

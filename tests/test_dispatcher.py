@@ -15,7 +15,7 @@ from govbot.commands import CommandEvent
 from govbot.dispatcher import Dispatcher, Envelope
 from govbot.gerrit import events as ev
 from govbot.irc.events import IrcMessage
-from govbot.plugin import Command, CommandCall, Plugin, PluginContext
+from govbot.plugin import Command, CommandCall, Plugin, PluginContext, TransientReadError
 from govbot.testing.samples import comment_added, sample_event
 from tests.helpers import FIXED_NOW, make_dispatcher
 
@@ -327,3 +327,92 @@ async def test_a_plugin_sees_other_plugins_commands_once_and_in_order() -> None:
     assert dispatcher.stats.plugins["journal"].calls == 5
     # An unknown bare "!nosuch" may be another bot's: no answer.
     assert [a.text for a in recorder.actions if isinstance(a, Say)] == ["ok 1", "mark 2"]
+
+
+class Flaky(Plugin):
+    """Fails transiently while `failing` is set; counts its calls by event text."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.calls: list[str] = []
+        self.progress = asyncio.Event()
+
+    def handlers(self) -> dict[type, Any]:
+        return {ev.CommentAdded: self.on_comment}
+
+    async def on_comment(self, event: ev.CommentAdded, ctx: PluginContext) -> Sequence[Action]:
+        self.calls.append(event.text)
+        self.progress.set()
+        if self.failing:
+            raise TransientReadError("Gerrit answered 503")
+        return [Say(target="#test", text=f"flaky {event.text}")]
+
+
+async def test_a_transient_failure_retries_only_the_failed_plugin() -> None:
+    flaky, steady = Flaky(), Gated()
+    dispatcher, recorder = make_dispatcher([flaky, steady], retry_min_delay=0.01,
+                                           retry_max_delay=0.02)
+    async with asyncio.TaskGroup() as group:
+        runner = group.create_task(dispatcher.run())
+        await dispatcher.submit(comment(1, "a"))
+        await wait_until(lambda: len(flaky.calls) >= 3, flaky.progress)
+        flaky.failing = False
+        await dispatcher.join()
+        runner.cancel()
+    assert steady.finished == ["a"]  # called once, not once per retry
+    assert [a.text for a in recorder.actions] == ["a", "flaky a"]  # type: ignore[attr-defined]
+    assert dispatcher.stats.plugins["flaky"].errors == 0
+    assert dispatcher.stats.plugins["flaky"].transient == dispatcher.stats.retries >= 2
+
+
+async def test_settled_does_not_wait_for_a_retrying_lane_and_drain_leaves_it_pending(
+        ) -> None:
+    flaky = Flaky()
+    dispatcher, recorder = make_dispatcher([flaky], retry_min_delay=30, retry_max_delay=30)
+    done: list[str] = []
+
+    async def finished() -> None:
+        done.append("a")
+
+    async with asyncio.TaskGroup() as group:
+        runner = group.create_task(dispatcher.run())
+        first = comment(1, "a")
+        first.on_done = finished
+        await dispatcher.submit(first)
+        await dispatcher.submit(comment(1, "a2"))  # waits behind it, in order
+        await dispatcher.submit(comment(2, "b"))
+        async with asyncio.timeout(5):
+            await dispatcher.settled()  # both lanes wait 30 s for their retry
+        assert flaky.calls == ["a", "b"] and dispatcher.pending == 3
+        dispatcher.drain()
+        async with asyncio.timeout(1):
+            await dispatcher.join()
+        runner.cancel()
+    assert done == [] and dispatcher.stats.abandoned == 3 and recorder.actions == []
+
+
+async def test_parked_after_the_tries_and_retried_with_the_lane_s_next_event() -> None:
+    flaky = Flaky()
+    parked: list[str] = []
+
+    async def on_parked(why: str) -> None:
+        parked.append(why)
+
+    dispatcher, recorder = make_dispatcher([flaky], retry_attempts=2, retry_min_delay=0.01,
+                                           retry_max_delay=0.01)
+    async with asyncio.TaskGroup() as group:
+        runner = group.create_task(dispatcher.run())
+        first = comment(1, "a")
+        first.on_parked = on_parked
+        await dispatcher.submit(first)
+        await dispatcher.join()
+        assert flaky.calls == ["a", "a"] and len(parked) == 1 and "503" in parked[0]
+        assert [e.id for e in dispatcher.parked()] == [first.id]
+        flaky.failing = False
+        await dispatcher.submit(comment(1, "a2"))
+        await dispatcher.join()
+        runner.cancel()
+    assert flaky.calls == ["a", "a", "a", "a2"] and dispatcher.parked() == []
+    assert [a.text for a in recorder.actions] == ["flaky a", "flaky a2"]  # type: ignore[attr-defined]

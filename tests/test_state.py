@@ -10,6 +10,8 @@ import pytest
 from govbot.state.migrations import MIGRATIONS
 from govbot.state.store import StateError, StateStore
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 async def test_new_database_is_wal_and_fully_migrated(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "govbot.db"
@@ -69,3 +71,49 @@ async def test_journals_append_in_order_survive_reopen_and_close(tmp_path: Path)
         await store.journal_append("meetings", "other", None, close=True)
         assert await reader.open_journals() == ["tc-2026-11-22"]
         assert await store.reader("announce").open_journals() == []
+
+
+async def test_a_lock_held_by_another_process_is_waited_for_then_transient(
+        tmp_path: Path) -> None:
+    import asyncio
+    import sys
+
+    from govbot.context import TransientReadError
+    from govbot.state.store import StateBusy
+
+    path = tmp_path / "state.db"
+    async with StateStore(path, busy_timeout=0.05) as store:
+        locker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.state_locker", str(path),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        assert locker.stdin is not None and locker.stdout is not None
+        try:
+            assert (await locker.stdout.readline()).strip() == b"locked"
+            with pytest.raises(StateBusy) as waited:  # a bounded wait: a plugin's read
+                await store.call(lambda db: db.execute(
+                    "INSERT INTO plugin_values VALUES ('p', 'k', '1', 0)"), patience=0.3)
+            assert isinstance(waited.value, TransientReadError)
+            assert store.busy and store.busy_waits == 1 and store.busy_retries >= 1
+            # An unbounded wait (a writer) goes on until the other process lets go.
+            write = asyncio.create_task(store.set_value("p", "k", 2))
+            await asyncio.sleep(0.3)  # the other process holds its lock this long
+            assert not write.done()
+            locker.stdin.write(b"go\n")
+            await asyncio.wait_for(write, 10)
+        finally:
+            if locker.returncode is None:
+                locker.stdin.write(b"go\n")
+            await locker.wait()
+        assert await store.get_value("p", "k") == 2 and not store.busy
+
+
+async def test_a_corrupt_database_is_named_with_sqlite_s_words(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"garbage" * 1000)
+    with pytest.raises(StateError) as refused:
+        async with StateStore(path):
+            pass
+    text = str(refused.value)
+    assert text.startswith(f"{path}: ") and "file is not a database (SQLite)" in text
+    assert "govbot state backup" in text and "\n" not in text

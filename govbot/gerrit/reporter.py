@@ -7,24 +7,29 @@
 - Exactly once across a crash: the row is written as `pending` before the POST
   and `posted` after it. A `pending` row found later means a run died between
   the two; the change's messages tell whether the POST had landed.
-- 5xx and unreachable Gerrit: retried with backoff until it works (a storm
-  delays a vote, never loses it; on shutdown the event stays in the inbox).
+- 5xx and unreachable Gerrit: the error is raised as transient; the dispatcher
+  retries the event with backoff (a storm delays a vote, never loses it; past the
+  retries the event is parked, and on shutdown it stays in the inbox).
   403 (the bot may not vote that label/value): reported once, clearly, never
   retried. 409 (closed change): dropped.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
 from typing import Any
 
 from govbot.actions import Action, AddReviewers, Vote
-from govbot.backoff import backoff
 from govbot.gerrit.index import ChangeIndex
-from govbot.gerrit.rest import GerritHttpError, GerritRest, GerritUnavailable, change_path
+from govbot.gerrit.rest import (
+    GerritHttpError,
+    GerritRest,
+    GerritServerError,
+    GerritUnavailable,
+    change_path,
+)
 from govbot.state.posted import PostedStore
 from govbot.stats import Arrivals, Histogram
 
@@ -47,16 +52,13 @@ class GerritReporter:
     action_types: tuple[type[Action], ...] = (Vote, AddReviewers)
 
     def __init__(self, rest: GerritRest, posted: PostedStore, *, bot_username: str | None,
-                 notify_unchanged: str = "NONE", min_backoff: float = 1.0,
-                 max_backoff: float = 60.0, index: ChangeIndex | None = None,
+                 notify_unchanged: str = "NONE", index: ChangeIndex | None = None,
                  arrivals: Arrivals | None = None) -> None:
         self._rest = rest
         self._posted = posted
         self._bot = bot_username
         self._notify_unchanged = notify_unchanged
-        self._min_backoff = min_backoff
         self._index = index
-        self._max_backoff = max_backoff
         self.posted = 0
         self.skipped = 0
         self.stale = 0
@@ -126,6 +128,8 @@ class GerritReporter:
         try:
             result = await self._persist(lambda: self._rest.review(vote.change, revision, body),
                                          what=f"post on {vote.change}", raise_http=True)
+        except GerritServerError:
+            raise  # transient: the `pending` row stays; a retry checks whether it landed
         except GerritHttpError as exc:
             status = {403: "forbidden", 409: "closed"}.get(exc.status, "rejected")
             await self._posted.put(vote.change, vote.patchset, vote.plugin, fingerprint,
@@ -169,24 +173,25 @@ class GerritReporter:
         return False
 
     async def _persist(self, call: Any, *, what: str, raise_http: bool = False) -> Any:
-        """Retry 5xx and outages until Gerrit answers; 4xx are returned as None or raised."""
-        failures = 0
-        while True:
-            failures += 1
-            try:
-                return await call()
-            except GerritHttpError as exc:
-                if exc.status < 500:
-                    if raise_http:
-                        raise
-                    log.error("gerrit: cannot %s: %s", what, exc)
-                    return None
-                problem = f"HTTP {exc.status}"
-            except GerritUnavailable as exc:
-                problem = str(exc)
-            wait = backoff(failures, self._min_backoff, self._max_backoff)
-            log.warning("gerrit: cannot %s (%s); trying again in %.0f s", what, problem, wait)
-            await asyncio.sleep(wait)
+        """One call (the REST client retries 5xx and outages itself); 4xx are returned
+        as None or raised. A failure that passes (`GerritServerError`, `GerritUnavailable`:
+        both `TransientReadError`) is raised: the dispatcher retries the event with
+        backoff, its lane waiting, and a shutdown leaves it pending instead of waiting
+        here for Gerrit to come back."""
+        try:
+            return await call()
+        except GerritHttpError as exc:
+            if exc.status >= 500:
+                log.warning("gerrit: cannot %s (HTTP %d); the event is retried later",
+                            what, exc.status)
+                raise
+            if raise_http:
+                raise
+            log.error("gerrit: cannot %s: %s", what, exc)
+            return None
+        except GerritUnavailable as exc:
+            log.warning("gerrit: cannot %s (%s); the event is retried later", what, exc)
+            raise
 
 
 def _fingerprint(vote: Vote) -> str:

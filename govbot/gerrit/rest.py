@@ -13,6 +13,9 @@ Answers are decoded as pygerrit2 did: JSON (`application/json`) without Gerrit's
 `)]}'` XSSI guard, anything else as text. With credentials every path goes under
 `/a/` with basic auth; without them, `~/.netrc` is asked for the host, as
 pygerrit2 did.
+What is still failing after the retries is transient for the plugins
+(`govbot.context.TransientReadError`): `GerritServerError` (5xx) and `GerritUnavailable`
+are both, so the dispatcher retries the event later instead of reporting it as failed.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import msgspec
 from yarl import URL
 
 from govbot.backoff import backoff
+from govbot.context import TransientReadError
 from govbot.stats import Histogram
 
 log = logging.getLogger(__name__)
@@ -55,7 +59,11 @@ class GerritHttpError(Exception):
         self.text = text
 
 
-class GerritUnavailable(Exception):
+class GerritServerError(GerritHttpError, TransientReadError):
+    """Gerrit answered 5xx, still after the retries: transient, the event is retried."""
+
+
+class GerritUnavailable(TransientReadError):
     """Gerrit could not be reached (connection refused, timeouts) after retries."""
 
 
@@ -79,6 +87,12 @@ def _failed_attempt(method: str, endpoint: str, exc: Exception) -> _Failure | No
         return _Failure(what, True,
                         GerritUnavailable(f"{method.upper()} {endpoint}: {what}: {exc}"))
     return None
+
+
+def http_error(method: str, endpoint: str, status: int, text: str) -> GerritHttpError:
+    """The error for an answer with `status`: transient for 5xx, permanent otherwise."""
+    kind = GerritServerError if status >= 500 else GerritHttpError
+    return kind(method, endpoint, status, text)
 
 
 def change_path(change: str) -> str:
@@ -191,7 +205,7 @@ class GerritRest:
             content = await response.read()
             if response.status >= 400:
                 text = content.decode(response.charset or "utf-8", errors="replace")
-                raise GerritHttpError(method.upper(), endpoint, response.status, text)
+                raise http_error(method.upper(), endpoint, response.status, text)
             return _decode(content, response.content_type, response.charset)
 
     async def request(self, method: str, endpoint: str, *,

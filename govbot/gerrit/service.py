@@ -60,8 +60,7 @@ class GerritService:
                                backoff=settings.retry_delay, workers=8)
         self.index = ChangeIndex()
         self.reporter = GerritReporter(self.rest, PostedStore(store), index=self.index,
-                                       bot_username=settings.own_username,
-                                       min_backoff=settings.retry_delay)
+                                       bot_username=settings.own_username)
         self.backfill = Backfill(self.rest, accept, mode=settings.events_log,
                                  web_url=settings.url, page_limit=settings.events_log_limit)
         self.stream: StreamSource | None = None

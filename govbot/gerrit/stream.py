@@ -36,6 +36,9 @@ Accept = Callable[[str, Sequence[bytes]], Awaitable[object]]
 CHUNK = 256 * 1024
 #: Lines up to this many bytes are read whole (the `gerrit.ssh.max_line_bytes` default).
 MAX_LINE = 64 * 1024 * 1024
+#: Bytes read ahead of the intake at most (it may be waiting for a locked database):
+#: past it the session stops reading, and TCP pushes back on Gerrit.
+MAX_BUFFERED = 64 * 1024 * 1024
 
 #: AES-GCM first: asyncssh's chacha20-poly1305 builds cipher contexts per packet in
 #: Python and costs several times more CPU per event line; the rest as a fallback.
@@ -49,7 +52,8 @@ class StreamSource:
                  coverage: Coverage, *, pinned_host_keys: Path | None = None,
                  min_backoff: float = 1.0, max_backoff: float = 60.0,
                  catchup_min_delay: float = 1.0, catchup_max_delay: float = 60.0,
-                 batch: int = 200, max_line: int = MAX_LINE) -> None:
+                 batch: int = 200, max_line: int = MAX_LINE,
+                 max_buffered: int = MAX_BUFFERED) -> None:
         self.ssh = ssh
         self._accept = accept
         self.coverage = coverage
@@ -60,6 +64,8 @@ class StreamSource:
         self.max_backoff = max_backoff
         self._batch = batch
         self.max_line = max_line
+        self.max_buffered = max_buffered
+        self.buffer_full = 0  # times reading paused because the intake fell behind
         self.connected = asyncio.Event()
         self.connects = 0
         self.disconnects = 0
@@ -164,13 +170,28 @@ class StreamSource:
     async def _pump(self, process: asyncssh.SSHClientProcess[bytes]) -> None:
         """Read lines into a queue without waiting on their handling; hand over batches."""
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        buffered = 0  # bytes in the queue: bounded by `max_buffered`
+        room = asyncio.Event()
+        room.set()
 
         async def read() -> None:
+            nonlocal buffered
             try:
                 async for line in self._lines(process.stdout):
                     queue.put_nowait(line)
+                    buffered += len(line)
+                    if buffered >= self.max_buffered:
+                        self.buffer_full += 1
+                        room.clear()
+                        await room.wait()
             finally:
                 queue.put_nowait(None)
+
+        def taken(lines: list[bytes]) -> None:
+            nonlocal buffered
+            buffered -= sum(len(line) for line in lines)
+            if buffered < self.max_buffered:
+                room.set()
 
         reader = asyncio.create_task(read())
         try:
@@ -182,9 +203,11 @@ class StreamSource:
                 while len(lines) < self._batch and not queue.empty():
                     nxt = queue.get_nowait()
                     if nxt is None:
+                        taken(lines)
                         await self._hand_over(lines)
                         return
                     lines.append(nxt)
+                taken(lines)
                 await self._hand_over(lines)
         finally:
             reader.cancel()

@@ -90,4 +90,11 @@ MIGRATIONS: tuple[str, ...] = (
         opened_at REAL NOT NULL
     );
     """,
+    # 8: events parked after their transient failures (`govbot inbox list/retry`): when,
+    # after how many tries, and the last failure. `parked_at` NULL: not parked.
+    """
+    ALTER TABLE inbox ADD COLUMN parked_at REAL;
+    ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE inbox ADD COLUMN error TEXT NOT NULL DEFAULT '';
+    """,
 )

@@ -2,6 +2,16 @@
 
 sqlite3 blocks, so every call runs on a dedicated single thread (never on the
 event loop). One thread also means one connection and no locking surprises.
+
+SQLite that waits instead of dying: when another process holds the database locked
+(`database is locked`, SQLITE_BUSY/LOCKED past SQLite's own short `busy_timeout`), a
+call is retried with backoff on the event loop, cancellable, one WARNING when the wait
+begins and one INFO line when it ends. Writers (the inbox, the coverage, reporters)
+wait as long as it takes: their sources keep buffering (bounded) meanwhile. A
+plugin's reads wait at most `READ_PATIENCE` seconds and then raise `StateBusy`, a
+`TransientReadError`: the dispatcher retries that event later. A database that is
+corrupt or unreadable stops the start with its path, SQLite's own words and how to
+restore it (`StateError`); `backup()` copies it consistently with SQLite's backup API.
 """
 
 from __future__ import annotations
@@ -19,14 +29,41 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from govbot.backoff import backoff
+from govbot.context import TransientReadError
 from govbot.state.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: Seconds a plugin's read waits for a locked database before it is a transient failure.
+READ_PATIENCE = 5.0
+#: SQLite's primary result codes for "someone else holds a lock".
+_BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+
 
 class StateError(Exception):
     """The database is unusable (newer schema than this govbot, or corrupt)."""
+
+
+class StateBusy(TransientReadError):
+    """The database stayed locked by another process for longer than a read may wait."""
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether an sqlite3 error means "locked by someone else, try again"."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_CODES
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def restore_hint(path: str) -> str:
+    return (f"restore it from a backup (`govbot state backup FILE` makes one; copy it to "
+            f"{path} while govbot is stopped), or move it away to start with an empty state")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +72,10 @@ class InboxItem:
     event_id: str
     source: str
     payload: bytes
+    parked_at: float | None = None  # parked after transient failures (None: not parked)
+    attempts: int = 0
+    error: str = ""
+    received_at: float = 0.0
 
 
 class StateStore:
@@ -44,11 +85,21 @@ class StateStore:
     database without migrating it; a missing one is a StateError, never created.
     """
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False,
+                 busy_timeout: float = 1.0, busy_min_delay: float = 0.05,
+                 busy_max_delay: float = 2.0) -> None:
         self.path = str(path)
         self.read_only = read_only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govbot-state")
         self._db: sqlite3.Connection | None = None
+        # SQLite's own wait blocks the state thread (uncancellable): kept short, the
+        # longer waits are ours, on the event loop.
+        self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._busy_delays = (busy_min_delay, busy_max_delay)
+        self._busy_since: float | None = None
+        self.busy_waits = 0  # times the database was found locked and waited for
+        self.busy_started = asyncio.Event()  # set when a wait for a lock begins
+        self.busy_retries = 0  # calls retried because the database was locked
 
     async def __aenter__(self) -> StateStore:
         try:
@@ -66,8 +117,44 @@ class StateStore:
             await self._run(self._close)
         self._executor.shutdown(wait=True)
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+    async def _run(self, fn: Callable[..., T], *args: Any, patience: float | None = None
+                   ) -> T:
+        """`fn(*args)` on the state thread, retried while the database is locked (at most
+        `patience` seconds, then `StateBusy`; None: until it is free or cancelled)."""
+        loop = asyncio.get_running_loop()
+        failures = 0
+        started = 0.0
+        while True:
+            try:
+                result = await loop.run_in_executor(self._executor, fn, *args)
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                failures += 1
+                now = time.monotonic()
+                if failures == 1:
+                    started = now
+                if self._busy_since is None:
+                    self._busy_since = now
+                    self.busy_waits += 1
+                    self.busy_started.set()
+                    log.warning("state %s: %s (another process holds a lock); waiting for "
+                                "it, retrying with backoff", self.path, exc)
+                if patience is not None and now - started >= patience:
+                    raise StateBusy(f"{self.path}: {exc} for {now - started:.1f} s") from None
+                self.busy_retries += 1
+                await asyncio.sleep(backoff(failures, *self._busy_delays))
+                continue
+            if self._busy_since is not None:
+                log.info("state %s: usable again after %.1f s locked", self.path,
+                         time.monotonic() - self._busy_since)
+                self._busy_since = None
+            return result
+
+    @property
+    def busy(self) -> bool:
+        """Whether calls are waiting for another process's lock right now."""
+        return self._busy_since is not None
 
     # -- runs on the state thread -------------------------------------------------
     def _open(self) -> None:
@@ -76,12 +163,29 @@ class StateStore:
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=5000")
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(self._unusable(exc)) from None
+        try:
+            db.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(db)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            if is_busy(exc):
+                raise  # waited for by `_run`, then opened again
+            raise StateError(self._unusable(exc)) from None
+        except BaseException:
+            db.close()
+            raise
         self._db = db
-        self._migrate(db)
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> str:
+        """One line for the operator: where, SQLite's own words, how to restore."""
+        return (f"{self.path}: the state database cannot be used: {exc} (SQLite); "
+                f"{restore_hint(self.path)}")
 
     def _open_read_only(self) -> None:
         path = Path(self.path)
@@ -90,9 +194,11 @@ class StateStore:
         try:
             db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                  check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA busy_timeout=5000")
+            db.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
             current = db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            if is_busy(exc):
+                raise
             raise StateError(f"{self.path}: cannot read the state database: {exc}") from exc
         if current > len(MIGRATIONS):
             db.close()
@@ -131,9 +237,36 @@ class StateStore:
         return self._db
 
     # -- public API (async) ---------------------------------------------------------
-    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(connection)` on the state thread (for stores added by later features)."""
-        return await self._run(lambda: fn(self.db))
+    async def call(self, fn: Callable[[sqlite3.Connection], T], *,
+                   patience: float | None = None) -> T:
+        """Run `fn(connection)` on the state thread (for stores added by later features).
+
+        While another process holds the database locked, `fn` is run again after a
+        backoff: it must be one statement or one `_transaction` (both roll back whole).
+        `patience`: seconds to wait at most, then `StateBusy` (None: as long as it takes).
+        """
+        return await self._run(lambda: fn(self.db), patience=patience)
+
+    async def backup(self, target: Path | str) -> None:
+        """A consistent copy of the database in `target`, with SQLite's backup API (safe
+        while a daemon writes to it): written beside it and renamed into place."""
+        final = Path(target)
+        partial = final.with_name(final.name + ".partial")
+
+        def copy(db: sqlite3.Connection) -> None:
+            partial.unlink(missing_ok=True)
+            out = sqlite3.connect(partial)
+            try:
+                db.backup(out)  # all pages in one step: one snapshot of the source
+                out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+                problem = out.execute("PRAGMA quick_check").fetchone()[0]
+            finally:
+                out.close()
+            if problem != "ok":
+                partial.unlink(missing_ok=True)
+                raise StateError(f"{final}: the copy does not check out: {problem}")
+            partial.replace(final)
+        await self.call(copy)
 
     async def schema_version(self) -> int:
         return await self.call(lambda db: db.execute("PRAGMA user_version").fetchone()[0])
@@ -164,21 +297,26 @@ class StateStore:
             return found
         return await self.call(known)
 
-    async def inbox_pending(self, limit: int = 10_000) -> list[InboxItem]:
-        """Events received but not finished: replayed after a crash."""
+    async def inbox_pending(self, limit: int = 10_000, *,
+                            parked_only: bool = False) -> list[InboxItem]:
+        """Events received but not finished (parked ones too): replayed after a crash."""
+        where = "done_at IS NULL" + (" AND parked_at IS NOT NULL" if parked_only else "")
+
         def pending(db: sqlite3.Connection) -> list[InboxItem]:
             rows = db.execute(
-                "SELECT seq, event_id, source, payload FROM inbox WHERE done_at IS NULL "
-                "ORDER BY seq LIMIT ?", (limit,)).fetchall()
-            return [InboxItem(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+                "SELECT seq, event_id, source, payload, parked_at, attempts, error, "
+                f"received_at FROM inbox WHERE {where} ORDER BY seq LIMIT ?",
+                (limit,)).fetchall()
+            return [InboxItem(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7])
+                    for r in rows]
         return await self.call(pending)
 
-    async def inbox_done(self, seqs: Iterable[int]) -> None:
+    async def inbox_done(self, seqs: Iterable[int], *, patience: float | None = None) -> None:
         done = [(time.time(), s) for s in seqs]
         def mark(db: sqlite3.Connection) -> None:
             with _transaction(db):
                 db.executemany("UPDATE inbox SET done_at = ? WHERE seq = ?", done)
-        await self.call(mark)
+        await self.call(mark, patience=patience)
 
     async def inbox_prune(self, older_than: float) -> int:
         """Delete finished events older than `older_than` (epoch seconds)."""
@@ -188,10 +326,11 @@ class StateStore:
             return cur.rowcount
         return await self.call(prune)
 
-    async def get_value(self, plugin: str, key: str, default: Any = None) -> Any:
+    async def get_value(self, plugin: str, key: str, default: Any = None, *,
+                        patience: float | None = None) -> Any:
         row = await self.call(lambda db: db.execute(
             "SELECT value FROM plugin_values WHERE plugin = ? AND key = ?",
-            (plugin, key)).fetchone())
+            (plugin, key)).fetchone(), patience=patience)
         return default if row is None else json.loads(row[0])
 
     async def set_value(self, plugin: str, key: str, value: Any) -> None:
@@ -242,18 +381,21 @@ class StateStore:
             return seq
         return await self.call(append)
 
-    async def journal(self, plugin: str, journal: str) -> list[Any]:
+    async def journal(self, plugin: str, journal: str, *,
+                      patience: float | None = None) -> list[Any]:
         rows = await self.call(lambda db: db.execute(
             "SELECT entry FROM journals WHERE plugin = ? AND journal = ? ORDER BY seq",
-            (plugin, journal)).fetchall())
+            (plugin, journal)).fetchall(), patience=patience)
         return [json.loads(r[0]) for r in rows]
 
-    async def open_journals(self, plugin: str) -> list[str]:
+    async def open_journals(self, plugin: str, *,
+                            patience: float | None = None) -> list[str]:
         """Journals with entries that were never closed (e.g. meetings a crash interrupted)."""
         rows = await self.call(lambda db: db.execute(
             "SELECT DISTINCT journal FROM journals j WHERE plugin = ? AND NOT EXISTS "
             "(SELECT 1 FROM journals_closed c WHERE c.plugin = j.plugin "
-            "AND c.journal = j.journal) ORDER BY journal", (plugin,)).fetchall())
+            "AND c.journal = j.journal) ORDER BY journal", (plugin,)).fetchall(),
+            patience=patience)
         return [r[0] for r in rows]
 
     async def journal_names(self, plugin: str) -> list[str]:
@@ -268,20 +410,22 @@ class StateStore:
 
 
 class PluginStateReader:
-    """The read-only view a plugin gets of its own namespace."""
+    """The read-only view a plugin gets of its own namespace. Its reads wait at most
+    `READ_PATIENCE` seconds for a locked database, then raise `StateBusy` (transient)."""
 
     def __init__(self, store: StateStore, plugin: str) -> None:
         self._store = store
         self._plugin = plugin
 
     async def get(self, key: str, default: Any = None) -> Any:
-        return await self._store.get_value(self._plugin, key, default)
+        return await self._store.get_value(self._plugin, key, default,
+                                           patience=READ_PATIENCE)
 
     async def journal(self, name: str) -> list[Any]:
-        return await self._store.journal(self._plugin, name)
+        return await self._store.journal(self._plugin, name, patience=READ_PATIENCE)
 
     async def open_journals(self) -> list[str]:
-        return await self._store.open_journals(self._plugin)
+        return await self._store.open_journals(self._plugin, patience=READ_PATIENCE)
 
     async def items(self, prefix: str) -> list[tuple[str, Any]]:
         return await self._store.values_with_prefix(self._plugin, prefix)
@@ -295,7 +439,17 @@ class _transaction:
         self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type:
+            self.db.execute("ROLLBACK")
+            return
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            # A COMMIT that failed (busy) leaves the transaction open: end it, so the
+            # retry of the whole call can BEGIN again.
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
 
 def _statements(script: str) -> list[str]:

@@ -38,7 +38,7 @@ from govbot.config.sections import ConfigFile, ConfigSection, SectionContext
 from govbot.events import ConfigReloaded, Wakeup
 from govbot.extensions import CliCommand, WebRoute
 from govbot.offers import Deadlines, MeetingSchedules, PendingVotes
-from govbot.plugin import Handler, Plugin, PluginContext
+from govbot.plugin import Handler, Plugin, PluginContext, TransientReadError
 
 from .cli import COMMANDS as CLI_COMMANDS
 from .config import (
@@ -246,6 +246,8 @@ class RemindersPlugin(Plugin):
                 timeout = ctx.settings_as(RemindersSettings).digest_timeout
                 async with asyncio.timeout(timeout):
                     return await self._digest(stream, ctx)
+        except TransientReadError:
+            raise  # Gerrit down: the core retries the wake-up, the digest goes out late
         except Exception:
             # The chain of wake-ups must survive a failing reminder: log, go on.
             log.exception("event %s: reminder %s of %s failed; counted as dropped",
