@@ -437,7 +437,7 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
             target=target, channel=channel, nick=nick, account=account, text=text, tags=tags,
             time=event_time(tags), notice=notice, action=action,
             msgid=tags.get("msgid") or None, history=history,
-            bouncer=batch == "znc.in/playback"), resolve)
+            bouncer=batch == "znc.in/playback", host=source.partition("@")[2] or None), resolve)
 
 def parse_line(raw: bytes) -> Any | None:
     """Decode leniently (invalid UTF-8 becomes U+FFFD) and parse; None when unusable."""

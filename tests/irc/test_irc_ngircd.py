@@ -89,6 +89,7 @@ async def test_connects_joins_says_and_quits_politely(ngircd: NgircdServer) -> N
             message = await received.message("hi bot")
             assert (message.channel, message.nick, message.account) == ("#gov", "watcher1", None)
             assert message.lane == "irc:#gov"
+            assert message.host  # what `nick!user@host` said: the key of per-host limits
             joins = [e.event for e in received.envelopes if isinstance(e.event, IrcJoin)]
             assert joins[0].nick == "bot1" and joins[0].channel == "#gov"
             assert irc.stats.sent == 2 and irc.stats.connects == 1
