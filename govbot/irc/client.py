@@ -199,6 +199,10 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
             if not self.ready and loop.time() >= deadline:
                 raise SessionError(f"registration did not complete within "
                                    f"{timeouts.registration:.0f} s")
+            if self.ready:
+                # Behind on the events: stop reading until there is room (TCP
+                # back-pressure); the keepalive clock starts after the wait.
+                await self.listener.irc_room()
             wait = timeouts.pong_timeout if pinged else timeouts.ping_interval
             if not self.ready:
                 wait = min(wait, max(deadline - loop.time(), 0.0))

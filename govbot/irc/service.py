@@ -70,7 +70,7 @@ class IrcTuning:
     quit_message: str = "govbot stopping"
     droppable: bool = False  # drop (and count) messages while disconnected
     max_queued: int = 2000
-    inbound_max: int = 10_000
+    inbound_max: int = 10_000  # events waiting for the dispatcher; more: reading pauses
     disabled_caps: tuple[str, ...] = ()  # e.g. ("account-tag",) for a buggy network
     batch_window: float = 2.0  # announcements about one change within this window: one line
 
@@ -81,7 +81,8 @@ class IrcStats:
     connects: int = 0  # connection attempts
     reconnects: int = 0  # attempts after a failure or disconnect
     received: int = 0  # events read from the server
-    inbound_dropped: int = 0  # events lost because the dispatcher could not keep up
+    inbound_dropped: int = 0  # always 0 since reading pauses instead (kept for dashboards)
+    inbound_paused: int = 0  # times reading paused because the events queue was full
     last_error: str = ""
 
     @property
@@ -122,7 +123,12 @@ class IrcService(ChannelDuties):
         self._topic_warned: set[str] = set()  # channels told it cannot set topics (duties.py)
         self._ready = asyncio.Event()
         self._ready_at = 0.0
-        self._inbound: asyncio.Queue[tuple[IrcEvent, bool]] = asyncio.Queue(tuning.inbound_max)
+        # Unbounded: the bound is kept by `irc_room`, which pauses the reading (one line
+        # may still bring several events: a QUIT, one per shared channel). Never dropped.
+        self._inbound: asyncio.Queue[tuple[IrcEvent, bool]] = asyncio.Queue()
+        self._room = asyncio.Event()
+        self._whois_waiting = 0  # WHOIS answers awaited: reading must go on meanwhile
+        self._paused_logged = float("-inf")
         self._run_task: asyncio.Task[None] | None = None
         #: Registered with every wanted channel joined; refused logins and channels
         #: are its permanent faults (see govbot.health).
@@ -454,17 +460,26 @@ class IrcService(ChannelDuties):
             self._update_readiness()
         if not self.accepting:
             return
-        try:
-            self._inbound.put_nowait((event, resolve_account))
-        except asyncio.QueueFull:
-            self.stats.inbound_dropped += 1
-            if self.stats.inbound_dropped % 100 == 1:
-                log.error("irc: the dispatcher is not keeping up; %d event(s) dropped",
-                          self.stats.inbound_dropped)
+        self._inbound.put_nowait((event, resolve_account))
+
+    async def irc_room(self) -> None:
+        if self._inbound.qsize() < self.tuning.inbound_max or self._whois_waiting:
+            return
+        self.stats.inbound_paused += 1
+        now = asyncio.get_running_loop().time()
+        if now - self._paused_logged >= 60.0:  # at most a line a minute under load
+            self._paused_logged = now
+            log.warning("irc: %d events wait for the dispatcher; reading from the server "
+                        "pauses until there is room (paused %d time(s) so far)",
+                        self._inbound.qsize(), self.stats.inbound_paused)
+        while self._inbound.qsize() >= self.tuning.inbound_max and not self._whois_waiting:
+            self._room.clear()
+            await self._room.wait()
 
     async def _consume(self) -> None:
         while True:
             event, resolve = await self._inbound.get()
+            self._room.set()  # the reader re-checks the size
             try:
                 if resolve and isinstance(event, IrcMessage):
                     event = dataclasses.replace(event, account=await self.account_of(event.nick))
@@ -486,6 +501,10 @@ class IrcService(ChannelDuties):
         future, send = client.whois_waiter(nick)
         if send and not self.queue.put(Outgoing("WHOIS", nick, None, Lane.CONTROL)):
             client.whois_abandon(nick)
+        # The answer is a line to read: a paused reader reads on until it came (the
+        # queue may grow past its bound meanwhile, by at most whois_timeout of lines).
+        self._whois_waiting += 1
+        self._room.set()
         try:
             # Shielded: a caller giving up must not cancel the answer for the others.
             async with asyncio.timeout(self.tuning.whois_timeout):
@@ -495,6 +514,8 @@ class IrcService(ChannelDuties):
             log.warning("irc: no WHOIS answer for %s within %.0f s; treating as not logged in",
                         nick, self.tuning.whois_timeout)
             return None
+        finally:
+            self._whois_waiting -= 1
 
 
 def _describe(exc: BaseException) -> str:
