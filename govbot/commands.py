@@ -355,6 +355,7 @@ class CommandRouter:
             return True, None
         if self._warned.get(key, float("-inf")) < recent[0]:
             self._warned[key] = now
+            glob.append(now)  # the warning is a reply too
             log.info("command rate limit: %s used %s %d times in %.0f s", call.nick, call.name,
                      len(recent), self._rate_window)
             return False, (f"slow down: at most {self._rate_count} {call.name} "

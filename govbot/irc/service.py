@@ -31,6 +31,7 @@ from govbot.health import PartStatus, Readiness
 from govbot.irc.client import IrcClient, SaslCredentials, SessionError, Timeouts
 from govbot.irc.duties import ChannelDuties
 from govbot.irc.events import IrcEvent, IrcJoin, IrcMessage
+from govbot.irc.inbound import Inbound
 from govbot.irc.reporter import IrcReporter
 from govbot.irc.sending import (
     Lane,
@@ -123,12 +124,7 @@ class IrcService(ChannelDuties):
         self._topic_warned: set[str] = set()  # channels told it cannot set topics (duties.py)
         self._ready = asyncio.Event()
         self._ready_at = 0.0
-        # Unbounded: the bound is kept by `irc_room`, which pauses the reading (one line
-        # may still bring several events: a QUIT, one per shared channel). Never dropped.
-        self._inbound: asyncio.Queue[tuple[IrcEvent, bool]] = asyncio.Queue()
-        self._room = asyncio.Event()
-        self._whois_waiting = 0  # WHOIS answers awaited: reading must go on meanwhile
-        self._paused_logged = float("-inf")
+        self._inbound = Inbound(tuning.inbound_max)  # full: reading pauses (inbound.py)
         self._run_task: asyncio.Task[None] | None = None
         #: Registered with every wanted channel joined; refused logins and channels
         #: are its permanent faults (see govbot.health).
@@ -460,26 +456,16 @@ class IrcService(ChannelDuties):
             self._update_readiness()
         if not self.accepting:
             return
-        self._inbound.put_nowait((event, resolve_account))
+        self._inbound.put(event, resolve_account)
 
     async def irc_room(self) -> None:
-        if self._inbound.qsize() < self.tuning.inbound_max or self._whois_waiting:
-            return
-        self.stats.inbound_paused += 1
-        now = asyncio.get_running_loop().time()
-        if now - self._paused_logged >= 60.0:  # at most a line a minute under load
-            self._paused_logged = now
-            log.warning("irc: %d events wait for the dispatcher; reading from the server "
-                        "pauses until there is room (paused %d time(s) so far)",
-                        self._inbound.qsize(), self.stats.inbound_paused)
-        while self._inbound.qsize() >= self.tuning.inbound_max and not self._whois_waiting:
-            self._room.clear()
-            await self._room.wait()
+        if self._inbound.full():
+            self.stats.inbound_paused += 1
+        await self._inbound.room()
 
     async def _consume(self) -> None:
         while True:
             event, resolve = await self._inbound.get()
-            self._room.set()  # the reader re-checks the size
             try:
                 if resolve and isinstance(event, IrcMessage):
                     event = dataclasses.replace(event, account=await self.account_of(event.nick))
@@ -503,19 +489,16 @@ class IrcService(ChannelDuties):
             client.whois_abandon(nick)
         # The answer is a line to read: a paused reader reads on until it came (the
         # queue may grow past its bound meanwhile, by at most whois_timeout of lines).
-        self._whois_waiting += 1
-        self._room.set()
         try:
             # Shielded: a caller giving up must not cancel the answer for the others.
-            async with asyncio.timeout(self.tuning.whois_timeout):
-                return await asyncio.shield(future)
+            with self._inbound.whois():
+                async with asyncio.timeout(self.tuning.whois_timeout):
+                    return await asyncio.shield(future)
         except TimeoutError:
             client.whois_abandon(nick)
             log.warning("irc: no WHOIS answer for %s within %.0f s; treating as not logged in",
                         nick, self.tuning.whois_timeout)
             return None
-        finally:
-            self._whois_waiting -= 1
 
 
 def _describe(exc: BaseException) -> str:
