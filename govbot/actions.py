@@ -158,6 +158,10 @@ class WriteMinutes(Action):
     restricted: bool = False  # #restrictlogs: owner-only files, never published
     directory: str | None = None
     git: GitPublishing | None = None
+    #: Set: the reporter tells the plugin how it went (`MinutesWritten`, or
+    #: `MinutesFailed` and a retry with backoff), in `lane`. "" : it only logs.
+    key: str = ""
+    lane: str = ""
 
 
 ACTION_TYPES: tuple[type[Action], ...] = (

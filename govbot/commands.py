@@ -226,7 +226,8 @@ class CommandRouter:
     emits: tuple[type[Action], ...] = (Say, ReloadConfig)
 
     def __init__(self, commands: CommandTable, *, prefix: str = "!", admins: str = "admins",
-                 rate_limit: tuple[int, float] = (5, 30.0)) -> None:
+                 rate_limit: tuple[int, float] = (5, 30.0),
+                 global_limit: tuple[int, float] = (30, 30.0)) -> None:
         self.owner = _Owner(self.name)
         builtins = [
             Command("help", self._help, "help [COMMAND]",
@@ -245,6 +246,12 @@ class CommandRouter:
         self._rate_count, self._rate_window = rate_limit
         self._recent: dict[tuple[str, str], deque[float]] = {}
         self._warned: dict[tuple[str, str], float] = {}
+        # Every command of everyone together: below the IRC send rate, so replies
+        # can never back up, however many nicks (or hosts) take turns.
+        self._global_count, self._global_window = global_limit
+        self._global: deque[float] = deque()
+        self._global_refused = 0
+        self._global_logged = float("-inf")
 
     # --- at the edge: one event per line --------------------------------------------
 
@@ -317,21 +324,38 @@ class CommandRouter:
         """Per-person, per-command sliding window: (allowed, the one warning to give).
 
         Over the limit, the first refusal says so and the rest are silent, so a flood
-        of commands can never make the bot flood the channel in turn.
+        of commands can never make the bot flood the channel in turn. Someone without
+        an account is limited by host (a new nick is free; a new host is not), and all
+        commands together by the global budget, past which they are refused silently.
         """
-        who = call.account.casefold() if call.account else "nick:" + call.nick.lower()
+        glob = self._global
+        while glob and now - glob[0] >= self._global_window:
+            glob.popleft()
+        if len(glob) >= self._global_count:
+            self._global_refused += 1
+            if now - self._global_logged >= self._global_window:
+                log.warning("command rate limit: the global budget of %d per %.0f s is used; "
+                            "%d command(s) refused without a reply", self._global_count,
+                            self._global_window, self._global_refused)
+                self._global_logged, self._global_refused = now, 0
+            return False, None
+        host = call.message.host if call.message is not None else None
+        who = (call.account.casefold() if call.account
+               else "host:" + host.lower() if host else "nick:" + call.nick.lower())
         key = (who, call.name if known else "?")
         recent = self._recent.setdefault(key, deque())
         while recent and now - recent[0] >= self._rate_window:
             recent.popleft()
         if len(recent) < self._rate_count:
             recent.append(now)
+            glob.append(now)
             self._warned.pop(key, None)
             if len(self._recent) > _MAX_RATE_KEYS:
                 self._prune(now)
             return True, None
         if self._warned.get(key, float("-inf")) < recent[0]:
             self._warned[key] = now
+            glob.append(now)  # the warning is a reply too
             log.info("command rate limit: %s used %s %d times in %.0f s", call.nick, call.name,
                      len(recent), self._rate_window)
             return False, (f"slow down: at most {self._rate_count} {call.name} "

@@ -263,10 +263,14 @@ class Daemon:
             if WriteMinutes in emitted and not self.dry_run:
                 # Each action says where and how (from its plugin's settings); this is
                 # the default directory for one that does not.
-                reporters.append(MinutesReporter(
+                minutes = MinutesReporter(
                     Path(s.state.workdir) / "minutes",
                     on_written=lambda root, action: library.record(
-                        root, action.meeting, action.files, restricted=action.restricted)))
+                        root, action.meeting, action.files, restricted=action.restricted),
+                    on_outcome=lambda event: self._submit(Envelope(event.id, event,
+                                                                   event.lane)))
+                stack.push_async_callback(minutes.aclose)
+                reporters.append(minutes)
             if gerrit is None:
                 # Without Gerrit, plugins that also comment on changes (meetings) still run.
                 reporters.append(_NoGerrit())

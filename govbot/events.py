@@ -1,6 +1,6 @@
 """The contract every event meets (`Event`), and the events the core itself produces
-(config reloads and wake-ups; Gerrit's are in govbot.gerrit.events, IRC's in
-govbot.irc.events)."""
+(config reloads, wake-ups, the outcome of writing minutes; Gerrit's are in
+govbot.gerrit.events, IRC's in govbot.irc.events)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     def _irc(event: IrcEvent) -> Event:
         return event
 
-    def _core(event: ConfigReloaded | ConfigRejected | Wakeup) -> Event:
+    def _core(event: ConfigReloaded | ConfigRejected | Wakeup | MinutesWritten
+              | MinutesFailed) -> Event:
         return event
 
     def _command(event: CommandEvent) -> Event:
@@ -102,3 +103,54 @@ class Wakeup:
     @property
     def lane(self) -> str:
         return self.lane_name or f"wakeup:{self.plugin}:{self.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesWritten:
+    """The core's minutes reporter wrote the files of a `WriteMinutes` that asked for
+    its outcome (`key` set): they exist now, so their URLs may be said.
+
+    Delivered in the action's `lane` (a meeting's channel), after the lines before it.
+    """
+
+    plugin: str  # the plugin whose WriteMinutes it was
+    key: str  # the plugin's own name for these minutes (WriteMinutes.key)
+    meeting: str
+    paths: tuple[str, ...]  # relative to `directory`, as written
+    directory: str
+    attempts: int = 1  # 1: written at once; more: after that many tries
+    lane_name: str = ""
+    type_name = "minutes-written"
+    actor = None
+
+    @property
+    def lane(self) -> str:
+        return self.lane_name or f"minutes:{self.plugin}:{self.key}"
+
+    @property
+    def id(self) -> str:
+        return f"minutes-written:{self.plugin}:{self.key}:{self.attempts}"
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesFailed:
+    """A try to write a `WriteMinutes` (with `key`) failed; the reporter tries again in
+    `retry_in` seconds (None: never — an unsafe path, a refusal that no retry cures)."""
+
+    plugin: str
+    key: str
+    meeting: str
+    error: str  # what the system said, e.g. "[Errno 28] No space left on device"
+    attempts: int
+    retry_in: float | None
+    lane_name: str = ""
+    type_name = "minutes-failed"
+    actor = None
+
+    @property
+    def lane(self) -> str:
+        return self.lane_name or f"minutes:{self.plugin}:{self.key}"
+
+    @property
+    def id(self) -> str:
+        return f"minutes-failed:{self.plugin}:{self.key}:{self.attempts}"

@@ -119,7 +119,9 @@ class GovbotCollector(Collector):
                     ("reconnects", "IRC reconnection attempts", irc.stats.reconnects),
                     ("received", "IRC events received", irc.stats.received),
                     ("inbound_dropped", "IRC events lost to back-pressure",
-                     irc.stats.inbound_dropped)):
+                     irc.stats.inbound_dropped),
+                    ("inbound_paused", "times reading from IRC paused: events queue full",
+                     irc.stats.inbound_paused)):
                 yield CounterMetricFamily(f"govbot_irc_{name}", help_text, value=value)
         gerrit = d.gerrit
         if gerrit is not None:

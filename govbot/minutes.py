@@ -20,6 +20,15 @@ Restricted minutes (`#restrictlogs`) are written readable by the bot's user only
 After a write, the files are handed to `on_written` (the daemon's minutes library,
 govbot/state/search.py), which lists them for the web pages and indexes their text
 for the full-text search; restricted minutes are not listed.
+
+A write that fails (a full disk, a directory that cannot be made) is **kept and
+retried** with backoff (govbot.backoff) until it succeeds, in the background: the
+meeting's channel goes on meanwhile. A newer `WriteMinutes` of the same files
+replaces a retry still waiting (it has the newer minutes). When the action asks for
+it (`key` set), each outcome is handed to `on_outcome` as a core event, which the
+daemon submits to the dispatcher in the action's `lane`: `MinutesWritten` once the
+files exist (the meetings plugin says their URLs then, never before), `MinutesFailed`
+after each failed try (it tells the channel once that the minutes are delayed).
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
 
 from govbot.actions import Action, GitPublishing, MinutesFiles, WriteMinutes
+from govbot.backoff import backoff
+from govbot.events import MinutesFailed, MinutesWritten
 
 __all__ = ["GitPublishing", "MinutesFiles", "MinutesReporter", "UnsafePath", "WriteMinutes",
            "safe_target"]
@@ -64,43 +75,116 @@ def safe_target(root: Path, relative: str) -> Path:
 
 #: (the minutes directory, the action written) after each successful write.
 WrittenHook = Callable[[Path, WriteMinutes], Awaitable[None]]
+#: Where the outcome of an action with a `key` goes (the daemon: the dispatcher).
+OutcomeHook = Callable[[MinutesWritten | MinutesFailed], Awaitable[None]]
+_Slot = tuple[str, frozenset[str]]  # (directory, paths): what one retry would write
 
 
 class MinutesReporter:
     action_types: tuple[type[Action], ...] = (WriteMinutes,)
 
     def __init__(self, directory: Path | str, *, git: GitPublishing | None = None,
-                 file_mode: int = 0o644, on_written: WrittenHook | None = None) -> None:
+                 file_mode: int = 0o644, on_written: WrittenHook | None = None,
+                 on_outcome: OutcomeHook | None = None, retry_min: float = 1.0,
+                 retry_max: float = 300.0) -> None:
         # The defaults for an action that names no directory and no git publishing.
         self.directory = Path(directory)
         self.git = git
         self.file_mode = file_mode
         self.on_written = on_written
+        self.on_outcome = on_outcome
+        self.retry_min, self.retry_max = retry_min, retry_max
         self.written = 0
         self.refused = 0
+        self.failures = 0  # failed tries (each is retried)
         self.commits = 0
         self.push_failures = 0
         # One writer at a time: two meetings ending together must not interleave commits.
         self._lock = threading.Lock()
+        self._retries: dict[_Slot, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def retrying(self) -> int:
+        """Writes waiting for their next try."""
+        return len(self._retries)
 
     async def report(self, action: Action) -> None:
         if not isinstance(action, WriteMinutes):
             return
+        waiting = self._retries.pop(self._slot(action), None)
+        if waiting is not None:  # these minutes are newer than the ones it would write
+            waiting.cancel()
+        await self._try(action, 1)
+
+    async def aclose(self) -> None:
+        """Stop retrying (at shutdown; the meeting's journal still has the minutes)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _slot(self, action: WriteMinutes) -> _Slot:
+        return (str(action.directory or self.directory), frozenset(action.files))
+
+    async def _try(self, action: WriteMinutes, attempt: int) -> None:
         try:
             paths = await asyncio.to_thread(self.write, action)
         except UnsafePath as exc:
             self.refused += 1
             log.error("event %s: minutes of %s not written: %s", action.event_id,
                       action.meeting, exc)
+            self._tell(action, MinutesFailed(action.plugin, action.key, action.meeting,
+                                             str(exc), attempt, None, action.lane))
             return
-        log.info("event %s: minutes of %s written: %s", action.event_id, action.meeting,
-                 ", ".join(paths))
+        except Exception as exc:  # a full disk, a file where a directory should be, git
+            self.failures += 1
+            delay = backoff(attempt, self.retry_min, self.retry_max)
+            log.error("event %s: minutes of %s not written (try %d): %s; trying again in "
+                      "%.1f s", action.event_id, action.meeting, attempt, exc, delay)
+            self._tell(action, MinutesFailed(action.plugin, action.key, action.meeting,
+                                             str(exc), attempt, delay, action.lane))
+            self._retries[self._slot(action)] = self._spawn(
+                self._retry(action, attempt + 1, delay))
+            return
+        log.info("event %s: minutes of %s written: %s%s", action.event_id, action.meeting,
+                 ", ".join(paths), f" (try {attempt})" if attempt > 1 else "")
         if self.on_written is not None:
             try:
                 await self.on_written(Path(action.directory or self.directory), action)
             except Exception:  # the minutes are written; only the web's listing lags
                 log.exception("event %s: minutes of %s written but not indexed",
                               action.event_id, action.meeting)
+        self._tell(action, MinutesWritten(
+            action.plugin, action.key, action.meeting, tuple(paths),
+            str(action.directory or self.directory), attempt, action.lane))
+
+    async def _retry(self, action: WriteMinutes, attempt: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        slot = self._slot(action)
+        if self._retries.get(slot) is asyncio.current_task():
+            del self._retries[slot]
+        await self._try(action, attempt)
+
+    def _tell(self, action: WriteMinutes, event: MinutesWritten | MinutesFailed) -> None:
+        hook = self.on_outcome
+        if hook is None or not action.key:
+            return
+
+        async def tell() -> None:
+            try:
+                await hook(event)
+            except Exception:
+                log.exception("minutes of %s: could not report %s", action.meeting,
+                              event.type_name)
+        # In a task of its own: the dispatcher may be waiting on this very report,
+        # and a submit must never wait for it.
+        self._spawn(tell())
+
+    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     # -- in the worker thread -------------------------------------------------------------
     def write(self, action: WriteMinutes) -> list[str]:

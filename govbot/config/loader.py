@@ -2,12 +2,15 @@
 
 Every problem in every file is collected (never only the first), and the
 result carries no config at all when there is any error: a half-loaded config
-must never govern (DESIGN.md, principle 5).
+must never govern (DESIGN.md, principle 5). A file that is a symlink out of the
+checkout, or not a regular file (a FIFO, a device), is an error of that file and
+is never opened: a merged `people.yaml -> /etc/passwd` must not be read.
 """
 
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -100,7 +103,12 @@ class _Files:
         """The parsed file, or None when it is absent or broken (errors recorded)."""
         if name not in self.parsed:
             path = self.root / name
-            if not path.is_file():
+            # An absolute name is the operator's (`governance.layout.projects`), not the repo's.
+            unsafe = _unsafe(Path("/") if Path(name).is_absolute() else self.root, path)
+            if unsafe:
+                self.issues.error(Source(name, 1), unsafe)
+                self.parsed[name] = None
+            elif not path.is_file():
                 self.parsed[name] = None
             else:
                 data, errors = parse_yaml_file(path, name, last_key_wins=last_key_wins)
@@ -122,9 +130,30 @@ class _Files:
         found = []
         for path in self.root.glob(pattern):
             relative = path.relative_to(self.root)
-            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            # A file that leaves the checkout is listed, so that `read` reports it.
+            if path.is_file() or _unsafe(self.root, path):
                 found.append(relative.as_posix())
         return sorted(found)
+
+
+def _unsafe(root: Path, path: Path) -> str | None:
+    """Why `path` must not be read (a link out of `root`, a special file), or None."""
+    if not path.is_symlink() and not path.exists():
+        return None
+    try:
+        resolved = path.resolve(strict=False)
+        inside = resolved.is_relative_to(root.resolve())
+        mode = path.stat().st_mode if path.exists() else None
+    except (OSError, RuntimeError) as exc:  # a symlink loop, an unreadable directory
+        return f"cannot be read safely: {exc}"
+    if not inside:
+        return (f"a symlink out of the config repository (to {resolved}); config files "
+                "must be regular files inside it")
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        return "not a regular file (a FIFO, socket or device); config files must be files"
+    return None
 
 
 def load_config(root: Path, sections: Sequence[tuple[str, ConfigSection]], *,

@@ -11,6 +11,11 @@ decoder reads its `changeKey: {"key": ...}` and `project: {"name": ...}`, and th
 receiver unwraps the lazily computed fields (`submitter`, `refUpdate`, `uploader`...)
 when a body carries Guava's memoizing supplier itself, `{"value": {...}}` next to
 `delegate`/`initialized`, instead of the value.
+
+The receiver faces the network, so its edges are bounded: a body longer than
+`MAX_BODY` is refused with 413 and one nested deeper than `MAX_DEPTH` with 400
+(before any JSON decoder recurses into it), never 500; refusals are logged at most
+once per `REFUSAL_LOG_INTERVAL`, with the count refused since the last line.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import base64
 import hmac
 import json
 import logging
+import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -28,6 +35,51 @@ log = logging.getLogger(__name__)
 
 Accept = Callable[[str, Sequence[bytes]], Awaitable[Sequence[object]]]
 MAX_BODY = 1024 * 1024
+#: Gerrit's events nest about six deep; 64 leaves room and keeps every recursion
+#: (the JSON decoder's, `_unwrap`'s, the event decoder's) far from Python's limit.
+MAX_DEPTH = 64
+REFUSAL_LOG_INTERVAL = 60.0
+
+# Brackets outside strings: a string token is skipped whole, escapes included.
+_TOKENS = re.compile(rb'"(?:[^"\\]+|\\.)*"?|[\[\]{}]', re.DOTALL)
+
+
+def nesting_depth(body: bytes) -> int:
+    """The deepest bracket nesting of `body` (JSON or JSON lines), without parsing it."""
+    depth = deepest = 0
+    for match in _TOKENS.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in (b"]", b"}"):
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+class RefusalLog:
+    """One WARNING per `interval` for refused requests, with the count since the last.
+
+    600 refused calls in a minute are one line, not 600: a misconfigured or hostile
+    sender cannot flood the log. A refusal after a quiet interval is logged at once.
+    """
+
+    def __init__(self, interval: float = REFUSAL_LOG_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._last = float("-inf")
+        self._pending = 0
+
+    def refused(self, remote: str | None, why: str) -> None:
+        now = self._clock()
+        self._pending += 1
+        if now - self._last < self.interval:
+            return
+        more = (f" ({self._pending - 1} more refused in the last {self.interval:.0f} s)"
+                if self._pending > 1 else "")
+        log.warning("webhook from %s refused: %s%s", remote, why, more)
+        self._last, self._pending = now, 0
 
 
 _SUPPLIER_KEYS = frozenset({"delegate", "initialized", "value"})
@@ -87,28 +139,47 @@ def _presented(request: web.Request) -> str:
 
 
 class WebhookReceiver:
-    def __init__(self, secret: str, accept: Accept) -> None:
+    def __init__(self, secret: str, accept: Accept, *, max_body: int = MAX_BODY,
+                 max_depth: int = MAX_DEPTH, refusals: RefusalLog | None = None) -> None:
         if not secret:
             raise ValueError("a webhook receiver needs a secret")
         self._secret = secret.encode()
         self._accept = accept
+        self.max_body = max_body
+        self.max_depth = max_depth
+        self.refusals = refusals or RefusalLog()
         self.accepted = 0
         self.refused = 0
 
     def add_routes(self, app: web.Application, path: str = "/gerrit/webhook") -> None:
         app.router.add_post(path, self.handle)
 
+    def _refuse(self, request: web.Request, status: int, error: str,
+                why: str) -> web.Response:
+        self.refused += 1
+        self.refusals.refused(request.remote, why)
+        return web.json_response({"error": error}, status=status)
+
     async def handle(self, request: web.Request) -> web.Response:
         if not hmac.compare_digest(_presented(request).encode(), self._secret):
-            self.refused += 1
-            log.warning("webhook from %s refused: wrong or missing secret", request.remote)
-            return web.json_response({"error": "forbidden"}, status=403)
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return web.json_response({"error": "too large"}, status=413)
-        body = await request.read()
-        if len(body) > MAX_BODY:
-            return web.json_response({"error": "too large"}, status=413)
-        lines = events_of(body)
+            return self._refuse(request, 403, "forbidden", "wrong or missing secret")
+        too_large = f"body over {self.max_body} bytes"
+        if request.content_length is not None and request.content_length > self.max_body:
+            return self._refuse(request, 413, "too large", too_large)
+        body = bytearray()
+        # Read in chunks up to the limit: a body without Content-Length (chunked) is
+        # cut off at the limit instead of being buffered whole.
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            body += chunk
+            if len(body) > self.max_body:
+                return self._refuse(request, 413, "too large", too_large)
+        if nesting_depth(bytes(body)) > self.max_depth:
+            return self._refuse(request, 400, "nested too deep",
+                                f"nested deeper than {self.max_depth}")
+        try:
+            lines = events_of(bytes(body))
+        except (ValueError, RecursionError, MemoryError) as exc:  # never a 500
+            return self._refuse(request, 400, "unreadable body", type(exc).__name__)
         kept = await self._accept("webhook", lines)
         self.accepted += len(kept)
         return web.json_response({"accepted": len(kept)}, status=202)

@@ -199,6 +199,10 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
             if not self.ready and loop.time() >= deadline:
                 raise SessionError(f"registration did not complete within "
                                    f"{timeouts.registration:.0f} s")
+            if self.ready:
+                # Behind on the events: stop reading until there is room (TCP
+                # back-pressure); the keepalive clock starts after the wait.
+                await self.listener.irc_room()
             wait = timeouts.pong_timeout if pinged else timeouts.ping_interval
             if not self.ready:
                 wait = min(wait, max(deadline - loop.time(), 0.0))
@@ -437,7 +441,7 @@ class IrcClient(Tracking, ChannelState, _Base):  # type: ignore[misc]
             target=target, channel=channel, nick=nick, account=account, text=text, tags=tags,
             time=event_time(tags), notice=notice, action=action,
             msgid=tags.get("msgid") or None, history=history,
-            bouncer=batch == "znc.in/playback"), resolve)
+            bouncer=batch == "znc.in/playback", host=source.partition("@")[2] or None), resolve)
 
 def parse_line(raw: bytes) -> Any | None:
     """Decode leniently (invalid UTF-8 becomes U+FFFD) and parse; None when unusable."""

@@ -57,6 +57,9 @@ class IrcMessage:
     #: Played back by a bouncer (ZNC), which stayed in the channel while the bot was
     #: away: its buffer starts where the bot left.
     bouncer: bool = False
+    #: The sender's host (`nick!user@host`), for limits on people without an account:
+    #: a nick is free to change, a host is not. None when the server did not say.
+    host: str | None = None
 
     @property
     def lane(self) -> str:

@@ -19,6 +19,11 @@ class ClientListener(Protocol):
         """A line became an event; `resolve_account`: the sender's account is not known
         yet and should be looked up (WHOIS) before the event is submitted."""
 
+    async def irc_room(self) -> None:
+        """Awaited by the read loop before each line: returns once the service can take
+        more events. While it waits nothing is read, so TCP back-pressure slows the
+        server instead of events being dropped (the one call that may block)."""
+
     def irc_ready(self) -> None:
         """Registration and login are complete (end of MOTD): the session may send."""
 

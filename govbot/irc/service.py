@@ -31,6 +31,7 @@ from govbot.health import PartStatus, Readiness
 from govbot.irc.client import IrcClient, SaslCredentials, SessionError, Timeouts
 from govbot.irc.duties import ChannelDuties
 from govbot.irc.events import IrcEvent, IrcJoin, IrcMessage
+from govbot.irc.inbound import Inbound
 from govbot.irc.reporter import IrcReporter
 from govbot.irc.sending import (
     Lane,
@@ -70,7 +71,7 @@ class IrcTuning:
     quit_message: str = "govbot stopping"
     droppable: bool = False  # drop (and count) messages while disconnected
     max_queued: int = 2000
-    inbound_max: int = 10_000
+    inbound_max: int = 10_000  # events waiting for the dispatcher; more: reading pauses
     disabled_caps: tuple[str, ...] = ()  # e.g. ("account-tag",) for a buggy network
     batch_window: float = 2.0  # announcements about one change within this window: one line
 
@@ -81,7 +82,8 @@ class IrcStats:
     connects: int = 0  # connection attempts
     reconnects: int = 0  # attempts after a failure or disconnect
     received: int = 0  # events read from the server
-    inbound_dropped: int = 0  # events lost because the dispatcher could not keep up
+    inbound_dropped: int = 0  # always 0 since reading pauses instead (kept for dashboards)
+    inbound_paused: int = 0  # times reading paused because the events queue was full
     last_error: str = ""
 
     @property
@@ -122,7 +124,7 @@ class IrcService(ChannelDuties):
         self._topic_warned: set[str] = set()  # channels told it cannot set topics (duties.py)
         self._ready = asyncio.Event()
         self._ready_at = 0.0
-        self._inbound: asyncio.Queue[tuple[IrcEvent, bool]] = asyncio.Queue(tuning.inbound_max)
+        self._inbound = Inbound(tuning.inbound_max)  # full: reading pauses (inbound.py)
         self._run_task: asyncio.Task[None] | None = None
         #: Registered with every wanted channel joined; refused logins and channels
         #: are its permanent faults (see govbot.health).
@@ -454,13 +456,12 @@ class IrcService(ChannelDuties):
             self._update_readiness()
         if not self.accepting:
             return
-        try:
-            self._inbound.put_nowait((event, resolve_account))
-        except asyncio.QueueFull:
-            self.stats.inbound_dropped += 1
-            if self.stats.inbound_dropped % 100 == 1:
-                log.error("irc: the dispatcher is not keeping up; %d event(s) dropped",
-                          self.stats.inbound_dropped)
+        self._inbound.put(event, resolve_account)
+
+    async def irc_room(self) -> None:
+        if self._inbound.full():
+            self.stats.inbound_paused += 1
+        await self._inbound.room()
 
     async def _consume(self) -> None:
         while True:
@@ -486,10 +487,13 @@ class IrcService(ChannelDuties):
         future, send = client.whois_waiter(nick)
         if send and not self.queue.put(Outgoing("WHOIS", nick, None, Lane.CONTROL)):
             client.whois_abandon(nick)
+        # The answer is a line to read: a paused reader reads on until it came (the
+        # queue may grow past its bound meanwhile, by at most whois_timeout of lines).
         try:
             # Shielded: a caller giving up must not cancel the answer for the others.
-            async with asyncio.timeout(self.tuning.whois_timeout):
-                return await asyncio.shield(future)
+            with self._inbound.whois():
+                async with asyncio.timeout(self.tuning.whois_timeout):
+                    return await asyncio.shield(future)
         except TimeoutError:
             client.whois_abandon(nick)
             log.warning("irc: no WHOIS answer for %s within %.0f s; treating as not logged in",

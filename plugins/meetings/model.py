@@ -121,8 +121,8 @@ class Meeting:
 
     __slots__ = ("_attendees", "_nick_display", "aliases", "chairs", "channel",
                  "channel_topic", "ended", "heard", "id", "items",
-                 "last_chair_time", "lines", "lurk", "meeting_topic", "name", "owner",
-                 "owner_nick", "poll", "restricted", "sanctioned", "started")
+                 "last_chair_time", "lines", "lurk", "meeting_topic", "minutes_suffix",
+                 "name", "owner", "owner_nick", "poll", "restricted", "sanctioned", "started")
 
     def __init__(self, journal_id: str) -> None:
         self.id = journal_id
@@ -146,6 +146,9 @@ class Meeting:
         self.restricted = False
         self.sanctioned = False
         self.poll: Poll | None = None
+        # After the minutes' `<name>.<date>` when another meeting has those file names
+        # (the same name twice in one minute): "-2", "-3"...; "" in the common case.
+        self.minutes_suffix = ""
 
     # -- reading ------------------------------------------------------------------------
     @property
@@ -215,6 +218,8 @@ class Meeting:
                 self.chairs["nick:" + irc_lower(new)] = new
             if self.owner == key:
                 self.owner, self.owner_nick = "nick:" + irc_lower(new), new
+        elif kind == "minutes-name":  # the file names' suffix, decided at #save/#endmeeting
+            self.minutes_suffix = entry.get("suffix", "")
         elif kind == "gap":
             start, end = parse_time(entry["from"]), parse_time(entry["to"])
             text = gap_text(start, end)

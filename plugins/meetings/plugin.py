@@ -16,8 +16,13 @@ of the journal is finished at the next start (minutes written again, atomically;
 Gerrit comments deduplicated by fingerprint).
 
 `#endmeeting` returns the minutes in four formats (`WriteMinutes`, rendered here,
-written by the core's minutes reporter), one Gerrit comment per decision that
-names a change, and closes the journal. Settings: see `meetings_config`.
+written by the core's minutes reporter) and one Gerrit comment per decision that
+names a change. The URLs are said, and the journal closed, only on the reporter's
+`MinutesWritten`, once the files exist; a `MinutesFailed` makes the bot say once that
+the minutes are delayed (the reporter retries; until the files exist the journal stays
+open, so a restart writes them again). Two meetings never share file names: a second
+`<name>.<date>` in one minute gets a suffix (`-2`), journaled, claimed in the plugin's
+state. Settings: see `meetings_config`.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from govbot.actions import (
     Action,
     Append,
     MinutesFiles,
+    Remember,
     Say,
     SetTopic,
     Vote,
@@ -42,7 +48,7 @@ from govbot.actions import (
 from govbot.commands import CommandEvent
 from govbot.config.model import GovernanceConfig
 from govbot.config.sections import ConfigSection
-from govbot.events import ConfigReloaded, Wakeup
+from govbot.events import ConfigReloaded, MinutesFailed, MinutesWritten, Wakeup
 from govbot.extensions import CliCommand, WebRoute
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange, lane_of
 from govbot.offers import MeetingSchedules
@@ -60,6 +66,7 @@ from .decisions import decision_votes
 from .effects import Effect, EndMeeting, encode
 from .history import Away, Gap
 from .model import Meeting, gap_text, identity_of, irc_lower
+from .names import STEM_KEY, MinutesNames
 from .policy import (
     ScheduleLookup,
     check_start,
@@ -69,6 +76,7 @@ from .policy import (
 from .publishing import MinutesTarget
 from .render import links, render, url_warning
 from .settings import MeetingsSettings
+from .steps import url_lines
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +86,7 @@ GERRIT_TIMEOUT = 20.0  # seconds for the change lookups of one meeting's decisio
 class MeetingsPlugin(Plugin):
     name = "meetings"
     settings_type = MeetingsSettings
-    emits = (Say, SetTopic, Append, WakeAt, Vote, WriteMinutes)
+    emits = (Say, SetTopic, Append, WakeAt, Vote, WriteMinutes, Remember)
 
     def __init__(self, schedule: ScheduleLookup | None = None) -> None:
         self._schedule = schedule
@@ -88,11 +96,15 @@ class MeetingsPlugin(Plugin):
         self._load_lock: asyncio.Lock | None = None
         self._to_resume: dict[str, list[Meeting]] = {}  # found open at start, not yet told
         self._to_finish: dict[str, list[Meeting]] = {}  # ended, but the journal not closed
+        self._writing: dict[str, Meeting] = {}  # journal id -> ended, its minutes not written
+        self._delayed: set[str] = set()  # of those, the ones the channel was told about
+        self._names = MinutesNames()  # the minutes' file names claimed (names.py)
 
     def handlers(self) -> Mapping[type, Handler]:
         return {IrcMessage: self.on_message, CommandEvent: self.on_other_command,
                 IrcNickChange: self.on_nick, IrcJoin: self.on_join, Wakeup: self.on_wakeup,
-                ConfigReloaded: self.on_start}
+                ConfigReloaded: self.on_start, MinutesWritten: self.on_minutes_written,
+                MinutesFailed: self.on_minutes_failed}
 
     def commands(self) -> Sequence[Command]:
         return bound(self.on_meetbot)
@@ -159,9 +171,16 @@ class MeetingsPlugin(Plugin):
         entry = _line_entry(said, env.identity, out, event)
         meeting.apply(entry)
         actions.append(Append(journal=meeting.id, entry=entry))
-        if out.end:  # the files first: the URLs said next must already work
-            actions.append(self._minutes(meeting, opts, ctx))
-        actions += self._say(channel, out.said)
+        if out.end or out.save:
+            actions += self._claim(meeting, ctx)
+        said_now = out.said
+        if out.end:
+            actions += self._minutes(meeting, opts, ctx, final=True)
+            # The URLs are journaled with the line (the log shows them where MeetBot
+            # does) but said on MinutesWritten: never before the files exist.
+            held = set(url_lines(links(meeting, opts.minutes_url)))
+            said_now = [t for t in out.said if t not in held]
+        actions += self._say(channel, said_now)
         if out.topic is not None and self._may_set_topic(meeting, ctx):
             actions.append(SetTopic(channel=channel, topic=out.topic))
         if out.started:
@@ -169,11 +188,48 @@ class MeetingsPlugin(Plugin):
             actions.append(WakeAt(key=meeting.id, when=event.time + opts.orphan_after,
                                   lane=lane_of(channel)))
         if out.save:
-            actions.append(self._minutes(meeting, opts, ctx))
+            actions += self._minutes(meeting, opts, ctx)
         if out.end:
             del self._open[key]
             actions += await self._finish(meeting, opts, ctx, written=True)
         return actions
+
+    async def on_minutes_written(self, event: MinutesWritten, ctx: PluginContext
+                                 ) -> Sequence[Action]:
+        """The final minutes exist: say their URLs (as MeetBot at #endmeeting), close."""
+        if event.plugin != self.name or event.key not in self._writing:
+            return ()
+        meeting = self._writing.pop(event.key)
+        delayed = event.key in self._delayed
+        self._delayed.discard(event.key)
+        texts: list[str] = []
+        if not meeting.restricted and not meeting.lurk:
+            opts = Options.of(ctx.settings_as(MeetingsSettings))
+            if delayed:
+                texts.append(f"The minutes of the meeting '{meeting.name}' are written now.")
+            texts += url_lines(links(meeting, opts.minutes_url))
+        # Closed last: if the bot dies before this, the next start writes them again.
+        return [*self._say(meeting.channel, texts), Append(journal=meeting.id, close=True)]
+
+    async def on_minutes_failed(self, event: MinutesFailed, ctx: PluginContext
+                                ) -> Sequence[Action]:
+        """Tell the channel once that the minutes are late (the reporter retries)."""
+        if event.plugin != self.name or event.key not in self._writing \
+                or event.key in self._delayed:
+            return ()
+        self._delayed.add(event.key)
+        meeting = self._writing[event.key]
+        if meeting.lurk:
+            return ()
+        if event.retry_in is None:
+            text = (f"The minutes of the meeting '{meeting.name}' could not be written "
+                    f"({event.error}); its journal is kept, so they can be written with "
+                    "`govbot minutes`.")
+        else:
+            text = (f"The minutes of the meeting '{meeting.name}' are delayed: they could "
+                    f"not be written ({event.error}). Retrying; the links follow once "
+                    "they are written.")
+        return self._say(meeting.channel, [text])
 
     async def on_nick(self, event: IrcNickChange, ctx: PluginContext) -> Sequence[Action]:
         key = irc_lower(event.channel)
@@ -262,7 +318,7 @@ class MeetingsPlugin(Plugin):
                    resolved=resolved, can_resolve=ctx.irc is not None, start=start,
                    bodies=electorates(config) if command in ("startvote", "motion") else {},
                    channel_topic=channel_topic, present=present,
-                   links=lambda m: links(m, opts.minutes_url))
+                   links=lambda m: links(m, opts.minutes_url, self._names.free_suffix(m)))
 
     def _may_set_topic(self, meeting: Meeting, ctx: PluginContext) -> bool:
         policy = policy_for(ctx.settings_as(MeetingsSettings), meeting.channel).topic
@@ -314,6 +370,7 @@ class MeetingsPlugin(Plugin):
         async with self._load_lock:
             if self._loaded:
                 return
+            self._names.load(await ctx.state.items(STEM_KEY))
             meetings = []
             for name in await ctx.state.open_journals():
                 entries = await ctx.state.journal(name)
@@ -350,19 +407,28 @@ class MeetingsPlugin(Plugin):
         return [Append(journal=meeting.id, entry=entry),
                 *self._say(meeting.channel, texts)]
 
-    def _minutes(self, meeting: Meeting, opts: Options, ctx: PluginContext) -> WriteMinutes:
+    def _claim(self, meeting: Meeting, ctx: PluginContext) -> list[Action]:
+        return self._names.claim(meeting, ctx.now)  # names.py: never two meetings' files
+
+    def _minutes(self, meeting: Meeting, opts: Options, ctx: PluginContext, *,
+                 final: bool = False) -> list[Action]:
         # The operator's `bot_nick` setting wins; else the bot's own nick, a core fact.
         settings = ctx.settings_as(MeetingsSettings)
         bot_nick = settings.bot_nick or ctx.bot_nick
         files = render(meeting, bot_nick=bot_nick, url_base=opts.minutes_url, now=ctx.now)
         target = MinutesTarget.of(settings)
-        return WriteMinutes(meeting=meeting.name, files=MinutesFiles(files),
-                            url_base=opts.minutes_url, restricted=meeting.restricted,
-                            directory=target.directory, git=target.git)
+        if final:  # the reporter says how it went: the URLs and the close wait for it
+            self._writing[meeting.id] = meeting
+        return [WriteMinutes(meeting=meeting.name, files=MinutesFiles(files),
+                             url_base=opts.minutes_url, restricted=meeting.restricted,
+                             directory=target.directory, git=target.git,
+                             key=meeting.id if final else "",
+                             lane=lane_of(meeting.channel) if final else "")]
 
     async def _finish(self, meeting: Meeting, opts: Options, ctx: PluginContext, *,
                       written: bool = False) -> list[Action]:
-        actions: list[Action] = [] if written else [self._minutes(meeting, opts, ctx)]
+        actions: list[Action] = [] if written else [
+            *self._claim(meeting, ctx), *self._minutes(meeting, opts, ctx, final=True)]
         if not meeting.restricted:
             # Bounded well below the dispatcher's handler timeout: the meeting is already
             # ended in the cache, and its journal must be closed whatever Gerrit does.
@@ -374,9 +440,9 @@ class MeetingsPlugin(Plugin):
             except TimeoutError:
                 log.error("meeting %s: Gerrit did not answer within %.0f s; its decisions "
                           "are not commented on", meeting.id, GERRIT_TIMEOUT)
-        # Closed last: if the bot dies before this, the next start finishes the job.
-        actions += [WakeAt(key=meeting.id, when=None),
-                    Append(journal=meeting.id, close=True)]
+        # The journal is closed on MinutesWritten: until the files exist, a restart
+        # finishes the job.
+        actions.append(WakeAt(key=meeting.id, when=None))
         return actions
 
 

@@ -42,16 +42,18 @@ _COMMAND = re.compile(r"(#\w+)(.*)", re.DOTALL)
 _NICK_CHARS = r"A-Za-z0-9_\-\[\]\\^{}|`"
 
 
-def basename(meeting: Meeting) -> str:
-    """`meetings/<name>/<YYYY>/<name>.<YYYY-MM-DD-HH.MM>` (no extension), in UTC."""
+def basename(meeting: Meeting, suffix: str | None = None) -> str:
+    """`meetings/<name>/<YYYY>/<name>.<YYYY-MM-DD-HH.MM>` (no extension), in UTC, then
+    the meeting's `minutes_suffix` (or `suffix`), only when two meetings would clash."""
     start = (meeting.started or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     name = meeting.name
-    return f"meetings/{name}/{start:%Y}/{name}.{start:%Y-%m-%d-%H.%M}"
+    end = meeting.minutes_suffix if suffix is None else suffix
+    return f"meetings/{name}/{start:%Y}/{name}.{start:%Y-%m-%d-%H.%M}{end}"
 
 
-def links(meeting: Meeting, url_base: str) -> dict[str, str]:
+def links(meeting: Meeting, url_base: str, suffix: str | None = None) -> dict[str, str]:
     base = url_base.rstrip("/") + "/" if url_base else ""
-    stem = basename(meeting)
+    stem = basename(meeting, suffix)
     return {ext: f"{base}{stem}.{ext}" for ext in EXTENSIONS}
 
 

@@ -148,9 +148,13 @@ def end(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:
     if meeting.restricted:
         out.said.append("The minutes are restricted (#restrictlogs): not published.")
     elif env.links is not None:
-        links = env.links(meeting)
-        out.said += [f"Minutes:        {links['html']}", f"Minutes (text): {links['txt']}",
-                     f"Log:            {links['log.html']}"]
+        out.said += url_lines(env.links(meeting))
+
+
+def url_lines(links: Mapping[str, str]) -> list[str]:
+    """MeetBot's three lines naming the minutes at #endmeeting."""
+    return [f"Minutes:        {links['html']}", f"Minutes (text): {links['txt']}",
+            f"Log:            {links['log.html']}"]
 
 
 def topic(meeting: Meeting, line: Said, env: Env, arg: str, out: Outcome) -> None:

@@ -217,3 +217,53 @@ async def test_check_files_loads_a_draft_over_the_merged_tree_and_writes_nowhere
         refused = await holder.check_files({path: "x: 1\n"})
         assert refused.config is None and refused.errors, path
     assert list(outside.iterdir()) == [] and not (tmp_path / "escape.yaml").exists()
+
+
+async def test_a_merged_symlink_out_of_the_repo_is_refused_not_followed(
+        upstream: Upstream, holder: ConfigHolder, tmp_path: Path) -> None:
+    """`people.yaml -> /etc/passwd` merged upstream: the file is an error, never read."""
+    outside = tmp_path / "secret.yaml"
+    outside.write_text(PEOPLE)  # valid YAML: following it would load without error
+    upstream.commit("good", **{"people.yaml": PEOPLE, "bodies.yaml": BODIES})
+    assert (await holder.reload()).config is not None
+    good = holder.revision
+    (upstream.path / "people.yaml").unlink()
+    (upstream.path / "people.yaml").symlink_to(outside)
+    (upstream.path / "meetings").mkdir()
+    (upstream.path / "meetings" / "x.yaml").symlink_to("/etc/passwd")
+    (upstream.path / "bodies2.yaml").symlink_to("bodies.yaml")  # inside: fine
+    upstream.commit("a link out")
+    result = await holder.reload()
+    lines = [str(e) for e in result.errors]
+    assert result.config is None and holder.revision == good
+    assert lines[0].startswith("people.yaml:1: a symlink out of the config repository")
+    assert str(outside) in lines[0]
+
+
+def test_links_out_and_special_files_are_errors_of_their_file(tmp_path: Path) -> None:
+    import os
+
+    from govbot.config.loader import load_config
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "people.yaml").write_text(PEOPLE)
+    (root / "bodies.yaml").write_text(BODIES)
+    (root / "rules").mkdir()
+    os.mkfifo(root / "rules" / "fifo.yaml")  # reading it would block the loader forever
+    (root / "rules" / "passwd.yaml").symlink_to("/etc/passwd")
+    (root / "rules" / "ok.yaml").write_text("{}\n")
+    (root / "rules" / "alias.yaml").symlink_to("ok.yaml")
+    seen: list[str] = []
+
+    def parse(files, ctx):  # type: ignore[no-untyped-def]
+        seen.extend(f.path for f in files)
+        return {}
+
+    result = load_config(root, [("x", ConfigSection("rules/*.yaml", parse, "rules"))])
+    assert sorted(str(e) for e in result.errors) == [
+        "rules/fifo.yaml:1: not a regular file (a FIFO, socket or device); config files "
+        "must be files",
+        "rules/passwd.yaml:1: a symlink out of the config repository (to /etc/passwd); "
+        "config files must be regular files inside it"]
+    assert result.config is None and seen == ["rules/alias.yaml", "rules/ok.yaml"]

@@ -366,3 +366,34 @@ def test_every_example_of_every_built_in_plugin_reaches_its_command() -> None:
             assert route.owner is plugin and route.command == command, text
             checked += 1
     assert checked >= 20  # MeetBot's and governance's, at least
+
+
+async def test_without_an_account_the_limit_is_per_host_not_per_nick() -> None:
+    """Many nicks from one host share one budget; another host has its own."""
+    router, votes = make_router(rate_limit=(2, 30.0))
+
+    async def from_host(nick: str, host: str, n: int) -> list[str]:
+        return texts(await router.line(IrcMessage(
+            "#tc", "#tc", nick, None, "!status", {}, NOW + dt.timedelta(seconds=n),
+            host=host)))
+
+    answers = [await from_host(f"sock{n}", "Evil.Example", n) for n in range(6)]
+    assert answers[:2] == [["status ok"]] * 2
+    assert answers[2] == ["sock2: slow down: at most 2 status per 30 s"]
+    assert answers[3:] == [[], [], []]
+    assert await from_host("friend", "good.example", 7) == ["status ok"]
+    assert len(votes.calls) == 3
+
+
+async def test_a_global_budget_caps_replies_from_everyone_together(
+        caplog: pytest.LogCaptureFixture) -> None:
+    router, votes = make_router(rate_limit=(5, 30.0), global_limit=(10, 30.0))
+    answered = 0
+    for n in range(40):  # 40 accounts, one command each, within one window
+        answered += bool(texts(await say(router, "!status", nick=f"n{n}", account=f"a{n}",
+                                         when=NOW + dt.timedelta(seconds=n * 0.5))))
+    assert answered == 10 and len(votes.calls) == 10
+    warnings = [r for r in caplog.records if "global budget" in r.getMessage()]
+    assert len(warnings) == 1  # once per window, not once per refusal
+    later = NOW + dt.timedelta(seconds=60)
+    assert texts(await say(router, "!status", nick="late", account="late", when=later))

@@ -12,6 +12,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -89,6 +90,7 @@ async def test_connects_joins_says_and_quits_politely(ngircd: NgircdServer) -> N
             message = await received.message("hi bot")
             assert (message.channel, message.nick, message.account) == ("#gov", "watcher1", None)
             assert message.lane == "irc:#gov"
+            assert message.host  # what `nick!user@host` said: the key of per-host limits
             joins = [e.event for e in received.envelopes if isinstance(e.event, IrcJoin)]
             assert joins[0].nick == "bot1" and joins[0].channel == "#gov"
             assert irc.stats.sent == 2 and irc.stats.connects == 1
@@ -347,3 +349,46 @@ async def test_tls_with_and_without_verification(tmp_path: Path,
         async with running_bot(settings(server.host, nick="tls3", tls_verify=True,
                                         **tls)) as irc:
             assert irc.connected
+
+
+async def test_a_flood_past_the_queue_pauses_reading_and_loses_no_line(
+        ngircd: NgircdServer) -> None:
+    """A slow handler and 500 lines against a 20-event queue: the bot stops reading
+    (the lines wait in TCP buffers), then handles every one of them, in order."""
+    gate = asyncio.Event()
+    handled: list[str] = []
+
+    class Slow(Received):
+        async def submit(self, envelope: Any) -> None:
+            flood = getattr(envelope.event, "text", "").startswith("flood line")
+            if flood:
+                await gate.wait()  # the handler is stuck until the test lets it go
+            await super().submit(envelope)
+            if flood:
+                handled.append(envelope.event.text)
+
+    slow = Slow()
+    lines = [f"flood line {n:04d} " + "x" * 40 for n in range(500)]
+    tuning = dataclasses.replace(FAST, inbound_max=20)
+    async with ngircd.client("flooder") as flooder, ngircd.client("witness") as witness:
+        await flooder.join("#flood")
+        await witness.join("#flood")
+        async with running_bot(settings(ngircd.host, ngircd.port, nick="bot_flood",
+                                        channels=["#flood"]), tuning=tuning,
+                               received=slow) as irc:
+            await witness.wait_for(lambda m: m.command == "JOIN" and m.nick == "bot_flood")
+            # One line first, so the bot knows the flooder's account (none) and sends no
+            # WHOIS during the flood: reading goes on while a WHOIS is awaited.
+            await flooder.privmsg("#flood", "hello")
+            await slow.message("hello")
+            for text in lines:
+                await flooder.privmsg("#flood", text)
+            # The server relayed all of them (the witness has the last one)...
+            await witness.wait_for(lambda m: m.text == lines[-1], 30)
+            await eventually(lambda: irc.stats.inbound_paused >= 1, 10, "reading paused")
+            # ...but the bot read only what its queue holds: the rest waits in TCP.
+            assert irc.stats.received <= tuning.inbound_max + 5 < len(lines)
+            gate.set()
+            await eventually(lambda: len(handled) == len(lines), 30, "every line handled")
+    assert handled == lines
+    assert irc.stats.inbound_dropped == 0

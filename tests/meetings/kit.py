@@ -20,11 +20,11 @@ from typing import Any
 
 import msgspec
 
-from govbot.actions import Action, Append, Say, SetTopic, Vote, WriteMinutes
+from govbot.actions import Action, Append, Remember, Say, SetTopic, Vote, WriteMinutes
 from govbot.commands import CommandEvent, CommandRouter
 from govbot.config.loader import load_config
 from govbot.config.model import GovernanceConfig
-from govbot.events import Wakeup
+from govbot.events import MinutesWritten, Wakeup
 from govbot.irc.events import IrcJoin, IrcMessage, IrcNickChange
 from govbot.plugin import PluginContext, PluginRegistry
 from govbot.plugins.meetings.plugin import MeetingsPlugin
@@ -42,9 +42,14 @@ class JournalState:
     def __init__(self) -> None:
         self.journals: dict[str, list[Any]] = {}
         self.closed: set[str] = set()
+        self.values: dict[str, Any] = {}
 
     async def get(self, key: str, default: Any = None) -> Any:
-        return default
+        return self.values.get(key, default)
+
+    async def items(self, prefix: str) -> list[tuple[str, Any]]:
+        return sorted((k, v) for k, v in self.values.items()
+                      if k.startswith(prefix) and v is not None)
 
     async def journal(self, name: str) -> list[Any]:
         return list(self.journals.get(name, ()))
@@ -60,6 +65,8 @@ class JournalState:
                     self.journals.setdefault(action.journal, []).append(entry)
                 if action.close:
                     self.closed.add(action.journal)
+            if isinstance(action, Remember):
+                self.values[action.key] = action.value
 
     def jsonl(self, name: str) -> str:
         return "".join(json.dumps(e) + "\n" for e in self.journals[name])
@@ -136,6 +143,7 @@ class Bot:
         self.now = T0
         self.actions: list[Action] = []
         self._n = 0
+        self.write_minutes = True  # False: no MinutesWritten follows a WriteMinutes
 
     def ctx(self) -> PluginContext:
         self._n += 1
@@ -148,6 +156,13 @@ class Bot:
         actions = list(await handler(event, self.ctx()))
         self.state.record(actions)
         self.actions += actions
+        if self.write_minutes:
+            # As the core's minutes reporter does when the files are written: the outcome,
+            # next in the channel's lane.
+            for action in [a for a in actions if isinstance(a, WriteMinutes) and a.key]:
+                written = MinutesWritten("meetings", action.key, action.meeting,
+                                         tuple(action.files), "", 1, action.lane)
+                actions += await self._run(self.plugin.on_minutes_written, written)
         return actions
 
     async def say(self, nick: str, text: str, *, account: str | bool | None = True,

@@ -79,8 +79,12 @@ async def test_a_crash_between_endmeeting_and_closing_is_finished_at_the_next_st
     again = Bot(state=state, gerrit=gerrit)
     again.now = bot.now
     actions = await again.join()
+    base = "https://meetings.example.org/meetings/tc/2026/tc.2026-11-19-16.00"
+    # Then, once the files exist (MinutesWritten), the URLs nobody was given before.
     assert texts(actions) == ["The minutes of this meeting were not all written before a "
-                              "restart; writing them now."]
+                              "restart; writing them now.",
+                              f"Minutes:        {base}.html", f"Minutes (text): {base}.txt",
+                              f"Log:            {base}.log.html"]
     assert "Meeting ended" in file_of(minutes(actions), "log.txt")
     (vote,) = [a for a in actions if isinstance(a, Vote)]
     (first_vote,) = [a for a in ended if isinstance(a, Vote)]
@@ -98,6 +102,8 @@ async def test_a_wakeup_after_a_restart_resumes_too() -> None:
     assert texts(actions)[0].startswith("Resuming the meeting")
     assert isinstance(actions[-1], WakeAt)
 
+URL = "https://meetings.example.org"
+
 
 async def test_two_open_meetings_in_one_channel_end_the_older() -> None:
     first = Bot()
@@ -111,7 +117,12 @@ async def test_two_open_meetings_in_one_channel_end_the_older() -> None:
     said = texts(actions)
     assert said[0] == ("The minutes of this meeting were not all written before a restart; "
                        "writing them now.")
-    assert said[-1].startswith("Resuming the meeting 'two'")
+    assert said[1].startswith("Resuming the meeting 'two'")
+    # 'one' was ended: its URLs follow once its files are written (MinutesWritten).
+    assert said[2:] == [f"{label}{URL}/meetings/one/2026/one.2026-11-19-16.00.{ext}"
+                        for label, ext in (("Minutes:        ", "html"),
+                                           ("Minutes (text): ", "txt"),
+                                           ("Log:            ", "log.html"))]
     assert minutes(actions).meeting == "one"
     assert len(await bot.state.open_journals()) == 1
 

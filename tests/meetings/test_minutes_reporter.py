@@ -137,3 +137,67 @@ def test_a_dry_run_logs_the_file_names_not_the_minutes() -> None:
     line = describe(action(MinutesFiles({**FILES, "meetings/x/2026/big.log.txt": "x" * 10**6})))
     assert "<3 files, 1,000,023 characters: meetings/tc/2026/tc.2026-11-19-16.00.html" in line
     assert "xxxxxxxx" not in line and len(line) < 400
+
+
+async def test_a_failed_write_is_retried_until_there_is_a_directory(tmp_path: Path) -> None:
+    """A path under a regular file: every try fails (root too) until it is a directory."""
+    import asyncio
+
+    from govbot.events import MinutesFailed, MinutesWritten
+
+    blocker = tmp_path / "disk"
+    blocker.write_text("not a directory\n")
+    outcomes: list[MinutesWritten | MinutesFailed] = []
+    told = asyncio.Event()
+
+    async def on_outcome(event: MinutesWritten | MinutesFailed) -> None:
+        outcomes.append(event)
+        told.set()
+
+    reporter = MinutesReporter(blocker / "minutes", on_outcome=on_outcome,
+                               retry_min=0.01, retry_max=0.05)
+    await reporter.report(action(key="tc/1", lane="irc:#tc"))
+    while sum(isinstance(o, MinutesFailed) for o in outcomes) < 3:
+        told.clear()
+        await asyncio.wait_for(told.wait(), 10)
+    assert reporter.retrying == 1 and not any(isinstance(o, MinutesWritten) for o in outcomes)
+    first = outcomes[0]
+    assert isinstance(first, MinutesFailed) and first.lane == "irc:#tc"
+    assert first.retry_in is not None and first.attempts == 1 and first.key == "tc/1"
+    blocker.unlink()
+    blocker.mkdir()
+    while not isinstance(outcomes[-1], MinutesWritten):
+        told.clear()
+        await asyncio.wait_for(told.wait(), 10)
+    written = outcomes[-1]
+    assert written.paths == tuple(FILES) and written.attempts > 3
+    for rel, text in FILES.items():
+        assert (blocker / "minutes" / rel).read_text() == text
+    assert reporter.retrying == 0
+    await reporter.aclose()
+
+
+async def test_newer_minutes_replace_a_waiting_retry(tmp_path: Path) -> None:
+    blocker = tmp_path / "disk"
+    blocker.write_text("not a directory\n")
+    reporter = MinutesReporter(blocker / "minutes", retry_min=30, retry_max=60)
+    await reporter.report(action({next(iter(FILES)): "old\n"}))  # #save: fails, waits
+    assert reporter.retrying == 1
+    blocker.unlink()
+    blocker.mkdir()
+    await reporter.report(action({next(iter(FILES)): "new\n"}))  # #endmeeting: written
+    assert reporter.retrying == 0  # the older retry will never overwrite it
+    assert (blocker / "minutes" / next(iter(FILES))).read_text() == "new\n"
+    await reporter.aclose()
+
+
+async def test_without_a_key_no_outcome_is_told(tmp_path: Path) -> None:
+    told: list[object] = []
+
+    async def on_outcome(event: object) -> None:
+        told.append(event)
+
+    reporter = MinutesReporter(tmp_path / "m", on_outcome=on_outcome)  # type: ignore[arg-type]
+    await reporter.report(action())
+    await reporter.aclose()
+    assert told == [] and reporter.written == 2
