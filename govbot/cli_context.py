@@ -159,6 +159,17 @@ class _Gerrit:
         except (GerritHttpError, GerritUnavailable) as exc:
             raise GerritReadError(str(exc)) from exc
 
+    async def query_pages(self, query: str, *, limit: int | None = 500,
+                          options: Sequence[str] | None = None
+                          ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
+        from govbot.gerrit.rest import GerritHttpError, GerritUnavailable
+
+        try:
+            async for page in self._rest.query_pages(query, limit=limit, options=options):
+                yield page
+        except (GerritHttpError, GerritUnavailable) as exc:
+            raise GerritReadError(str(exc)) from exc
+
     async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
         from govbot.gerrit.rest import GerritHttpError, GerritUnavailable
 

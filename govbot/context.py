@@ -8,7 +8,7 @@ circles. Plugins import these names from govbot.plugin, which re-exports them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
@@ -46,6 +46,12 @@ class ChangeReader(Protocol):
         """Run a change query (all pages, up to `limit`). `options` are Gerrit's `o=`
         options; None: what judging a change needs (labels, messages, the current
         revision and files, detailed accounts). Ask for less when reading thousands."""
+
+    def query_pages(self, query: str, *, limit: int | None = 500,
+                    options: Sequence[str] | None = None
+                    ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
+        """The same query, one page at a time as Gerrit answers it: a reader of
+        thousands of changes then holds one page, not all of them."""
 
     async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
         """The content of `path` in `revision` (a sha or patch set number) of `change`
@@ -171,6 +177,12 @@ class NoGerrit:
     async def query(self, query: str, *, limit: int = 500,
                     options: Sequence[str] | None = None) -> Sequence[Mapping[str, Any]]:
         return ()
+
+    async def query_pages(self, query: str, *, limit: int | None = 500,
+                          options: Sequence[str] | None = None
+                          ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
+        return
+        yield  # an async generator of no pages
 
     async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
         return None

@@ -325,14 +325,9 @@ class GovernancePlugin(Plugin):
 
 async def _open_changes(ctx: PluginContext
                         ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
-    """The open changes a reload re-evaluates, page by page where the reader can (the
-    daemon's REST client can: memory is then bounded by a page, not by thousands of
-    changes); other readers answer the whole query as one page."""
-    pages = getattr(ctx.gerrit, "query_pages", None)
-    if pages is None:
-        yield await ctx.gerrit.query("status:open", limit=20_000)
-        return
-    async for page in pages("status:open", limit=20_000):
+    """The open changes a reload re-evaluates, page by page: memory is bounded by a
+    page, not by thousands of changes."""
+    async for page in ctx.gerrit.query_pages("status:open", limit=20_000):
         yield page
 
 

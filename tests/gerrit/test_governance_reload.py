@@ -1,5 +1,6 @@
 """Re-evaluation after a reload reads the open changes page by page through the REST
-client, and decides the same as from one whole query (readers without pages)."""
+client, and decides the same whatever the page size (one whole page, or one change a
+page)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.gerrit.test_governance_votes import GOV, World, clock, emu, world  # 
 
 
 class WholeQuery:
-    """A ChangeReader without pages: the whole query at once."""
+    """A ChangeReader whose pages are the whole query at once."""
 
     def __init__(self, rest: GerritRest) -> None:
         self.rest = rest
@@ -30,15 +31,22 @@ class WholeQuery:
     async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
         return await self.rest.file_content(change, revision, path)
 
+    async def query_pages(self, query: str, *, limit: int | None = 500,
+                          options: Sequence[str] | None = None
+                          ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
+        yield await self.rest.query(query, limit=limit, options=options)
+
 
 class OnePerPage(WholeQuery):
     """The REST client's pages, one change each, counted."""
 
     pages = 0
 
-    async def query_pages(self, query: str, *, limit: int | None = 500
+    async def query_pages(self, query: str, *, limit: int | None = 500,
+                          options: Sequence[str] | None = None
                           ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
-        async for page in self.rest.query_pages(query, limit=limit, page_size=1):
+        async for page in self.rest.query_pages(query, limit=limit, options=options,
+                                                page_size=1):
             self.pages += 1
             yield page
 
