@@ -185,9 +185,7 @@ class GovbotCollector(Collector):
                                       value=store.busy_waits)
         holder = d.config_holder
         if holder is not None:
-            yield GaugeMetricFamily("govbot_config_errors",
-                                    "Errors in the newest config revision (0: it is loaded)",
-                                    value=holder.last_error_count)
+            yield from config_metrics(holder)
             reloads = CounterMetricFamily("govbot_config_reloads",
                                           "Config reload attempts by outcome",
                                           labels=["outcome"])
@@ -249,6 +247,17 @@ def _gerrit_metrics(stats: GerritStats) -> Iterator[Any]:
     yield CounterMetricFamily("govbot_gerrit_catchup_failures",
                               "Gap reads that failed (each retried with backoff)",
                               value=stats.catchup_failures)
+
+
+def config_metrics(holder: ConfigHolder) -> Iterator[Any]:
+    """What the config holder reports of the revision it tried and the one in force."""
+    yield GaugeMetricFamily("govbot_config_errors",
+                            "Errors in the newest config revision (0: it is loaded)",
+                            value=holder.last_error_count)
+    yield GaugeMetricFamily("govbot_config_items_unavailable",
+                            "Items of the config in force left out for their own errors "
+                            "(irc-meetings files yaml2ical rejects)",
+                            value=holder.item_error_count)
 
 
 def _histogram(name: str, help_text: str, histogram: Histogram) -> HistogramMetricFamily:

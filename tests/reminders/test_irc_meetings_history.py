@@ -10,6 +10,7 @@ it; a file yaml2ical rejects makes only that meeting unavailable, never the othe
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,37 @@ def test_meetings_keep_yaml2icals_strictness_where_it_has_it(tmp_path: Path) -> 
     assert [str(e).split(": ", 1)[0] for e in result.item_errors] == [
         "meetings/a.yaml:1", "meetings/b.yaml:6"]
     assert result.config is not None and not schedules_of(result.config).meetings
+
+
+def committed(root: Path) -> Path:
+    for args in (["init", "-q", "-b", "master"], ["add", "-A"],
+                 ["-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q",
+                  "-m", "meetings"]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    return root
+
+
+async def test_the_meetings_left_out_are_a_metric_of_the_config_in_force(
+        tmp_path: Path) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from govbot.config.repo import ConfigHolder, ConfigRepo
+    from govbot.metrics import config_metrics
+    from govbot.plugins.reminders.plugin import SECTIONS
+
+    root = committed(make_repo(tmp_path, {**FILES, "meetings/broken.yaml": REJECTED}))
+    holder = ConfigHolder(ConfigRepo(str(root), "master", "", tmp_path / "checkout"),
+                          [("reminders", s) for s in SECTIONS])
+    await holder.reload()
+    assert holder.loaded and holder.item_error_count == 1
+    class Config:
+        def collect(self) -> object:
+            return config_metrics(holder)
+
+    registry = CollectorRegistry()
+    registry.register(Config())  # type: ignore[arg-type]
+    text = generate_latest(registry).decode()
+    [family] = [f for f in text_string_to_metric_families(text)
+                if f.name == "govbot_config_items_unavailable"]
+    assert family.samples[0].value == 1.0
