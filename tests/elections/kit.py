@@ -18,6 +18,7 @@ from govbot.settings import parse_settings
 from govbot.testing.gerrit import Account, GerritEmulator
 from govbot.testing.gerrit.model import MERGED, Change, PatchSet, sha1_hex
 from govbot.testing.world import BOT_GROUP, governed_project, populate
+from tests.gerrit.bot_settings import bot_gerrit_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "etc" / "governance"
@@ -150,20 +151,10 @@ class Bot:
         await self.emu.push(ELECTION_REPO, "master", {"README.rst": "Elections.\n"},
                             self.people["lena"])
         await self.emu.push(CONFIG_REPO, "master", files, self.people["lena"])
-        key = self.emu.generate_ssh_key(self.bot)
-        key.write_private_key(str(self.tmp / "key"))
-        (self.tmp / "pw").write_text(self.bot.http_password)
-        repo = self.emu.base_dir / "git" / f"{CONFIG_REPO}.git"
         self.settings = self.tmp / "govbot.yaml"
         self.settings.write_text(
-            f"governance: {{repo: {repo}, poll_interval: 0}}\n"
-            f"gerrit:\n  url: {self.emu.http_url}\n  retry_delay: 0.02\n"
-            f"  ssh: {{host: 127.0.0.1, port: {self.emu.ssh_port}, username: govbot, "
-            f"key_file: {self.tmp}/key, known_hosts_file: {self.emu.known_hosts_path}, "
-            f"reconnect_min_delay: 0.05}}\n"
-            f"  http: {{username: govbot, password: {{file: {self.tmp}/pw}}}}\n"
-            f"state: {{path: {self.tmp}/state/db, workdir: {self.tmp}/state/work}}\n"
-            "web: {listen: '127.0.0.1:0'}\n"
+            bot_gerrit_settings(self.emu, self.bot, self.tmp, CONFIG_REPO)
+            + "web: {listen: '127.0.0.1:0'}\n"
             f"irc: {{host: 127.0.0.1, port: {irc_port}, tls: false, nick: govbot}}\n"
             "plugins:\n  enabled: [elections]\n")
 

@@ -28,6 +28,7 @@ from govbot.state.search import MinutesIndex
 from govbot.state.store import StateStore
 from govbot.testing.gerrit import Account, GerritEmulator
 from govbot.testing.world import BOT_GROUP, governed_project, populate
+from tests.gerrit.bot_settings import bot_gerrit_settings
 from tests.gerrit.harness import ROOT
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -62,20 +63,10 @@ class WebWorld:
         files = {p.relative_to(ROOT / "etc" / "governance").as_posix(): p.read_text()
                  for p in (ROOT / "etc" / "governance").rglob("*.yaml")}
         await self.emu.push(CONFIG, "master", files, self.people["ada"])
-        key = self.emu.generate_ssh_key(self.bot)
-        key.write_private_key(str(self.tmp / "key"))
-        (self.tmp / "pw").write_text(self.bot.http_password)
-        repo = self.emu.base_dir / "git" / f"{CONFIG}.git"
         self.settings = self.tmp / "govbot.yaml"
         self.settings.write_text(
-            f"governance: {{repo: {repo}, poll_interval: 0}}\n"
-            f"gerrit:\n  url: {self.emu.http_url}\n  retry_delay: 0.02\n"
-            f"  ssh: {{host: 127.0.0.1, port: {self.emu.ssh_port}, username: govbot, "
-            f"key_file: {self.tmp}/key, known_hosts_file: {self.emu.known_hosts_path}, "
-            f"reconnect_min_delay: 0.05}}\n"
-            f"  http: {{username: govbot, password: {{file: {self.tmp}/pw}}}}\n"
-            f"state: {{path: {self.tmp}/state/db, workdir: {self.tmp}/state/work}}\n"
-            "web: {listen: '127.0.0.1:0', public_url: 'https://govbot.example.org/'}\n"
+            bot_gerrit_settings(self.emu, self.bot, self.tmp, CONFIG)
+            + "web: {listen: '127.0.0.1:0', public_url: 'https://govbot.example.org/'}\n"
             f"plugins:\n  enabled: [{', '.join(PLUGINS)}]\n"
             f"  settings: {{governance: {{config_project: {CONFIG}}}}}\n")
         await self._write_minutes()

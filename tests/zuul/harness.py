@@ -34,6 +34,7 @@ from govbot.testing.world import BOT_GROUP, governed_project, populate
 from govbot.testing.zuul import ZuulEmulator
 from govbot.zuul.client import ZuulClient
 from govbot.zuul.model import CiReader
+from tests.gerrit.bot_settings import bot_gerrit_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -94,21 +95,11 @@ class World:
                                body_labels=[("Code-Review", "infra-council", -2, 2)])
         await governed_project(self.emu, CONFIG, body_labels=[("Code-Review", "tc", -2, 2)])
         await self.emu.push(CONFIG, "master", config_files(), self.people["ada"])
-        key = self.emu.generate_ssh_key(self.bot)
-        key.write_private_key(str(self.tmp / "key"))
-        (self.tmp / "pw").write_text(self.bot.http_password)
-        repo = self.emu.base_dir / "git" / f"{CONFIG}.git"
         self.settings = self.tmp / "govbot.yaml"
         self.settings.write_text(
-            f"governance: {{repo: {repo}, poll_interval: 0}}\n"
-            f"gerrit:\n  url: {self.emu.http_url}\n  retry_delay: 0.02\n"
-            f"  ssh: {{host: 127.0.0.1, port: {self.emu.ssh_port}, username: govbot, "
-            f"key_file: {self.tmp}/key, known_hosts_file: {self.emu.known_hosts_path}, "
-            f"reconnect_min_delay: 0.05}}\n"
-            f"  http: {{username: govbot, password: {{file: {self.tmp}/pw}}}}\n"
-            f"zuul: {{url: '{self.zuul.url}', tenant: {self.zuul.tenant}, cache_seconds: 0,"
+            bot_gerrit_settings(self.emu, self.bot, self.tmp, CONFIG)
+            + f"zuul: {{url: '{self.zuul.url}', tenant: {self.zuul.tenant}, cache_seconds: 0,"
             " request_timeout: 1.0, connect_timeout: 0.5}\n"
-            f"state: {{path: {self.tmp}/state/db, workdir: {self.tmp}/state/work}}\n"
             "web: {listen: '127.0.0.1:0'}\n"
             "plugins:\n  enabled: [governance]\n"
             f"  settings: {{governance: {{config_project: {CONFIG}}}}}\n")
