@@ -98,7 +98,7 @@ class Browser:
             old = self.driver.find_element(By.TAG_NAME, "html")
             url = self.driver.current_url
             self.driver.find_element(By.CSS_SELECTOR, css).click()
-            wait = WebDriverWait(self.driver, 10)
+            wait = WebDriverWait(self.driver, 30)  # a deadline: a loaded CI machine is slow
             target = url.split("#")[0]
             # A jump within the same page (an anchor) keeps the document.
             wait.until(lambda d: ec.staleness_of(old)(d) or (
