@@ -45,6 +45,7 @@ from govbot.actions import Action  # noqa: E402
 from govbot.config.loader import load_config  # noqa: E402
 from govbot.dispatcher import ContextSource, Dispatcher, Envelope  # noqa: E402
 from govbot.gerrit.events import EventParser  # noqa: E402
+from govbot.gerrit.identity import event_id  # noqa: E402
 from govbot.plugin import MemoryState, PluginRegistry  # noqa: E402
 from govbot.plugin_loader import load_plugins  # noqa: E402
 from govbot.replay import event_time  # noqa: E402
@@ -140,13 +141,16 @@ async def pipeline(path: Path, registry: PluginRegistry, config: object, workers
     parser = EventParser()
     runner = asyncio.create_task(dispatcher.run())
     start = time.process_time()
-    submit = dispatcher.submit
+    submit, wanted, decode = dispatcher.submit, dispatcher.wanted, parser.decode
     with path.open("rb") as lines:
         for line in lines:
-            parsed = parser.parse(line)
-            if parsed is not None:
-                event = parsed.event
-                await submit(Envelope(parsed.id, event, event.lane))
+            event = decode(line)
+            if event is None:
+                continue
+            if wanted(event):  # the id is worked out only for what a plugin handles
+                await submit(Envelope(event_id(event), event, event.lane))
+            else:
+                dispatcher.skipped()
     await dispatcher.join()
     elapsed = time.process_time() - start
     runner.cancel()

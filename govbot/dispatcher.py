@@ -61,6 +61,7 @@ from govbot.plugin import (
     TransientReadError,
 )
 from govbot.reporters import ReporterSet
+from govbot.routing import Routes
 from govbot.zuul.model import CiReader
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ class Dispatcher:
         if workers < 1 or max_pending < 1 or retry_attempts < 1:
             raise ValueError("workers, max_pending and retry_attempts must be at least 1")
         self._registry = registry
+        self._routes = Routes(registry, contexts.context)
         #: Chat and MeetBot commands (prefix, rate limits, built-ins); see govbot.commands.
         self.commands = commands or CommandRouter(registry.commands)
         self._reporters = reporters
@@ -194,6 +196,12 @@ class Dispatcher:
         self._timeout = handler_timeout
         self._ignore = frozenset(ignore_usernames)
         self._max_pending = max_pending
+        #: Past this many events in flight, `submit` lets the workers run before it
+        #: queues more: events are handled while their memory is still in the CPU's
+        #: cache, and a long catch-up does not build up thousands of queued events
+        #: (each costing more to free the longer it waited) before the first is
+        #: handled. `max_pending` stays the hard bound on memory.
+        self._soft_pending = min(max_pending, max(64, 4 * workers))
         self._space = asyncio.Event()
         self._lanes: dict[str, deque[Envelope]] = {}
         self._ready: asyncio.Queue[str] = asyncio.Queue()
@@ -217,14 +225,37 @@ class Dispatcher:
     async def submit(self, envelope: Envelope) -> None:
         """Queue one event; waits while `max_pending` events are already queued.
 
-        Events parked in its lane go first: the next event of a change retries them."""
+        Events parked in its lane go first: the next event of a change retries them.
+        An event no plugin handles (`Routes`: its class, its project) is finished at
+        once, unless earlier events of its lane are still waiting."""
         while self._unfinished >= self._max_pending:
             self._space.clear()
             await self._space.wait()
-        for parked in self._parked.pop(envelope.lane, ()):
+        name = envelope.lane
+        if name not in self._lanes and name not in self._parked and not self.wanted(
+                envelope.event):
+            self.stats.handled += 1
+            if envelope.on_done is not None:
+                await envelope.on_done()
+            return
+        for parked in self._parked.pop(name, ()):
             parked.attempts = 0
             self._enqueue(parked)
         self._enqueue(envelope)
+        if self._unfinished >= self._soft_pending:
+            await asyncio.sleep(0)  # one turn of the loop: the workers take what is queued
+
+    def wanted(self, event: Event) -> bool:
+        """Whether any plugin would be called for `event` now (`Plugin.wants`); a
+        source may skip an unwanted event before it builds an envelope for it."""
+        if type(event) is CommandEvent:
+            return True  # the command router decides, with the registry's commands
+        contexts = self._contexts
+        return bool(self._routes.handlers(event, contexts.config(), contexts.clock))
+
+    def skipped(self) -> None:
+        """Count an event a source did not submit because no plugin wanted it."""
+        self.stats.handled += 1
 
     def _enqueue(self, envelope: Envelope) -> None:
         self._unfinished += 1
@@ -391,10 +422,10 @@ class Dispatcher:
                 log.exception("event %s: a command's action failed (transient; commands "
                               "are not retried)", envelope.id)
         else:
-            handlers = self._registry.handlers_for(type(event))
+            contexts = self._contexts
+            config = contexts.config()
+            handlers = self._routes.handlers(event, config, contexts.clock)
             if handlers:
-                contexts = self._contexts
-                config = contexts.config()
                 now = contexts.clock(event)
                 remaining = envelope.remaining
                 for plugin, handler in handlers:

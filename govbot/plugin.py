@@ -54,6 +54,19 @@ class Plugin:
         """Event class -> handler. A handler for a base class gets its subclasses too."""
         return {}
 
+    def wants(self, event_type: type, project: str, ctx: PluginContext) -> bool:
+        """Whether events of `event_type` about `project` can matter to this plugin under
+        `ctx.config` (and its settings). False: the dispatcher does not call it for them.
+
+        Asked once per (event class, project, loaded config) and remembered, so the
+        answer must depend on nothing else (not the event's other fields, not the
+        clock). Most of a big Gerrit's events are about projects no plugin acts on;
+        answered here, such an event costs a dictionary look-up instead of a handler
+        call per plugin (issue #18). Events without a project (IRC, wake-ups, config
+        reloads) are not asked about. The default wants everything.
+        """
+        return True
+
     def commands(self) -> Sequence[Command]:
         return ()
 

@@ -519,25 +519,40 @@ class EventParser:
 
     def parse(self, line: bytes | str) -> Parsed | None:
         """Return the typed event, or None for unknown, malformed or noise lines."""
+        event = self.decode(line)
+        if event is None:
+            return None
+        try:
+            return Parsed(event_id(event), event)
+        except Exception as exc:  # an event whose id cannot be computed: never raised
+            self._unreadable(line, exc)
+            return None
+
+    def decode(self, line: bytes | str) -> Event | None:
+        """`parse` without the id: for a reader that first asks whether anyone wants the
+        event (the id is a third of the parse; most events of a big Gerrit are about
+        projects nobody acts on). `event_id(event)` gives it when needed."""
         try:
             raw = line.encode() if isinstance(line, str) else line
-            event = self._decoder.decode(raw)
+            event: Event = self._decoder.decode(raw)
             if self.drop_noise and is_noise(event):
                 self.stats.noise += 1
                 return None
-            parsed = Parsed(event_id(event), event)
         except msgspec.DecodeError as exc:
             self._reject(raw, exc)
             return None
         except Exception as exc:  # one line must never stop a source
-            # RecursionError on a deeply nested line, a str that cannot be encoded, an
-            # event whose id cannot be computed: counted and logged, never raised.
-            self.stats.malformed += 1
-            log.warning("unreadable Gerrit event (%s): %r...", type(exc).__name__,
-                        bytes(line[:200]) if isinstance(line, bytes) else line[:200])
+            # RecursionError on a deeply nested line, a str that cannot be encoded:
+            # counted and logged, never raised.
+            self._unreadable(line, exc)
             return None
         self.stats.parsed[event.type_name] += 1
-        return parsed
+        return event
+
+    def _unreadable(self, line: bytes | str, exc: Exception) -> None:
+        self.stats.malformed += 1
+        log.warning("unreadable Gerrit event (%s): %r...", type(exc).__name__,
+                    bytes(line[:200]) if isinstance(line, bytes) else line[:200])
 
     def _reject(self, raw: bytes, exc: msgspec.DecodeError) -> None:
         try:

@@ -233,6 +233,14 @@ class AnnouncePlugin(Plugin):
         found[RefUpdated] = self.on_ref
         return found
 
+    def wants(self, event_type: type, project: str, ctx: PluginContext) -> bool:
+        # gerritbot's table answers "no channel" for a project by itself: a channel
+        # listens to an event name and lists projects (branches are checked per event).
+        name = getattr(event_type, "type_name", None)
+        if not isinstance(name, str) or event_type not in self.handlers():
+            return True
+        return any(c.projects.matches(project) for c in self._config(ctx).listening(name))
+
     def config_sections(self) -> Sequence[ConfigSection]:
         return [ConfigSection(ANNOUNCEMENTS_FILE, parse_announcements,
                               description="IRC channels and the Gerrit events they hear about")]

@@ -65,6 +65,13 @@ class ElectionsPlugin(Plugin):
         return {ev.PatchsetCreated: self.on_change, ev.ChangeRestored: self.on_change,
                 ConfigReloaded: self.on_reload, Wakeup: self.on_wakeup}
 
+    def wants(self, event_type: type, project: str, ctx: PluginContext) -> bool:
+        # Candidacies are filed in an election's repository; no other change matters.
+        if issubclass(event_type, ev.ChangeEvent):
+            return any(e.repository == project
+                       for e in _elections(ctx.config).elections.values())
+        return True
+
     def config_sections(self) -> Sequence[ConfigSection]:
         return [ELECTIONS_SECTION]
 

@@ -99,6 +99,15 @@ class GovernancePlugin(Plugin):
         return {ev.ChangeEvent: self.on_change, ev.RefUpdated: self.on_ref,
                 Wakeup: self.on_wakeup, ConfigReloaded: self.on_reload}
 
+    def wants(self, event_type: type, project: str, ctx: PluginContext) -> bool:
+        # Change events matter only on a project some rule or guard names (or the config
+        # repo: proposals are checked); a ref update only on the config repo (a reload).
+        if issubclass(event_type, ev.ChangeEvent):
+            return self._may_govern(project, ctx)
+        if issubclass(event_type, ev.RefUpdated):
+            return project == _config_repo(ctx)[0]
+        return True
+
     def config_sections(self) -> Sequence[ConfigSection]:
         return [RULES_SECTION]
 

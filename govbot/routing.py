@@ -1,0 +1,64 @@
+"""Which plugin handlers an event goes to.
+
+The registry answers by event class (`PluginRegistry.handlers_for`); a plugin may
+also say it has nothing to do with a project (`Plugin.wants`). The answer depends
+only on the event's class, its project and the loaded config, so it is worked out
+once per such triple and remembered until the config changes: an event about a
+project nobody acts on then costs one dictionary look-up, and the dispatcher can
+finish it without a lane, a context or a handler call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from govbot.config.model import GovernanceConfig
+from govbot.context import PluginContext
+from govbot.events import Event
+from govbot.plugin import Handler, Plugin, PluginRegistry
+
+Routed = tuple[tuple[Plugin, Handler], ...]
+
+#: Remembered (class, project) answers per config; past this many the table starts
+#: over (a Gerrit with tens of thousands of projects must not grow it without end).
+MAX_ROUTES = 100_000
+
+
+class Routes:
+    def __init__(self, registry: PluginRegistry,
+                 context: Callable[[str, str, dt.datetime, GovernanceConfig], PluginContext]
+                 ) -> None:
+        self._registry = registry
+        self._context = context
+        #: Plugins that override `wants`: only they are asked.
+        self._asking = frozenset(p.name for p in registry.plugins
+                                 if type(p).wants is not Plugin.wants)
+        self._config: GovernanceConfig | None = None
+        self._routes: dict[tuple[type, str], Routed] = {}
+
+    def handlers(self, event: Event, config: GovernanceConfig,
+                 clock: Callable[[Event], dt.datetime]) -> Routed:
+        """The handlers to call for `event` under `config`, in plugin order."""
+        cls = type(event)
+        found = self._registry.handlers_for(cls)
+        if not found or not self._asking:
+            return found
+        project = getattr(event, "project", None)
+        if type(project) is not str:
+            return found  # not about one project: every handler of its class
+        if config is not self._config:
+            self._config, self._routes = config, {}
+        key = (cls, project)
+        routed = self._routes.get(key)
+        if routed is None:
+            now = clock(event)
+            routed = tuple(
+                (plugin, handler) for plugin, handler in found
+                if plugin.name not in self._asking
+                or plugin.wants(cls, project, self._context(plugin.name, "routing", now,
+                                                            config)))
+            if len(self._routes) >= MAX_ROUTES:
+                self._routes = {}
+            self._routes[key] = routed
+        return routed
