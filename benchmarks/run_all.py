@@ -44,7 +44,7 @@ BENCHES = (
           "(2.4 % of events), every plugin",
           ("replay.py",), ("replay.py", "--events", "20000", "--rounds", "1"),
           (_ratio("parse stage alone", "parse"),
-           _ratio("parse \\+ dispatch, no plugin", "dispatch, no plugin"),
+           _ratio("parse \\+ dispatch, idle plugin", "dispatch, idle plugin"),
            _ratio("full pipeline", "full pipeline")),
           "pipeline ≥ 1.0 x `json.loads` (never < 0.6 x)"),
     Bench("`latency.py`: event → vote POST, 200 ev/s",

@@ -48,7 +48,7 @@ from govbot.backoff import backoff
 from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
 from govbot.config.model import GovernanceConfig
 from govbot.context import MinutesLibrary, StatusReader
-from govbot.eager import eager as _eager
+from govbot.eager import resume as _resume
 from govbot.events import Event
 from govbot.plugin import (
     ChangeReader,
@@ -201,10 +201,13 @@ class Dispatcher:
         #: cache, and a long catch-up does not build up thousands of queued events
         #: (each costing more to free the longer it waited) before the first is
         #: handled. `max_pending` stays the hard bound on memory.
-        self._soft_pending = min(max_pending, max(64, 4 * workers))
+        self._soft_pending = min(max_pending, max(256, 16 * workers))
         self._space = asyncio.Event()
         self._lanes: dict[str, deque[Envelope]] = {}
-        self._ready: asyncio.Queue[str] = asyncio.Queue()
+        #: Lanes waiting for a worker, and the workers waiting for a lane (a lane is
+        #: handed to a waiting worker directly: cheaper than an asyncio.Queue).
+        self._ready: deque[str] = deque()
+        self._free: deque[asyncio.Future[str]] = deque()
         self._unfinished = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -250,12 +253,14 @@ class Dispatcher:
         source may skip an unwanted event before it builds an envelope for it."""
         if type(event) is CommandEvent:
             return True  # the command router decides, with the registry's commands
-        contexts = self._contexts
-        return bool(self._routes.handlers(event, contexts.config(), contexts.clock))
+        return bool(self._routes.handlers(event, self._contexts.config()))
 
-    def skipped(self) -> None:
-        """Count an event a source did not submit because no plugin wanted it."""
-        self.stats.handled += 1
+    def wanted_kind(self, event_type: type, project: str | None) -> bool:
+        """`wanted` for any event of `event_type` about `project` (None: about no one
+        project), for a source that has not decoded the event yet
+        (`EventParser.decode_wanted`). Commands are always wanted."""
+        return event_type is CommandEvent or bool(
+            self._routes.for_kind(event_type, project, self._contexts.config()))
 
     def _enqueue(self, envelope: Envelope) -> None:
         self._unfinished += 1
@@ -265,7 +270,7 @@ class Dispatcher:
             lane.append(envelope)
         else:
             self._lanes[envelope.lane] = deque((envelope,))
-            self._ready.put_nowait(envelope.lane)
+            self._make_ready(envelope.lane)
 
     def park(self, envelope: Envelope) -> None:
         """Hold an event parked by an earlier run (the inbox's recovery): it is tried
@@ -325,9 +330,28 @@ class Dispatcher:
             for n in range(self._workers):
                 group.create_task(self._serve(), name=f"dispatch-worker-{n}")
 
+    def _make_ready(self, name: str) -> None:
+        free = self._free
+        while free:
+            waiter = free.popleft()
+            if not waiter.done():  # a cancelled worker's waiter is skipped
+                waiter.set_result(name)
+                return
+        self._ready.append(name)
+
     async def _serve(self) -> None:
         while True:
-            name = await self._ready.get()
+            if self._ready:
+                name = self._ready.popleft()
+            else:
+                waiter = asyncio.get_running_loop().create_future()
+                self._free.append(waiter)
+                try:
+                    name = await waiter
+                except BaseException:
+                    if waiter.done() and not waiter.cancelled():
+                        self._ready.appendleft(waiter.result())  # handed over: not lost
+                    raise
             lane = self._lanes.get(name)
             while lane:
                 # The envelope stays at the head while it is handled, so a concurrent
@@ -383,7 +407,7 @@ class Dispatcher:
 
     def _wake_lane(self, name: str) -> None:
         self._waiting.pop(name, None)
-        self._ready.put_nowait(name)
+        self._make_ready(name)
 
     def _abandon(self, name: str) -> None:
         """Drop a lane from this run, its events left pending in the inbox."""
@@ -424,7 +448,7 @@ class Dispatcher:
         else:
             contexts = self._contexts
             config = contexts.config()
-            handlers = self._routes.handlers(event, config, contexts.clock)
+            handlers = self._routes.handlers(event, config)
             if handlers:
                 now = contexts.clock(event)
                 remaining = envelope.remaining
@@ -481,7 +505,15 @@ class Dispatcher:
         stats.calls += 1
         started = time.perf_counter()
         try:
-            actions = await _eager(handler(event, ctx), self._timeout)
+            # Stepped here, not in a task: most handlers decide without waiting, and a
+            # timer (asyncio.timeout) is armed only for one that does (govbot.eager).
+            coro = handler(event, ctx)
+            try:
+                waiting_on = coro.send(None)
+            except StopIteration as done:
+                actions = done.value
+            else:
+                actions = await _resume(coro, waiting_on, self._timeout)
         except TimeoutError:
             stats.timeouts += 1
             log.error("event %s: plugin %s timed out after %.0f s",

@@ -30,6 +30,13 @@ async def eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
     except BaseException:
         coro.close()
         raise
+    return await resume(coro, waiting_on, timeout)
+
+
+async def resume(coro: Coroutine[Any, Any, Sequence[Action]], waiting_on: Any,
+                 timeout: float) -> Sequence[Action]:
+    """The rest of a handler that was stepped once and yielded `waiting_on`, under
+    `timeout` (for a caller that does the first step itself, as `eager` does)."""
     async with asyncio.timeout(timeout):
         rest: Sequence[Action] = await _Resumed(coro, waiting_on)
     return rest

@@ -35,29 +35,31 @@ class Routes:
         self._asking = frozenset(p.name for p in registry.plugins
                                  if type(p).wants is not Plugin.wants)
         self._config: GovernanceConfig | None = None
-        self._routes: dict[tuple[type, str], Routed] = {}
+        self._routes: dict[tuple[type, str | None], Routed] = {}
 
-    def handlers(self, event: Event, config: GovernanceConfig,
-                 clock: Callable[[Event], dt.datetime]) -> Routed:
+    def handlers(self, event: Event, config: GovernanceConfig) -> Routed:
         """The handlers to call for `event` under `config`, in plugin order."""
-        cls = type(event)
-        found = self._registry.handlers_for(cls)
-        if not found or not self._asking:
-            return found
         project = getattr(event, "project", None)
-        if type(project) is not str:
-            return found  # not about one project: every handler of its class
+        return self.for_kind(type(event), project if type(project) is str else None, config)
+
+    def for_kind(self, event_type: type, project: str | None, config: GovernanceConfig
+                 ) -> Routed:
+        """The handlers for events of `event_type` about `project` (None: not about one
+        project, so every handler of the class)."""
         if config is not self._config:
             self._config, self._routes = config, {}
-        key = (cls, project)
+        key = (event_type, project)
         routed = self._routes.get(key)
         if routed is None:
-            now = clock(event)
-            routed = tuple(
-                (plugin, handler) for plugin, handler in found
-                if plugin.name not in self._asking
-                or plugin.wants(cls, project, self._context(plugin.name, "routing", now,
-                                                            config)))
+            routed = found = self._registry.handlers_for(event_type)
+            if project is not None and found and self._asking:
+                # `wants` must not depend on the clock; it gets the wall clock's now.
+                now = dt.datetime.now(dt.UTC)
+                routed = tuple(
+                    (plugin, handler) for plugin, handler in found
+                    if plugin.name not in self._asking
+                    or plugin.wants(event_type, project,
+                                    self._context(plugin.name, "routing", now, config)))
             if len(self._routes) >= MAX_ROUTES:
                 self._routes = {}
             self._routes[key] = routed

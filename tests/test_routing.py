@@ -214,7 +214,7 @@ def test_the_built_in_plugins_want_the_projects_their_config_names() -> None:
     def called(data: dict[str, Any]) -> set[str]:
         parsed = ev.EventParser().parse(json.dumps(data))
         assert parsed is not None
-        routed = d._routes.handlers(parsed.event, config, lambda e: FIXED_NOW)
+        routed = d._routes.handlers(parsed.event, config)
         return {plugin.name for plugin, _ in routed}
 
     # announcements.yaml: example-tc hears example/governance, #example-dev compute+docs;
@@ -241,3 +241,53 @@ async def test_routing_changes_no_action_of_the_built_in_plugins() -> None:
     plain = await replay(lines, [_unrouted(p) for p in load_plugins(None)], config)
     assert len(routed.actions) > 100
     assert routed.actions == plain.actions
+
+
+# -- looking at a line before decoding it ------------------------------------------------
+
+def _shapes() -> list[bytes]:
+    """Every shape a source sends: the synthetic stream (all types, NoteDb noise),
+    legacy `project: {name}` objects, webhook bodies, and lines that are not events."""
+    lines = list(synthetic_stream(3_000, 200))
+    lines += [json.dumps(change_event(t, "example/legacy", 9, legacy=True)).encode()
+              for t in ("patchset-created", "change-merged", "hashtags-changed")]
+    legacy_ref = ref_updated("example/legacy", "refs/tags/2.0")
+    legacy_ref["refUpdate"]["project"] = {"name": "example/legacy"}
+    lines.append(json.dumps(legacy_ref).encode())
+    no_top = change_event("comment-added", "example/inner", 3)
+    del no_top["project"]  # the change's own project is the one
+    lines.append(json.dumps(no_top).encode())
+    lines += [b'{"type": "ref-updated"}', b'{"type": "project-created", "projectName": "p"}',
+              b'{"type": "comment-added", "change": {"project": 7}}', b"not json",
+              b'{"type": "no-such-event", "project": "x"}', b"[]"]
+    return lines
+
+
+def test_the_look_before_decoding_names_the_class_and_project_the_decode_gives() -> None:
+    looked, full = ev.EventParser(), ev.EventParser()
+    for line in _shapes():
+        seen: list[tuple[type, str | None]] = []
+
+        def record(cls: type, project: str | None, seen: list[Any] = seen) -> bool:
+            seen.append((cls, project))
+            return True
+
+        event = looked.decode_wanted(line, record)
+        expected = full.decode(line)
+        assert event == expected, line
+        if event is not None:
+            project = getattr(event, "project", None)
+            assert seen == [(type(event), project if isinstance(project, str) else None)]
+    assert looked.stats == full.stats  # noise, unknown and malformed counted alike
+
+
+def test_an_unwanted_line_is_counted_not_decoded() -> None:
+    parser = ev.EventParser()
+    lines = _shapes()
+    kept = [e for line in lines
+            if (e := parser.decode_wanted(line, lambda c, p: p != "example/network"))]
+    assert kept and all(getattr(e, "project", None) != "example/network" for e in kept)
+    every = [e for line in lines if (e := ev.EventParser().decode(line))]
+    on_network = [e for e in every if getattr(e, "project", None) == "example/network"]
+    assert parser.stats.unwanted == len(on_network) > 100
+    assert len(kept) + len(on_network) == len(every)

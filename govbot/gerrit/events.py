@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Union
 
@@ -482,6 +483,34 @@ class _TypeOnly(msgspec.Struct):
     type: str = ""
 
 
+class _Name(msgspec.Struct):
+    name: str = ""
+
+
+class _ChangeWhere(msgspec.Struct):
+    project: str | _Name = ""
+
+
+class _RefWhere(msgspec.Struct):
+    project: str | _Name = ""
+    ref_name: str = msgspec.field(default="", name="refName")
+
+
+class _Where(msgspec.Struct):
+    """Only what routing reads of an event line: its type and project (and a ref
+    update's ref, for the NoteDb noise); msgspec skips the rest without building it,
+    five times faster than the full decode."""
+
+    type: str = ""
+    change: _ChangeWhere | None = None
+    project: str | _Name | None = None
+    ref_update: _RefWhere | None = msgspec.field(default=None, name="refUpdate")
+
+
+def _name(project: str | _Name | None) -> str | None:
+    return project if isinstance(project, str) or project is None else project.name
+
+
 @dataclass(slots=True)
 class ParseStats:
     """Counts of what the parser saw; exported as metrics and logged."""
@@ -490,6 +519,8 @@ class ParseStats:
     unknown: Counter[str] = field(default_factory=Counter)
     malformed: int = 0
     noise: int = 0
+    #: Lines `decode_wanted` left undecoded: about a project no plugin wants.
+    unwanted: int = 0
 
 
 class ParseError(ValueError):
@@ -514,6 +545,7 @@ class EventParser:
         # strict=False: "12" decodes as 12, which is how older Gerrit sends numbers.
         self._decoder = msgspec.json.Decoder(GerritEvent, strict=False)
         self._type_decoder = msgspec.json.Decoder(_TypeOnly)
+        self._where_decoder = msgspec.json.Decoder(_Where)
         self.drop_noise = drop_noise
         self.stats = ParseStats()
 
@@ -548,6 +580,41 @@ class EventParser:
             return None
         self.stats.parsed[event.type_name] += 1
         return event
+
+    def decode_wanted(self, line: bytes | str,
+                      wanted: Callable[[type[Event], str | None], bool]) -> Event | None:
+        """`decode`, after a look at only the line's type and project: when
+        `wanted(event class, project)` is False (no plugin acts on such events; see
+        `Dispatcher.wanted_kind`) the line is counted as unwanted and not decoded.
+
+        A line the look cannot read is decoded in full, so it is counted and logged as
+        `decode` would; one the look can read but the full decode would reject is
+        counted as unwanted, not malformed (about a project nobody acts on, either way
+        nothing is done with it)."""
+        try:
+            where = self._where_decoder.decode(line)
+            cls = EVENT_TYPES.get(where.type)
+        except Exception:  # whatever is wrong with it, `decode` reports it
+            cls = None
+        if cls is None:
+            return self.decode(line)
+        update = where.ref_update
+        if issubclass(cls, RefEvent):
+            ref = update.ref_name if update is not None else ""
+            if self.drop_noise and ref.startswith("refs/changes/") and ref.endswith("/meta"):
+                self.stats.noise += 1
+                return None
+            project = _name(update.project) if update is not None else ""
+        elif issubclass(cls, ChangeEvent):
+            project = _name(where.project)
+            if project is None:
+                project = _name(where.change.project) if where.change is not None else None
+        else:
+            project = None
+        if not wanted(cls, project):
+            self.stats.unwanted += 1
+            return None
+        return self.decode(line)
 
     def _unreadable(self, line: bytes | str, exc: Exception) -> None:
         self.stats.malformed += 1
