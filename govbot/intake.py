@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from govbot.dispatcher import Dispatcher, Envelope
 from govbot.gerrit.events import Event, EventParser, Parsed
-from govbot.gerrit.identity import equivalent_ids
+from govbot.gerrit.identity import equivalent_ids, event_id
 from govbot.state.parked import ParkedInbox
 from govbot.state.store import StateBusy, StateStore
 
@@ -121,10 +121,16 @@ class Intake:
         return [p for p, _ in kept]
 
     def _parse(self, parser: EventParser, source: str, line: bytes) -> Parsed | None:
-        """One line to an event to keep, or None; whatever the line holds, never raises."""
+        """One line to an event to keep, or None; whatever the line holds, never raises.
+
+        A line about a project no plugin acts on (`Dispatcher.wanted_kind`) is counted
+        and dropped before it is decoded: it is not stored, de-duplicated or handled,
+        since nothing would be done with it (most lines of a big Gerrit are such)."""
         try:
-            parsed = parser.parse(line)
-            return None if parsed is None or self._own(parsed.event) else parsed
+            event = parser.decode_wanted(line, self._dispatcher.wanted_kind)
+            if event is None or self._own(event):
+                return None
+            return Parsed(event_id(event), event)
         except Exception as exc:  # principle 6: no line stops a source
             self.line_failures += 1
             log.warning("%s: event line not handled (%s: %s): %r...", source,

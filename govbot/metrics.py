@@ -107,6 +107,7 @@ class GovbotCollector(Collector):
                 skipped.add_metric([source, "unknown-type"], sum(parser.stats.unknown.values()))
                 skipped.add_metric([source, "malformed"], parser.stats.malformed)
                 skipped.add_metric([source, "noise"], parser.stats.noise)
+                skipped.add_metric([source, "unwanted"], parser.stats.unwanted)
             yield from (parsed, skipped)
         yield from self._readiness()
         irc = d.irc

@@ -109,3 +109,31 @@ async def test_settle_delay_holds_events_and_keeps_their_order(tmp_path: Path) -
             runner.cancel()
         assert [a.text for a in recorder.actions if isinstance(a, Say)] == [
             "patchset-created", "change-merged"]
+
+
+class GovernanceOnly(Count):
+    name = "governance-only"
+
+    def wants(self, event_type: type, project: str, ctx: PluginContext) -> bool:
+        return project == "example/governance"
+
+
+async def test_a_line_no_plugin_wants_is_neither_stored_nor_handled(tmp_path: Path) -> None:
+    wanted = comment_added("example/governance", 1, "bob", {"Code-Review": 1})
+    unwanted = comment_added("example/network", 2, "bob", {"Code-Review": 1})
+    dispatcher, recorder = make_dispatcher([GovernanceOnly()])
+    async with StateStore(tmp_path / "s.db") as store:
+        intake = Intake(store, dispatcher)
+        async with asyncio.TaskGroup() as group:
+            runner = group.create_task(dispatcher.run())
+            kept = await intake.accept("stream", [line(wanted), line(unwanted), line(unwanted)])
+            await dispatcher.join()
+            await intake.flush()
+            runner.cancel()
+        assert [p.event.project for p in kept] == ["example/governance"]
+        assert [a.text for a in recorder.actions if isinstance(a, Say)] == ["comment-added"]
+        ids = [ev.event_id(ev.parse_event(line(d))) for d in (wanted, unwanted)]
+        assert await store.inbox_known(ids) == {ids[0]}  # only the wanted one was stored
+        stats = intake.parsers()["stream"].stats
+        assert stats.unwanted == 2 and sum(stats.parsed.values()) == 1
+        assert intake.duplicates == 0  # never compared: not even decoded
