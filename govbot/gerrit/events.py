@@ -507,8 +507,15 @@ class _Where(msgspec.Struct):
     ref_update: _RefWhere | None = msgspec.field(default=None, name="refUpdate")
 
 
-def _name(project: str | _Name | None) -> str | None:
-    return project if isinstance(project, str) or project is None else project.name
+
+
+_CHANGE, _REF, _OTHER = "change", "ref", "other"
+#: Gerrit's type string -> the event class and where its project is.
+_KINDS: dict[str, tuple[type[Event], str]] = {
+    name: (cls, _CHANGE if issubclass(cls, ChangeEvent) else _REF if issubclass(cls, RefEvent)
+           else _OTHER)
+    for name, cls in EVENT_TYPES.items()
+}
 
 
 @dataclass(slots=True)
@@ -593,24 +600,27 @@ class EventParser:
         nothing is done with it)."""
         try:
             where = self._where_decoder.decode(line)
-            cls = EVENT_TYPES.get(where.type)
-        except Exception:  # whatever is wrong with it, `decode` reports it
-            cls = None
-        if cls is None:
+            cls, kind = _KINDS[where.type]
+        except Exception:  # whatever is wrong with it (or an unknown type): `decode` says
             return self.decode(line)
-        update = where.ref_update
-        if issubclass(cls, RefEvent):
-            ref = update.ref_name if update is not None else ""
-            if self.drop_noise and ref.startswith("refs/changes/") and ref.endswith("/meta"):
-                self.stats.noise += 1
-                return None
-            project = _name(update.project) if update is not None else ""
-        elif issubclass(cls, ChangeEvent):
-            project = _name(where.project)
-            if project is None:
-                project = _name(where.change.project) if where.change is not None else None
-        else:
-            project = None
+        project: str | _Name | None = None
+        if kind is _CHANGE:
+            project = where.project
+            if project is None and where.change is not None:
+                project = where.change.project
+        elif kind is _REF:
+            update = where.ref_update
+            if update is not None:
+                ref = update.ref_name
+                if self.drop_noise and ref.startswith("refs/changes/") \
+                        and ref.endswith("/meta"):
+                    self.stats.noise += 1
+                    return None
+                project = update.project
+            else:
+                project = ""
+        if isinstance(project, _Name):
+            project = project.name
         if not wanted(cls, project):
             self.stats.unwanted += 1
             return None
