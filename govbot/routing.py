@@ -11,12 +11,15 @@ finish it without a lane, a context or a handler call.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 from govbot.config.model import GovernanceConfig
 from govbot.context import PluginContext
 from govbot.events import Event
 from govbot.plugin import Handler, Plugin, PluginRegistry
+
+log = logging.getLogger(__name__)
 
 Routed = tuple[tuple[Plugin, Handler], ...]
 
@@ -58,9 +61,18 @@ class Routes:
                 routed = tuple(
                     (plugin, handler) for plugin, handler in found
                     if plugin.name not in self._asking
-                    or plugin.wants(event_type, project,
-                                    self._context(plugin.name, "routing", now, config)))
+                    or self._wants(plugin, event_type, project, now, config))
             if len(self._routes) >= MAX_ROUTES:
                 self._routes = {}
             self._routes[key] = routed
         return routed
+
+    def _wants(self, plugin: Plugin, event_type: type, project: str, now: dt.datetime,
+               config: GovernanceConfig) -> bool:
+        try:
+            return plugin.wants(event_type, project,
+                                self._context(plugin.name, "routing", now, config))
+        except Exception:  # a plugin's bug must not lose its events: it gets them all
+            log.exception("plugin %s: wants(%s, %r) failed; it is called for such events",
+                          plugin.name, event_type.__name__, project)
+            return True

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from govbot.actions import Action, Say
 from govbot.config.loader import load_config
 from govbot.config.model import EMPTY_CONFIG, GovernanceConfig
@@ -291,3 +293,17 @@ def test_an_unwanted_line_is_counted_not_decoded() -> None:
     on_network = [e for e in every if getattr(e, "project", None) == "example/network"]
     assert parser.stats.unwanted == len(on_network) > 100
     assert len(kept) + len(on_network) == len(every)
+
+
+async def test_a_plugin_whose_wants_fails_still_gets_its_events(
+        caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(Picky):
+        def wants(self, event_type: type, project: str, ctx: PluginContext) -> bool:
+            raise RuntimeError("bug in wants")
+
+    broken = Broken(set())
+    d, _ = dispatcher([broken], [fresh_config()])
+    await run(d, [envelope("example/a", 1, "one"), envelope("example/a", 2, "two")])
+    assert sorted(broken.seen) == ["one", "two"]
+    failures = [r for r in caplog.records if "wants(CommentAdded" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is not None  # once, remembered
