@@ -307,3 +307,21 @@ async def test_a_plugin_whose_wants_fails_still_gets_its_events(
     assert sorted(broken.seen) == ["one", "two"]
     failures = [r for r in caplog.records if "wants(CommentAdded" in r.getMessage()]
     assert len(failures) == 1 and failures[0].exc_info is not None  # once, remembered
+
+
+async def test_a_long_catch_up_is_handled_as_it_is_queued_not_after() -> None:
+    """2,000 events submitted in a row (a catch-up): the workers start on them while
+    the source is still submitting, so in-flight work stays near the soft bound
+    instead of growing to `max_pending`."""
+    picky = Picky({"example/a"})
+    d, _ = dispatcher([picky], [fresh_config()])
+    most = 0
+    async with asyncio.TaskGroup() as group:
+        runner = group.create_task(d.run())
+        for n in range(2_000):
+            await d.submit(envelope("example/a", n, f"e{n}"))
+            most = max(most, d.pending)
+        await asyncio.wait_for(d.join(), 10)
+        runner.cancel()
+    assert len(picky.seen) == 2_000
+    assert most <= 300  # max_pending is 10,000: without the soft bound all 2,000 wait
