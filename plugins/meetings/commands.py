@@ -66,8 +66,9 @@ def interpret(meeting: Meeting | None, line: Said, env: Env,
             steps.start(line, env, parsed[1], out)
         return out
     if parsed is None:
-        if BARE_URL.match(line.text.strip()):
-            out.fx.append(AddItem("LINK", line.text.strip()))
+        item = link_item(line.text)
+        if item is not None:
+            out.fx.append(item)
         return out
     name, arg = parsed
     handler = _STEPS.get(name)
@@ -79,6 +80,13 @@ def interpret(meeting: Meeting | None, line: Said, env: Env,
             return _quiet(meeting, out)
     handler(meeting, line, env, arg, out)
     return _quiet(meeting, out)
+
+
+def link_item(text: str) -> AddItem | None:
+    """What a line that is no command does in a meeting: a LINK item when it starts
+    with a URL (MeetBot's rule), else nothing."""
+    text = text.strip()
+    return AddItem("LINK", text) if BARE_URL.match(text) else None
 
 
 def _quiet(meeting: Meeting, out: Outcome) -> Outcome:

