@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from govbot.actions import Action, WriteMinutes
 from govbot.extensions import CliError, GerritReadError, GovernanceLoad, JournalReader
-from govbot.plugin import ChangeReader, Plugin
-from govbot.settings import GerritSettings, Settings, SettingsError, load_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the settings (YAML, msgspec) and the plugin API are read when needed:
+    # `govbot minutes LOG` uses neither
     from govbot.gerrit.rest import GerritRest
+    from govbot.plugin import ChangeReader, Plugin
+    from govbot.settings import GerritSettings, Settings
     from govbot.state.store import StateStore
 
 __all__ = ["CoreCliContext"]
@@ -46,6 +47,8 @@ class CoreCliContext:
         return self._plugin
 
     def settings(self, path: Path) -> Settings:
+        from govbot.settings import SettingsError, load_settings
+
         try:
             return load_settings(path)
         except SettingsError as exc:
@@ -95,6 +98,8 @@ class CoreCliContext:
             tuple(result.files), tuple(str(e) for e in result.item_errors))
 
     def gerrit(self, settings: Settings) -> AbstractAsyncContextManager[ChangeReader]:
+        from govbot.settings import SettingsError
+
         if settings.gerrit is None:
             raise CliError("the settings have no 'gerrit:' section")
         try:

@@ -7,9 +7,14 @@ import importlib
 import logging
 from collections.abc import Sequence
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
-from govbot.extensions import CliCommand
-from govbot.plugin import Plugin, PluginError, PluginSettings
+# govbot.plugin (and with it the plugin API's runtime: msgspec, the context types) is
+# imported where a plugin is loaded, not to list subcommands: `govbot minutes LOG`
+# starts in 0.4 s, and its recovery needs none of it.
+if TYPE_CHECKING:
+    from govbot.extensions import CliCommand
+    from govbot.plugin import Plugin, PluginSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +63,14 @@ def load_plugins(enabled: Sequence[str] | None = None) -> list[Plugin]:
 def settings_types(enabled: Sequence[str] | None = None) -> dict[str, type[PluginSettings]]:
     """Each enabled plugin's settings type, read from its class (none is instantiated):
     what loading govbot.yaml checks `plugins.settings` against."""
+    from govbot.plugin import PluginSettings
+
     available = available_plugins()
     found = {}
     for name in _enabled(enabled, available):
         settings_type = plugin_class(available[name], name).settings_type
         if not (isinstance(settings_type, type) and issubclass(settings_type, PluginSettings)):
-            raise PluginError(f"plugin {name!r}: its settings_type is not a "
+            raise _error(f"plugin {name!r}: its settings_type is not a "
                               "govbot.plugin.PluginSettings subclass")
         found[name] = settings_type
     return found
@@ -73,7 +80,7 @@ def _enabled(enabled: Sequence[str] | None, available: dict[str, str]) -> list[s
     names = list(BUILTIN_PLUGINS) if enabled is None else list(enabled)
     unknown = [n for n in names if n not in available]
     if unknown:
-        raise PluginError(
+        raise _error(
             f"unknown plugin(s) {', '.join(unknown)} in plugins.enabled; "
             f"available: {', '.join(sorted(available)) or 'none'}"
         )
@@ -81,20 +88,22 @@ def _enabled(enabled: Sequence[str] | None, available: dict[str, str]) -> list[s
 
 
 def plugin_class(target: str, name: str) -> type[Plugin]:
+    from govbot.plugin import Plugin
+
     module_name, _, attr = target.partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
-        raise PluginError(f"plugin {name!r}: cannot load {target}: {exc}") from exc
+        raise _error(f"plugin {name!r}: cannot load {target}: {exc}") from exc
     if not (isinstance(cls, type) and issubclass(cls, Plugin)):
-        raise PluginError(f"plugin {name!r}: {target} is not a govbot.plugin.Plugin")
+        raise _error(f"plugin {name!r}: {target} is not a govbot.plugin.Plugin")
     return cls
 
 
 def instantiate(target: str, name: str) -> Plugin:
     plugin = plugin_class(target, name)()
     if plugin.name != name:
-        raise PluginError(f"plugin {name!r}: {target} calls itself {plugin.name!r}")
+        raise _error(f"plugin {name!r}: {target} calls itself {plugin.name!r}")
     return plugin
 
 
@@ -117,5 +126,12 @@ def _attribute(target: str, name: str) -> Sequence[CliCommand]:
     try:
         commands: Sequence[CliCommand] = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
-        raise PluginError(f"plugin {name!r}: cannot load {target}: {exc}") from exc
+        raise _error(f"plugin {name!r}: cannot load {target}: {exc}") from exc
     return commands
+
+
+def _error(message: str) -> Exception:
+    """A PluginError (govbot.plugin is imported only when there is one to raise)."""
+    from govbot.plugin import PluginError
+
+    return PluginError(message)

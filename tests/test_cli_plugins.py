@@ -127,6 +127,33 @@ def test_help_does_not_import_the_plugins() -> None:
     assert result.stdout.strip() == "[]"
 
 
+#: What `govbot minutes LOG` (budget 0.4 s, whole process) must not import: the
+#: plugin API's runtime, the settings, the state store, the templates' engine.
+NOT_FOR_MINUTES = ("govbot.plugin", "govbot.context", "govbot.settings", "govbot.state.store",
+                   "msgspec", "yaml", "sqlite3", "jinja2", "git")
+
+
+def test_minutes_of_a_log_import_only_what_they_need(tmp_path: Path) -> None:
+    log = ROOT / "tests" / "meetings" / "data" / "rich-2026-11-19.log.txt"
+    code = ("import sys; from govbot import cli; "
+            f"rc = cli.main(['minutes', {str(log)!r}, '--out', {str(tmp_path)!r}]); "
+            f"print(rc, [m for m in {NOT_FOR_MINUTES!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+    assert len(list(tmp_path.glob("meetings/*/2026/*.log.html"))) == 1
+
+
+def test_help_imports_no_state_store_and_no_settings() -> None:
+    code = ("import sys; from govbot import cli; cli.build_parser(cli.plugin_commands()); "
+            f"print([m for m in {NOT_FOR_MINUTES!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_the_loaders_table_is_what_each_built_in_plugin_offers() -> None:
     for plugin in load_plugins(list(BUILTIN_PLUGINS)):
         from_table = [c for name, c in available_cli_commands() if name == plugin.name]

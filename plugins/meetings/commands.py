@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from govbot.actions import Action
 from govbot.commands import Command, CommandCall, CommandHandler, parse_meetbot
-from govbot.plugin import PluginContext
 
 from . import steps
 from .effects import AddItem, Lurk
@@ -34,6 +34,9 @@ from .steps import Electorate as Electorate
 from .steps import Env as Env
 from .steps import Outcome as Outcome
 from .steps import Said as Said
+
+if TYPE_CHECKING:  # `govbot minutes` interprets a log without the plugin API's runtime
+    from govbot.plugin import PluginContext
 
 CHAIRS = "the chairs of the meeting"  # Command.who of the chair-only commands
 
