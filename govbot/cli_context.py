@@ -58,7 +58,6 @@ class CoreCliContext:
                          directory: Path | None = None,
                          own_sections: bool = False) -> GovernanceLoad:
         from govbot.config.loader import load_config
-        from govbot.config.repo import ConfigRepo
         from govbot.plugin import PluginRegistry
 
         if own_sections:
@@ -69,8 +68,10 @@ class CoreCliContext:
         if directory is None:
             if settings is None:
                 raise CliError("no governance config: give a directory or the settings")
+            # GitPython (~50 ms to import) only to clone: `govbot ical DIR` reads DIR.
             import git
 
+            from govbot.config.repo import ConfigRepo
             from govbot.preflight import check_repo
 
             problems = check_repo(settings.governance.repo)

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import icalendar
+from icalendar.parser import Contentline
 
 from govbot.config.model import GovernanceConfig
 from govbot.extensions import CliContext, WebRequest, WebResponse
@@ -42,6 +43,7 @@ __all__ = ["build_calendar", "calendar_bytes", "calendar_page", "ical_command",
            "meeting_events", "slot_runs"]
 
 PRODID = "-//govbot//meetings and deadlines//EN"
+_FOLD = 75  # icalendar's fold limit: a line holds at most 74 octets
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -159,8 +161,30 @@ def build_calendar(schedules: Schedules, *, until: dt.date, stamp: dt.datetime,
 
 
 def calendar_bytes(schedules: Schedules, *, until: dt.date, stamp: dt.datetime) -> bytes:
-    data: bytes = build_calendar(schedules, until=until, stamp=stamp).to_ical()
-    return data
+    """The calendar's .ics: icalendar's `to_ical()`, byte for byte, with the lines folded
+    here (icalendar folds character by character in Python: two thirds of the time
+    `govbot ical` spent writing 50 meetings' calendar)."""
+    lines = build_calendar(schedules, until=until, stamp=stamp).content_lines()
+    return b"".join(folded(line) + b"\r\n" for line in lines if line)
+
+
+def folded(line: Contentline) -> bytes:
+    """One content line folded as icalendar folds it (RFC 5545: under 75 octets a line,
+    never between a backslash or caret escape and what it escapes)."""
+    if not line.isascii():  # folded by UTF-8 octets: icalendar's own folding
+        return bytes(line.to_ical())  # type: ignore[no-untyped-call]
+    if len(line) < _FOLD:
+        return line.encode()
+    pieces = []
+    start = 0
+    while len(line) - start >= _FOLD:
+        end = start + _FOLD - 1
+        if line[end - 1] in "\\^" and end - 1 > start:  # the escape goes on with its char
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces).encode()
 
 
 async def ical_command(ctx: CliContext, governance_dir: Path, out: Path) -> int:

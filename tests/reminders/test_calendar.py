@@ -130,3 +130,23 @@ def test_ical_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert "meetings/weekly.yaml:1: required key 'description' is missing" in err
     assert not (tmp_path / "bad.ics").exists()
+
+
+def test_the_bytes_are_icalendars_own(schedules: Schedules) -> None:
+    # calendar_bytes folds the lines itself (fast); it must write what to_ical() writes.
+    built = build_calendar(schedules, until=UNTIL, stamp=STAMP)
+    assert calendar_bytes(schedules, until=UNTIL, stamp=STAMP) == built.to_ical()
+
+
+@pytest.mark.parametrize("text", [
+    "", "a" * 74, "a" * 75, "a" * 148, "a" * 149, "a" * 73 + "\\n" + "b" * 80,
+    "a" * 72 + "\\;" + "b" * 80, "^" * 200, "\\" * 200, "a" * 73 + "^^" + "c" * 75,
+    "DESCRIPTION:Réunion " + "é" * 60 + "\\n" + "x" * 90, "日本" * 50,
+])
+def test_lines_are_folded_as_icalendar_folds_them(text: str) -> None:
+    from icalendar.parser import Contentline
+
+    from govbot.plugins.reminders.calendar import folded
+
+    line = Contentline(text)
+    assert folded(line) == line.to_ical()
