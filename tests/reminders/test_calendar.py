@@ -146,7 +146,58 @@ def test_the_bytes_are_icalendars_own(schedules: Schedules) -> None:
 def test_lines_are_folded_as_icalendar_folds_them(text: str) -> None:
     from icalendar.parser import Contentline
 
-    from govbot.plugins.reminders.calendar import folded
+    from govbot.plugins.reminders.ics import folded
 
     line = Contentline(text)
     assert folded(line) == line.to_ical()
+
+
+def test_the_writer_is_icalendar_byte_for_byte_on_awkward_events() -> None:
+    # ics.py writes what icalendar writes; here on text with every escape, line break,
+    # non-ASCII and long line, and every kind of rule, duration and alarm.
+    import random
+
+    from govbot.plugins.reminders.calendar import NAME, PRODID, _icalendar
+    from govbot.plugins.reminders.ics import Alarm, CalendarEvent, ics_bytes, writable
+
+    pick = random.Random(18)
+    parts = ["a", " ", ",", ";", "\\", "\\N", "\n", "\r\n", "\r", "é", "日本", "^", ":", '"',
+             "x" * 30, "https://x.org/?a=1&b=2"]
+
+    def text() -> str:
+        return "".join(pick.choice(parts) for _ in range(pick.randint(1, 40)))
+
+    events = []
+    for _ in range(300):
+        start = at(2026, 1, 1) + dt.timedelta(minutes=pick.randint(0, 10**6))
+        events.append(CalendarEvent(
+            uid=text() + "@govbot", stamp=start, summary=text(), start=start,
+            duration=pick.choice([dt.timedelta(0), dt.timedelta(minutes=pick.randint(1, 3000)),
+                                  dt.timedelta(seconds=pick.randint(1, 100000))]),
+            description=pick.choice([None, text()]), location=pick.choice([None, text()]),
+            url=pick.choice([None, "https://e.org/" + "p" * pick.randint(0, 90)]),
+            rrule=pick.choice([None, {"freq": "weekly"}, {"freq": "monthly", "byday": "2TU"},
+                               {"freq": "weekly", "interval": 2,
+                                "until": start + dt.timedelta(days=300)}]),
+            exdates=tuple(start + dt.timedelta(days=7 * k) for k in range(pick.randint(0, 12))),
+            alarms=tuple(Alarm(text(), -pick.choice([dt.timedelta(days=7), dt.timedelta(hours=1),
+                                                     dt.timedelta(seconds=3661)]))
+                         for _ in range(pick.randint(0, 2)))))
+    assert writable(events)
+    assert ics_bytes(events, prodid=PRODID, name=NAME) == _icalendar(events, NAME).to_ical()
+
+
+def test_govbot_ical_writes_without_importing_icalendar(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = make_repo(tmp_path / "repo", {"deadlines.yaml": DEADLINES})
+    shutil.copytree(DATA / "compare" / "meetings", root / "meetings")
+    out = tmp_path / "meetings.ics"
+    code = ("import sys; from govbot import cli; "
+            f"rc = cli.main(['ical', {str(root)!r}, {str(out)!r}]); "
+            "print(rc, 'icalendar' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.split()[-2:] == ["0", "False"]
+    assert icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")
