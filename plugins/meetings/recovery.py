@@ -37,6 +37,8 @@ from .render import links, render
 _LINE = re.compile(r"^\[?(?:(?P<date>\d{4}-\d{2}-\d{2})[T ])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
                    r"\]?\s+(?P<rest>.*)$")
 _SAID = re.compile(r"^<[@+%&~ ]?(?P<nick>[^>\s]+)>\s?(?P<text>.*)$")
+# MeetBot's own `[HH:MM:SS] <nick> text`, what _LINE then _SAID read, in one match.
+_MEETBOT = re.compile(r"\[(\d{1,2}):(\d{2}):(\d{2})\]\s+<[@+%&~ ]?([^>\s]+)>\s?(.*)")
 _ACTION = re.compile(r"^\*\s+(?P<nick>[^\s*]+)\s(?P<text>.*)$")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # The bot's own answers that say a vote is bound, and that a vote did not count: a log
@@ -108,23 +110,32 @@ def _parse_log(text: str, day: dt.date) -> Iterator[tuple[dt.datetime, str, str,
     last: dt.datetime | None = None
     hour = dt.timedelta(hours=1)
     for raw in text.splitlines():
-        match = _LINE.match(raw.rstrip("\r"))
-        if match is None:
-            continue
-        if match.group("date"):
-            day = dt.date.fromisoformat(match.group("date"))
-        parts = match.group("time").split(":")
-        when = dt.datetime(day.year, day.month, day.day, int(parts[0]) % 24, int(parts[1]),
-                           int(parts[2]) if len(parts) > 2 else 0, tzinfo=dt.UTC)
+        line = raw.rstrip("\r")
+        kind: str | None = "msg"
+        if usual := _MEETBOT.fullmatch(line):
+            hours, minutes, seconds, nick, words = usual.groups()
+        else:
+            match = _LINE.match(line)
+            if match is None:
+                continue
+            if match.group("date"):
+                day = dt.date.fromisoformat(match.group("date"))
+            hours, minutes, seconds = [*match.group("time").split(":"), "0"][:3]
+            rest = match.group("rest")
+            if said := _SAID.match(rest):
+                nick, words = said.group("nick"), said.group("text")
+            elif action := _ACTION.match(rest):
+                kind, nick, words = "action", action.group("nick"), action.group("text")
+            else:
+                kind = None  # not a line said; its time still counts for the day
+        when = dt.datetime(day.year, day.month, day.day, int(hours) % 24, int(minutes),
+                           int(seconds), tzinfo=dt.UTC)
         if last is not None and when < last - hour:
             day += dt.timedelta(days=1)
             when += dt.timedelta(days=1)
         last = when
-        rest = match.group("rest")
-        if said := _SAID.match(rest):
-            yield when, "msg", said.group("nick"), said.group("text")
-        elif action := _ACTION.match(rest):
-            yield when, "action", action.group("nick"), action.group("text")
+        if kind is not None:
+            yield when, kind, nick, words
 
 
 def from_log(text: str, day: dt.date, *, channel: str, bot_nick: str,

@@ -10,18 +10,18 @@ indented, as MeetBot wraps them. IRC formatting codes (bold, colours) are droppe
 The documents are built in `documents.py` (they were Jinja2 templates, whose
 compilation cost every `govbot minutes` process ~75 ms); the log's lines, which
 number in the tens of thousands, are formatted here in `_log_lines` with
-`html.escape` on every participant string. Rendering is pure (strings in, strings
-out); writing the files is the minutes reporter's job (`govbot.minutes`).
+`html_escape` (html.escape's escaping) on every participant string. Rendering is
+pure (strings in, strings out); writing the files is the minutes reporter's job
+(`govbot.minutes`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from collections.abc import Iterable
 
-from .documents import DOCUMENTS, Group, Page, clean, clock, links_html, wrap
+from .documents import DOCUMENTS, Group, Page, clean, clock, html_escape, links_html, wrap
 from .model import Item, LogLine, Meeting
 from .votes import VoteResult
 
@@ -69,7 +69,8 @@ def _log_lines(lines: Iterable[LogLine], bot_nick: str) -> tuple[list[str], list
 
     A 10,000-line log is formatted here rather than in a template loop (a Jinja
     loop with autoescaped fields costs ~10x more). Every participant string goes
-    through `_html` (html.escape with quotes) or `_log_link` before it meets markup.
+    through `_html` (html.escape's escaping, quotes too) or `_log_link` before it
+    meets markup.
     """
     text_out: list[str] = []
     html_out: list[str] = []
@@ -110,7 +111,7 @@ def _log_lines(lines: Iterable[LogLine], bot_nick: str) -> tuple[list[str], list
 
 
 def _html(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html_escape(text)
 
 
 def _log_link(text: str) -> str:
