@@ -5,7 +5,9 @@ compiles every module it imports; an installed govbot (wheel, container image) h
 them compiled. The commands timed here run with PYTHONDONTWRITEBYTECODE removed and
 PYTHONPYCACHEPREFIX pointing at a temporary directory, each once before it is timed
 (that run writes the .pyc files). Commands compared are timed in interleaved rounds
-(A, B, A, B...), so a change of the machine's load falls on both. The peak RSS is
+(A, B, A, B...), so a change of the machine's load falls on both, and each run's CPU
+time (user + system, from wait4) is printed beside its wall time: other work on
+the machine stretches the wall time far more than the CPU time. The peak RSS is
 taken from one more run under /usr/bin/time (a child forked from the benchmark
 would count the benchmark's own memory), when it is installed.
 """
@@ -29,7 +31,8 @@ NOTE = ("with .pyc files as installed (PYTHONDONTWRITEBYTECODE unset, PYTHONPYCA
 
 @dataclass(frozen=True)
 class Timing:
-    runs: tuple[float, ...]  # seconds, in the order run
+    runs: tuple[float, ...]  # wall seconds, in the order run
+    cpu: tuple[float, ...]  # CPU seconds (user + system) of the same runs
     rss_mib: float | None  # peak RSS of one run (None: no /usr/bin/time)
 
     @property
@@ -42,7 +45,8 @@ class Timing:
 
     def __str__(self) -> str:
         return (f"best of {len(self.runs)} {self.best * 1000:.0f} ms (median "
-                f"{self.median * 1000:.0f}, worst {max(self.runs) * 1000:.0f})"
+                f"{self.median * 1000:.0f}, worst {max(self.runs) * 1000:.0f}), CPU best "
+                f"{min(self.cpu) * 1000:.0f} ms"
                 + (f", {self.rss_mib:.0f} MiB" if self.rss_mib is not None else ""))
 
 
@@ -56,16 +60,20 @@ def installed_env() -> Iterator[dict[str, str]]:
 
 
 def run_once(command: Sequence[str], env: Mapping[str, str],
-             cwd: Path | None = None) -> float:
-    """Seconds of one run; output discarded, a failure raised."""
-    started = time.perf_counter()
-    done = subprocess.run(list(command), env=dict(env), cwd=cwd, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)}: exit {done.returncode}\n"
-                           f"{done.stderr.decode(errors='replace')[-2000:]}")
-    return seconds
+             cwd: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run; output discarded, a failure raised."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(command), env=dict(env), cwd=cwd,
+                                stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"{' '.join(command)}: exit {proc.returncode}\n"
+                               f"{errors.read().decode(errors='replace')[-2000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime
 
 
 def peak_rss(command: Sequence[str], env: Mapping[str, str],
@@ -84,11 +92,12 @@ def compare(commands: Mapping[str, Sequence[str]], env: Mapping[str, str], *, ru
     """Each command once (warm-up), then `runs` interleaved rounds of all of them."""
     for command in commands.values():
         run_once(command, env, cwd)
-    times: dict[str, list[float]] = {label: [] for label in commands}
+    times: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
     for _ in range(runs):
         for label, command in commands.items():
             times[label].append(run_once(command, env, cwd))
-    return {label: Timing(tuple(times[label]), peak_rss(command, env, cwd))
+    return {label: Timing(tuple(w for w, _ in times[label]), tuple(c for _, c in times[label]),
+                          peak_rss(command, env, cwd))
             for label, command in commands.items()}
 
 
