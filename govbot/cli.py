@@ -8,9 +8,7 @@ or a plugin and the core, claim one subcommand name.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -33,8 +31,6 @@ Offered = Sequence[tuple[str, "CliCommand"]]
 def plugin_commands(plugins: Sequence[Plugin] | None = None) -> list[tuple[str, CliCommand]]:
     """The subcommands of `plugins` (None: every installed plugin), checked for clashes.
     Raises PluginError naming both claimants."""
-    from govbot.plugin import PluginError
-
     if plugins is None:
         from govbot.plugin_loader import available_cli_commands
 
@@ -44,9 +40,13 @@ def plugin_commands(plugins: Sequence[Plugin] | None = None) -> list[tuple[str, 
     owners: dict[str, str] = {}
     for plugin, command in offered:
         if command.name in CORE_COMMANDS:
+            from govbot.plugin import PluginError
+
             raise PluginError(f"plugin {plugin!r} offers the subcommand {command.name!r}, "
                               "which is the core's")
         if command.name in owners:
+            from govbot.plugin import PluginError
+
             raise PluginError(f"the subcommand {command.name!r} is offered by both "
                               f"{owners[command.name]!r} and {plugin!r}")
         owners[command.name] = plugin
@@ -125,25 +125,26 @@ def _plugin_names(arg: str | None) -> list[str] | None:
 def main(argv: Sequence[str] | None = None, *, plugins: Sequence[Plugin] | None = None) -> int:
     """Run `govbot ARGV`. `plugins`: whose subcommands to offer (default: every
     installed plugin; the settings' `plugins.enabled` governs only what `run` runs)."""
-    from govbot.plugin import PluginError
-
     # Without git, GitPython fails at import with a page of advice; the start-up
     # checks (govbot.preflight) say it in one line instead.
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     try:
         offered = plugin_commands(plugins)
-    except PluginError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    args = build_parser(offered).parse_args(argv)
-    try:
+        args = build_parser(offered).parse_args(argv)
         return _dispatch(args, plugins)
-    except PluginError as exc:
+    except Exception as exc:
+        # PluginError, matched without importing govbot.plugin (and the plugin API's
+        # runtime with it) into every start: `govbot minutes LOG` needs none of it.
+        plugin = sys.modules.get("govbot.plugin")
+        if plugin is None or not isinstance(exc, plugin.PluginError):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
 def _run_plugin_command(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int:
+    import asyncio
+
     from govbot.cli_context import CoreCliContext
     from govbot.extensions import CliError
 
@@ -245,6 +246,9 @@ def cmd_check_config(directory: Path, plugin_names: list[str] | None, *,
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
     from govbot.replay import replay
     from govbot.reporters import describe
 

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from govbot.actions import Action, WriteMinutes
 from govbot.extensions import CliError, GerritReadError, GovernanceLoad, JournalReader
-from govbot.plugin import ChangeReader, Plugin
-from govbot.settings import GerritSettings, Settings, SettingsError, load_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the settings (YAML, msgspec) and the plugin API are read when needed:
+    # `govbot minutes LOG` uses neither
     from govbot.gerrit.rest import GerritRest
+    from govbot.plugin import ChangeReader, Plugin
+    from govbot.settings import GerritSettings, Settings
     from govbot.state.store import StateStore
 
 __all__ = ["CoreCliContext"]
@@ -46,6 +47,8 @@ class CoreCliContext:
         return self._plugin
 
     def settings(self, path: Path) -> Settings:
+        from govbot.settings import SettingsError, load_settings
+
         try:
             return load_settings(path)
         except SettingsError as exc:
@@ -55,7 +58,6 @@ class CoreCliContext:
                          directory: Path | None = None,
                          own_sections: bool = False) -> GovernanceLoad:
         from govbot.config.loader import load_config
-        from govbot.config.repo import ConfigRepo
         from govbot.plugin import PluginRegistry
 
         if own_sections:
@@ -66,8 +68,10 @@ class CoreCliContext:
         if directory is None:
             if settings is None:
                 raise CliError("no governance config: give a directory or the settings")
+            # GitPython (~50 ms to import) only to clone: `govbot ical DIR` reads DIR.
             import git
 
+            from govbot.config.repo import ConfigRepo
             from govbot.preflight import check_repo
 
             problems = check_repo(settings.governance.repo)
@@ -95,6 +99,8 @@ class CoreCliContext:
             tuple(result.files), tuple(str(e) for e in result.item_errors))
 
     def gerrit(self, settings: Settings) -> AbstractAsyncContextManager[ChangeReader]:
+        from govbot.settings import SettingsError
+
         if settings.gerrit is None:
             raise CliError("the settings have no 'gerrit:' section")
         try:

@@ -28,12 +28,14 @@ import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 from govbot.actions import Action, ReloadConfig, Say
-from govbot.config.model import GovernanceConfig, Person
-from govbot.context import PluginContext
-from govbot.irc.events import IrcMessage
+
+if TYPE_CHECKING:  # annotations only: `govbot minutes` reads the command table unloaded
+    from govbot.config.model import GovernanceConfig, Person
+    from govbot.context import PluginContext
+    from govbot.irc.events import IrcMessage
 
 log = logging.getLogger(__name__)
 

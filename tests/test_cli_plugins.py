@@ -17,7 +17,9 @@ from govbot.plugin_loader import (
     BUILTIN_CLI_COMMANDS,
     BUILTIN_PLUGINS,
     available_cli_commands,
+    available_plugins,
     load_plugins,
+    may_declare_plugins,
 )
 from tests.clikit import run_cli
 
@@ -125,6 +127,47 @@ def test_help_does_not_import_the_plugins() -> None:
                             timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+#: What `govbot minutes LOG` (budget 0.4 s, whole process) must not import: the
+#: plugin API's runtime, the settings, the state store, the templates' engine, and
+#: importlib.metadata while no distribution declares a plugin (none in the test venv).
+NOT_FOR_MINUTES = ("govbot.plugin", "govbot.context", "govbot.settings", "govbot.state.store",
+                   "msgspec", "yaml", "sqlite3", "jinja2", "git", "importlib.metadata")
+
+
+def test_minutes_of_a_log_import_only_what_they_need(tmp_path: Path) -> None:
+    log = ROOT / "tests" / "meetings" / "data" / "rich-2026-11-19.log.txt"
+    code = ("import sys; from govbot import cli; "
+            f"rc = cli.main(['minutes', {str(log)!r}, '--out', {str(tmp_path)!r}]); "
+            f"print(rc, [m for m in {NOT_FOR_MINUTES!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+    assert len(list(tmp_path.glob("meetings/*/2026/*.log.html"))) == 1
+
+
+def test_help_imports_no_state_store_and_no_settings() -> None:
+    code = ("import sys; from govbot import cli; cli.build_parser(cli.plugin_commands()); "
+            f"print([m for m in {NOT_FOR_MINUTES!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_plugin_declared_by_a_distribution_on_sys_path_is_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not may_declare_plugins()  # the test venv has no third-party plugin
+    info = tmp_path / "govbot_example-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: govbot-example\n"
+                                   "Version: 1.0\n")
+    (info / "entry_points.txt").write_text("[govbot.plugins]\nexample = example:Plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert may_declare_plugins()
+    assert available_plugins()["example"] == "example:Plugin"
 
 
 def test_the_loaders_table_is_what_each_built_in_plugin_offers() -> None:

@@ -84,7 +84,7 @@ def test_the_wheel_has_the_plugins_the_data_and_the_command(tmp_path: Path) -> N
         entry_points = next(zf.read(n).decode() for n in names
                             if n.endswith("entry_points.txt"))
     assert plugin_files() - names == set()
-    assert "govbot/plugins/meetings/templates/minutes.html.j2" in names
+    assert "govbot/plugins/meetings/templates/web_meeting.html.j2" in names
     assert "govbot/py.typed" in names
     assert links == []  # regular files, whatever the checkout's link
     assert "govbot = govbot.cli:main" in entry_points
@@ -137,7 +137,7 @@ def test_the_dockerfiles_copies_build_a_wheel_that_imports(tmp_path: Path) -> No
     out = run([sys.executable, "-c", code], cwd=tmp_path, env=env).splitlines()
     assert out[0] == str(site / "govbot")  # the installed copy, not the checkout
     assert out[1] == "governance announce meetings reminders elections"
-    assert (site / "govbot" / "plugins" / "meetings" / "templates" / "minutes.txt.j2").is_file()
+    assert (site / "govbot" / "plugins" / "meetings" / "templates" / "web_base.html.j2").is_file()
 
 
 def test_mypy_ignores_missing_imports_only_for_named_untyped_libraries() -> None:

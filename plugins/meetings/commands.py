@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from govbot.actions import Action
 from govbot.commands import Command, CommandCall, CommandHandler, parse_meetbot
-from govbot.plugin import PluginContext
 
 from . import steps
 from .effects import AddItem, Lurk
@@ -34,6 +34,9 @@ from .steps import Electorate as Electorate
 from .steps import Env as Env
 from .steps import Outcome as Outcome
 from .steps import Said as Said
+
+if TYPE_CHECKING:  # `govbot minutes` interprets a log without the plugin API's runtime
+    from govbot.plugin import PluginContext
 
 CHAIRS = "the chairs of the meeting"  # Command.who of the chair-only commands
 
@@ -66,8 +69,9 @@ def interpret(meeting: Meeting | None, line: Said, env: Env,
             steps.start(line, env, parsed[1], out)
         return out
     if parsed is None:
-        if BARE_URL.match(line.text.strip()):
-            out.fx.append(AddItem("LINK", line.text.strip()))
+        item = link_item(line.text)
+        if item is not None:
+            out.fx.append(item)
         return out
     name, arg = parsed
     handler = _STEPS.get(name)
@@ -79,6 +83,13 @@ def interpret(meeting: Meeting | None, line: Said, env: Env,
             return _quiet(meeting, out)
     handler(meeting, line, env, arg, out)
     return _quiet(meeting, out)
+
+
+def link_item(text: str) -> AddItem | None:
+    """What a line that is no command does in a meeting: a LINK item when it starts
+    with a URL (MeetBot's rule), else nothing."""
+    text = text.strip()
+    return AddItem("LINK", text) if BARE_URL.match(text) else None
 
 
 def _quiet(meeting: Meeting, out: Outcome) -> Outcome:

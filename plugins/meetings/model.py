@@ -119,8 +119,8 @@ class Item:
 class Meeting:
     """Mutable while folding; only `apply` changes it."""
 
-    __slots__ = ("_attendees", "_nick_display", "aliases", "chairs", "channel",
-                 "channel_topic", "ended", "heard", "id", "items",
+    __slots__ = ("_attendees", "_heard", "_nick_display", "_unkeyed", "aliases", "chairs",
+                 "channel", "channel_topic", "ended", "id", "items",
                  "last_chair_time", "lines", "lurk", "meeting_topic", "minutes_suffix",
                  "name", "owner", "owner_nick", "poll", "restricted", "sanctioned", "started")
 
@@ -133,7 +133,9 @@ class Meeting:
         self.owner_nick = ""
         self.chairs: dict[str, str] = {}  # identity -> nick (as last seen)
         self.aliases: dict[str, str] = {}  # nick -> the other names it answers to (#here)
-        self.heard: set[str] = set()  # line_key() of every line journaled
+        self._heard: set[str] = set()  # see `heard`
+        # (msgid, time, nick, text) of the lines journaled since `heard` was last read.
+        self._unkeyed: list[tuple[str | None, dt.datetime, str, str]] = []
         self.started: dt.datetime | None = None
         self.ended: dt.datetime | None = None
         self.last_chair_time: dt.datetime | None = None
@@ -159,6 +161,15 @@ class Meeting:
     def topic(self) -> str:
         """The current topic: the last #topic still in the minutes (an #undo reverts it)."""
         return next((i.text for i in reversed(self.items) if i.kind == "TOPIC"), "")
+
+    @property
+    def heard(self) -> set[str]:
+        """line_key() of every line journaled. Keyed when asked (lines played back
+        after an absence): a fold or a recovery of 10,000 lines needs no key."""
+        if self._unkeyed:
+            self._heard.update(line_key(*raw) for raw in self._unkeyed)
+            self._unkeyed.clear()
+        return self._heard
 
     def attendees(self) -> list[tuple[str, int]]:
         """(nick, lines said), most lines first, as MeetBot lists them."""
@@ -194,15 +205,17 @@ class Meeting:
             meeting.apply(entry)
         return meeting
 
-    def apply(self, entry: Mapping[str, Any]) -> None:
+    def apply(self, entry: Mapping[str, Any], *, time: dt.datetime | None = None) -> None:
+        """Fold one entry. `time`: the entry's time when the caller has it as a datetime
+        (recovery from a log builds entries from datetimes; `entry["time"]` is not read)."""
         kind = entry.get("type")
-        time = parse_time(entry["time"])
+        time = parse_time(entry["time"]) if time is None else time
         if kind == "line":
             nick = entry["nick"]
             line_kind = "action" if entry.get("action") else (
                 "notice" if entry.get("notice") else "msg")
             n = self._log(time, line_kind, nick, entry["text"])
-            self.heard.add(line_key(entry.get("msgid"), time, nick, entry["text"]))
+            self._unkeyed.append((entry.get("msgid"), time, nick, entry["text"]))
             self._count(nick, 1)
             for fx in _effects(entry):
                 self._effect(fx, n, time, nick)
@@ -301,7 +314,9 @@ def line_key(msgid: str | None, time: dt.datetime, nick: str, text: str) -> str:
     (to the second: not every server gives milliseconds), nick and text."""
     if msgid:
         return "msgid:" + msgid
-    stamp = time.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+    # Shortcuts for the usual case (UTC, whole seconds): a fold computes one per line.
+    utc = time if time.tzinfo is dt.UTC else time.astimezone(dt.UTC)
+    stamp = (utc.replace(microsecond=0) if utc.microsecond else utc).isoformat()
     return f"said:{stamp}\x1f{irc_lower(nick)}\x1f{text}"
 
 

@@ -29,11 +29,14 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from govbot.config.model import GovernanceConfig, Person
 from govbot.offers import MeetingSchedules, ScheduledMeeting
 
-from .settings import MeetingsSettings, StartPolicy, TopicPolicy
+if TYPE_CHECKING:  # annotations only: `govbot minutes` needs no settings types (msgspec)
+    from govbot.config.model import GovernanceConfig, Person
+
+    from .settings import MeetingsSettings, StartPolicy, TopicPolicy
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def policy_for(settings: MeetingsSettings, channel: str) -> ChannelPolicy:
 #: One occurrence of a scheduled meeting: meeting_id, chair (free text), channel, start, end.
 Slot = ScheduledMeeting
 
-ScheduleLookup = Callable[[GovernanceConfig, str, dt.datetime], Sequence[Slot]]
+ScheduleLookup = Callable[["GovernanceConfig", str, dt.datetime], Sequence[Slot]]
 
 
 def scheduled_slots(schedules: MeetingSchedules | None, config: GovernanceConfig,

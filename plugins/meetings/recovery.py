@@ -29,7 +29,7 @@ from typing import Any
 from govbot.actions import MinutesFiles, WriteMinutes
 from govbot.extensions import CliError
 
-from .commands import Env, Said, interpret, parse
+from .commands import Env, Said, interpret, link_item, parse
 from .effects import encode
 from .model import Meeting, default_name, identity_of, irc_lower, normalise_name
 from .render import links, render
@@ -37,6 +37,8 @@ from .render import links, render
 _LINE = re.compile(r"^\[?(?:(?P<date>\d{4}-\d{2}-\d{2})[T ])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
                    r"\]?\s+(?P<rest>.*)$")
 _SAID = re.compile(r"^<[@+%&~ ]?(?P<nick>[^>\s]+)>\s?(?P<text>.*)$")
+# MeetBot's own `[HH:MM:SS] <nick> text`, what _LINE then _SAID read, in one match.
+_MEETBOT = re.compile(r"\[(\d{1,2}):(\d{2}):(\d{2})\]\s+<[@+%&~ ]?([^>\s]+)>\s?(.*)")
 _ACTION = re.compile(r"^\*\s+(?P<nick>[^\s*]+)\s(?P<text>.*)$")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # The bot's own answers that say a vote is bound, and that a vote did not count: a log
@@ -106,68 +108,89 @@ def _date_of(path: Path) -> dt.date:
 def _parse_log(text: str, day: dt.date) -> Iterator[tuple[dt.datetime, str, str, str]]:
     """(time, kind, nick, text) per line; the day rolls over when the clock goes back."""
     last: dt.datetime | None = None
+    hour = dt.timedelta(hours=1)
     for raw in text.splitlines():
-        match = _LINE.match(raw.rstrip("\r"))
-        if match is None:
-            continue
-        if match.group("date"):
-            day = dt.date.fromisoformat(match.group("date"))
-        clock = match.group("time")
-        parts = [int(p) for p in clock.split(":")] + [0]
-        when = dt.datetime.combine(day, dt.time(parts[0] % 24, parts[1], parts[2]), dt.UTC)
-        if last is not None and when < last - dt.timedelta(hours=1):
+        line = raw.rstrip("\r")
+        kind: str | None = "msg"
+        if usual := _MEETBOT.fullmatch(line):
+            hours, minutes, seconds, nick, words = usual.groups()
+        else:
+            match = _LINE.match(line)
+            if match is None:
+                continue
+            if match.group("date"):
+                day = dt.date.fromisoformat(match.group("date"))
+            hours, minutes, seconds = [*match.group("time").split(":"), "0"][:3]
+            rest = match.group("rest")
+            if said := _SAID.match(rest):
+                nick, words = said.group("nick"), said.group("text")
+            elif action := _ACTION.match(rest):
+                kind, nick, words = "action", action.group("nick"), action.group("text")
+            else:
+                kind = None  # not a line said; its time still counts for the day
+        when = dt.datetime(day.year, day.month, day.day, int(hours) % 24, int(minutes),
+                           int(seconds), tzinfo=dt.UTC)
+        if last is not None and when < last - hour:
             day += dt.timedelta(days=1)
             when += dt.timedelta(days=1)
         last = when
-        rest = match.group("rest")
-        if said := _SAID.match(rest):
-            yield when, "msg", said.group("nick"), said.group("text")
-        elif action := _ACTION.match(rest):
-            yield when, "action", action.group("nick"), action.group("text")
+        if kind is not None:
+            yield when, kind, nick, words
 
 
 def from_log(text: str, day: dt.date, *, channel: str, bot_nick: str,
              name: str | None = None) -> Meeting | None:
     """Replay a text log through the interpreter, with authority by nick."""
-    rows = list(_parse_log(text, day))
+    # (time, kind, nick, text, parsed command): each line parsed once.
+    rows = [(when, kind, nick, said, parse(said) if kind == "msg" and nick != bot_nick
+             else None) for when, kind, nick, said in _parse_log(text, day)]
     if not rows:
         return None
-    starts = [i for i, row in enumerate(rows) if row[1] == "msg" and row[2] != bot_nick
-              and (parse(row[3]) or ("", ""))[0] == "startmeeting"]
+    starts = [i for i, row in enumerate(rows) if (row[4] or ("", ""))[0] == "startmeeting"]
     begin = starts[0] if starts else 0
     meeting = Meeting(f"{channel}/recovered")
     if not starts:  # a partial log: its first speaker chairs it
         first = next(r for r in rows if r[2] != bot_nick)
-        meeting.apply({"type": "line", "time": first[0].isoformat(), "nick": first[2],
+        meeting.apply({"type": "line", "nick": first[2],
                        "id": identity_of(None, first[2], True), "text": first[3],
                        "fx": [{"op": "start", "channel": channel, "name": name or "",
-                               "owner": identity_of(None, first[2], True)}]})
+                               "owner": identity_of(None, first[2], True)}]}, time=first[0])
         begin = rows.index(first) + 1
     ended = False
-    for when, kind, nick, said_text in rows[begin:]:
+    identities: dict[str, str | None] = {}  # nick -> identity_of (a log has a few dozen)
+    for when, kind, nick, said_text, parsed in rows[begin:]:
         if ended and nick != bot_nick:
             break  # the bot's answers to #endmeeting belong to the meeting; the rest not
         if nick == bot_nick:
-            meeting.apply({"type": "bot", "time": when.isoformat(), "said": [said_text]})
+            meeting.apply({"type": "bot", "said": [said_text]}, time=when)
             _rebind(meeting, said_text)
             continue
-        identity = identity_of(None, nick, True)
-        env = Env(now=when, identity=identity, trust_nicks=True, can_resolve=False,
-                  links=lambda m: links(m, ""))
-        line = Said(channel, when, nick, None, said_text, action=kind == "action")
-        parsed = parse(said_text)
+        if nick not in identities:
+            identities[nick] = identity_of(None, nick, True)
+        identity = identities[nick]
+        # The entry `Meeting.apply` folds, its time given as the datetime it is.
+        entry: dict[str, Any] = {"type": "line", "nick": nick, "id": identity,
+                                 "text": said_text}
+        if kind == "action":
+            entry["action"] = True
+        if parsed is None:  # no command (what `interpret` does then, without an Env)
+            item = link_item(said_text) if kind == "msg" and meeting.is_started else None
+            if item is not None:
+                entry["fx"] = [encode(item)]
+            if meeting.is_started:
+                meeting.apply(entry, time=when)
+            continue
         if parsed == ("startmeeting", "") and not meeting.is_started:
             # A log of a MeetBot that allowed no name: recovered under the channel's.
             parsed = ("startmeeting", name or default_name(channel))
+        env = Env(now=when, identity=identity, trust_nicks=True, can_resolve=False,
+                  links=lambda m: links(m, ""))
+        line = Said(channel, when, nick, None, said_text, action=kind == "action")
         out = interpret(meeting if meeting.is_started else None, line, env, parsed)
-        entry: dict[str, Any] = {"type": "line", "time": when.isoformat(), "nick": nick,
-                                 "id": identity, "text": said_text}
-        if kind == "action":
-            entry["action"] = True
         if out.fx:
             entry["fx"] = [encode(fx) for fx in out.fx]  # what was said back is logged
         if meeting.is_started or out.started:
-            meeting.apply(entry)
+            meeting.apply(entry, time=when)
             if any(fx.op == "vote" for fx in out.fx):
                 _bound_ballot(meeting, nick)
         ended = ended or out.end

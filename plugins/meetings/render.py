@@ -1,17 +1,16 @@
-"""Minutes in MeetBot's four formats, rendered from a folded meeting with Jinja2.
+"""Minutes in MeetBot's four formats, rendered from a folded meeting.
 
 `meetings/<name>/<YYYY>/<name>.<YYYY-MM-DD-HH.MM>.{html,txt,log.html,log.txt}` — the
-layout communities already link to. HTML templates autoescape everything, and URLs
-become links only for MeetBot's schemes (http(s), ftp, irc(s), ssh, mailto), with the
-URL escaped again inside the attribute: nothing a participant types can add markup or
-a `javascript:` link. The text minutes are wrapped at 72 columns, continuations
-indented, as MeetBot wraps them. IRC formatting
-codes (bold, colours) are dropped.
+layout communities already link to. HTML escapes everything a participant typed, and
+URLs become links only for MeetBot's schemes (http(s), ftp, irc(s), ssh, mailto), with
+the URL escaped again inside the attribute: nothing a participant types can add markup
+or a `javascript:` link. The text minutes are wrapped at 72 columns, continuations
+indented, as MeetBot wraps them. IRC formatting codes (bold, colours) are dropped.
 
-The documents are Jinja2 templates (`templates/meetings/`); the log's lines, which
-number in the tens of thousands, are formatted in `_log_lines` with `html.escape` on
-every participant string, because a template loop with autoescaped fields was over
-the 0.25 s budget for a 10,000-line meeting (benchmarks/meetings.py). Rendering is
+The documents are built in `documents.py` (they were Jinja2 templates, whose
+compilation cost every `govbot minutes` process ~75 ms); the log's lines, which
+number in the tens of thousands, are formatted here in `_log_lines` with
+`html_escape` (html.escape's escaping) on every participant string. Rendering is
 pure (strings in, strings out); writing the files is the minutes reporter's job
 (`govbot.minutes`).
 """
@@ -19,25 +18,17 @@ pure (strings in, strings out); writing the files is the minutes reporter's job
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import html
 import re
-import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-import jinja2
-from markupsafe import Markup
-
+from .documents import DOCUMENTS, Group, Page, clean, clock, html_escape, links_html, wrap
 from .model import Item, LogLine, Meeting
 from .votes import VoteResult
 
+__all__ = ["EXTENSIONS", "actions_by_person", "basename", "clean", "linkify", "links",
+           "render", "url_warning", "vote_lines", "wrap"]
+
 EXTENSIONS = ("html", "txt", "log.html", "log.txt")
-_URL = re.compile(r"\b(?:(?:https?|ftp|ircs?|ssh)://|mailto:)[^\s<>\"'`\x00-\x1f\x7f]+",
-                  re.IGNORECASE)
-WRAP = 72  # MeetBot's text minutes width
-_TRAILING = ".,;:!?)]}'\""
-_FORMATTING = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]")
 _COMMAND = re.compile(r"(#\w+)(.*)", re.DOTALL)
 _NICK_CHARS = r"A-Za-z0-9_\-\[\]\\^{}|`"
 
@@ -68,58 +59,9 @@ def url_warning(url_base: str) -> str | None:
     return None
 
 
-def wrap(text: str, indent: int = 0) -> str:
-    """MeetBot's `wrapList`: `text` at `indent`, continuations two further in, 72 wide;
-    words (URLs) are never broken."""
-    return textwrap.TextWrapper(width=WRAP, initial_indent=" " * indent,
-                                subsequent_indent=" " * (indent + 2),
-                                break_long_words=False, break_on_hyphens=False).fill(text)
-
-
-def clean(text: str) -> str:
-    return _FORMATTING.sub("", text)
-
-
-def linkify(text: str) -> Markup:
-    """Escape `text`; make its http(s)/ftp URLs links."""
-    return Markup(_links(text))
-
-
-def _links(text: str) -> str:
-    # Plain str and html.escape: this runs for every line of a 10,000-line log.
-    if not text.isprintable():
-        text = clean(text)
-    if "://" not in text and "mailto:" not in text.lower():  # the common case, fast
-        return html.escape(text)
-    out: list[str] = []
-    pos = 0
-    for match in _URL.finditer(text):
-        url = match.group(0).rstrip(_TRAILING)
-        out.append(html.escape(text[pos:match.start()]))
-        escaped = html.escape(url)
-        out.append(f'<a href="{escaped}" rel="nofollow">{escaped}</a>')
-        pos = match.start() + len(url)
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
-
-
-@functools.cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("govbot.plugins.meetings", "templates"),
-        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined)
-    env.filters["linkify"] = linkify
-    env.filters["clean"] = clean
-    env.filters["wrap"] = wrap
-    return env
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    topic: Item | None
-    items: tuple[Item, ...]
+def linkify(text: str) -> str:
+    """`text` escaped, its http(s)/ftp URLs made links (documents.links_html)."""
+    return links_html(text)
 
 
 def _log_lines(lines: Iterable[LogLine], bot_nick: str) -> tuple[list[str], list[str]]:
@@ -127,49 +69,55 @@ def _log_lines(lines: Iterable[LogLine], bot_nick: str) -> tuple[list[str], list
 
     A 10,000-line log is formatted here rather than in a template loop (a Jinja
     loop with autoescaped fields costs ~10x more). Every participant string goes
-    through `_html` (html.escape with quotes) or `_log_link` before it meets markup.
+    through `_html` (html.escape's escaping, quotes too) or `_log_link` before it
+    meets markup.
     """
     text_out: list[str] = []
     html_out: list[str] = []
+    nicks: dict[str, str] = {}  # nick -> escaped: a log has a few dozen speakers
     for line in lines:
         t = line.time
         clock = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        nick = line.nick or (bot_nick if line.kind == "bot" else "")
+        kind = line.kind
+        nick = line.nick or (bot_nick if kind == "bot" else "")
         said = line.text if line.text.isprintable() else clean(line.text)
         n = line.n
-        head = f'<span id="l-{n}" class="{line.kind}"><a class="t" href="#l-{n}">{clock}</a> '
-        if line.kind == "action":
+        head = f'<span id="l-{n}" class="{kind}"><a class="t" href="#l-{n}">{clock}</a> '
+        escaped = nicks.get(nick)
+        if escaped is None:
+            escaped = nicks[nick] = _html(nick)
+        if kind == "action":
             text_out.append(f"{clock} * {nick} {said}")
-            html_out.append(f'{head}* <span class="nick">{_html(nick)}</span> '
+            html_out.append(f'{head}* <span class="nick">{escaped}</span> '
                             f"{_log_link(said)}</span>")
-        elif line.kind == "notice":
+        elif kind == "notice":
             text_out.append(f"{clock} -{nick}- {said}")
-            html_out.append(f'{head}-<span class="nick">{_html(nick)}</span>- '
+            html_out.append(f'{head}-<span class="nick">{escaped}</span>- '
                             f"{_log_link(said)}</span>")
-        elif line.kind == "event":
+        elif kind == "event":
             text_out.append(f"{clock} *** {said}")
             html_out.append(f"{head}*** {_log_link(said)}</span>")
         else:
             text_out.append(f"{clock} <{nick}> {said}")
             body = _log_link(said)
-            if line.kind == "msg" and said.startswith("#"):
+            if kind == "msg" and said.startswith("#"):
                 command = _COMMAND.match(said)
                 if command:
                     css = "topic" if command.group(1).lower() == "#topic" else "cmd"
                     body = f'<span class="{css}">{body}</span>'
-            html_out.append(f'{head}&lt;<span class="nick">{_html(nick)}</span>&gt; '
+            html_out.append(f'{head}&lt;<span class="nick">{escaped}</span>&gt; '
                             f"{body}</span>")
     return text_out, html_out
 
 
 def _html(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html_escape(text)
 
 
 def _log_link(text: str) -> str:
     if "://" not in text and "mailto:" not in text and "MAILTO:" not in text:
         return _html(text)
-    return _links(text)
+    return links_html(text)
 
 
 def _groups(items: Iterable[Item]) -> list[Group]:
@@ -217,29 +165,23 @@ def render(meeting: Meeting, *, bot_nick: str = "govbot", url_base: str = "",
     end = meeting.ended
     people, unassigned = actions_by_person(meeting)
     log_txt, log_html = _log_lines(meeting.lines, bot_nick)
-    context = {
-        "title": (f"{meeting.channel}: {clean(meeting.meeting_topic)}" if meeting.meeting_topic
-                  else f"{meeting.channel} Meeting"),
-        "channel": meeting.channel, "name": meeting.name,
-        "owner": meeting.owner_nick, "chairs": meeting.chair_nicks(),
-        "start": _stamp(start), "end": _stamp(end) if end else None,
+    page = Page(
+        title=(f"{meeting.channel}: {clean(meeting.meeting_topic)}" if meeting.meeting_topic
+               else f"{meeting.channel} Meeting"),
+        owner=meeting.owner_nick, chairs=meeting.chair_nicks(),
+        start=_stamp(start), end=_stamp(end) if end else None,
         # The HTML links relative (the files sit side by side); the text minutes give
         # MeetBot's absolute URL when the operator says where they are published.
-        "log_html": f"{short}.log.html", "log_txt": f"{short}.log.txt",
-        "minutes_txt": f"{short}.txt", "minutes_html": f"{short}.html",
-        "log_url": links(meeting, url_base)["log.html"] if url_base else f"{short}.log.html",
-        "groups": _groups(meeting.items),
-        "actions": [i for i in meeting.items if i.kind == "ACTION"],
-        "people": people, "unassigned": unassigned,
-        "present": meeting.attendees(), "votes": meeting.votes(),
-        "log_lines": Markup("\n".join(log_html)), "restricted": meeting.restricted,
-        "clock": _clock,
-    }
-    env = environment()
-    files = {f"{stem}.{ext}": env.get_template(f"{template}.j2").render(context)
-             for ext, template in (("html", "minutes.html"), ("txt", "minutes.txt"),
-                                   ("log.html", "log.html"))}
-    # The text log is the lines themselves (MeetBot's .log.txt): no template needed.
+        log_html=f"{short}.log.html", log_txt=f"{short}.log.txt",
+        minutes_txt=f"{short}.txt", minutes_html=f"{short}.html",
+        log_url=links(meeting, url_base)["log.html"] if url_base else f"{short}.log.html",
+        groups=_groups(meeting.items),
+        actions=[i for i in meeting.items if i.kind == "ACTION"],
+        people=people, unassigned=unassigned,
+        present=meeting.attendees(), votes=meeting.votes(),
+        log_lines="\n".join(log_html))
+    files = {f"{stem}.{ext}": document(page) for ext, document in DOCUMENTS}
+    # The text log is the lines themselves (MeetBot's .log.txt).
     files[f"{stem}.log.txt"] = "".join(line + "\n" for line in log_txt)
     return files
 
@@ -247,11 +189,7 @@ def render(meeting: Meeting, *, bot_nick: str = "govbot", url_base: str = "",
 def _stamp(when: dt.datetime) -> str:
     # MeetBot's "Meeting started by X at 21:21:12 UTC" (its test_lateEnd reads it);
     # the date is in the file name and the title.
-    return when.astimezone(dt.UTC).strftime("%H:%M:%S")
-
-
-def _clock(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).strftime("%H:%M:%S")
+    return clock(when)
 
 
 def vote_lines(vote: VoteResult) -> list[str]:

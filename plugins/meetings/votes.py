@@ -15,9 +15,11 @@ size (`ceil(n/2)`, `floor(n/2)+1`, `3`) — at least that many binding votes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from govbot.thresholds import Expr, ExprError, parse_expr
+if TYPE_CHECKING:  # the expressions (fractions, decimal) are parsed for the live plugin's
+    # rules; `govbot minutes` decides votes from the numbers the journal or log holds
+    from govbot.thresholds import Expr
 
 DEFAULT_QUORUM = "ceil(n/2)"
 DEFAULT_THRESHOLD = "majority"
@@ -27,14 +29,14 @@ DEFAULT_THRESHOLD = "majority"
 class VoteRules:
     """A body's rules for meeting votes, from meetbot.yaml `votes:`."""
 
-    quorum: Expr = field(default_factory=lambda: parse_expr(DEFAULT_QUORUM))
+    quorum: Expr = field(default_factory=lambda: _parse(DEFAULT_QUORUM))
     threshold: Expr | None = None  # None: majority of the binding votes cast
 
     @classmethod
     def of(cls, quorum: Any = DEFAULT_QUORUM, threshold: Any = DEFAULT_THRESHOLD) -> VoteRules:
         """Raises ExprError for an expression that does not parse."""
-        limit = None if str(threshold).strip() == "majority" else parse_expr(threshold)
-        return cls(parse_expr(quorum), limit)
+        limit = None if str(threshold).strip() == "majority" else _parse(threshold)
+        return cls(_parse(quorum), limit)
 
     def snapshot(self, size: int) -> tuple[int, dict[str, Any]]:
         """(quorum needed, threshold) for a body of `size`, as stored in the journal."""
@@ -44,8 +46,16 @@ class VoteRules:
                                           "text": self.threshold.text}
 
 
+def _parse(text: Any) -> Expr:
+    from govbot.thresholds import parse_expr
+
+    return parse_expr(text)
+
+
 def check_rules(quorum: Any, threshold: Any) -> str | None:
     """The problem with a rules entry, or None."""
+    from govbot.thresholds import ExprError
+
     try:
         VoteRules.of(quorum, threshold)
     except ExprError as exc:

@@ -1,7 +1,9 @@
 """An iCalendar (.ics) file of every meeting and deadline: `govbot ical` and the web
 server's `/calendar.ics`, both declared by the reminders plugin.
 
-Written with the icalendar package from the reminders plugin's sections, under
+Written from the reminders plugin's sections (the events decided here as
+`ics.CalendarEvent`s, their text written by `ics.py` as the icalendar package
+writes it; `build_calendar` gives the icalendar objects), under
 the same rule as the reminders and the conflict check (docs/reminders.md,
 "Week 53"): biweekly and four-weekly meetings follow ISO week numbers. A plain
 `FREQ=WEEKLY;INTERVAL=2` rule drifts to the other parity after a week 53 (that
@@ -27,21 +29,25 @@ import datetime as dt
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from govbot.config.model import GovernanceConfig
 from govbot.extensions import CliContext, WebRequest, WebResponse
 from govbot.plugin import PluginContext
 
 from .config import Deadline, RemindersConfig
+from .ics import Alarm, CalendarEvent, ics_bytes, writable
 from .plugin import Schedules, schedules_of
 from .schedule import UTC, Meeting, Slot
 
-__all__ = ["build_calendar", "calendar_bytes", "calendar_page", "ical_command",
-           "meeting_events", "slot_runs"]
+if TYPE_CHECKING:  # imported by build_calendar only: `govbot ical` writes without it
+    import icalendar
+
+__all__ = ["build_calendar", "calendar_bytes", "calendar_events", "calendar_page",
+           "ical_command", "meeting_events", "slot_runs"]
 
 PRODID = "-//govbot//meetings and deadlines//EN"
+NAME = "Meetings and deadlines"
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -71,26 +77,19 @@ def _description(meeting: Meeting, slot: Slot) -> str:
 
 
 def _event(meeting: Meeting, slot: Slot, uid: str, first: dt.date, stamp: dt.datetime,
-           rrule: dict[str, object], exdates: Sequence[dt.date]) -> icalendar.Event:
-    event = icalendar.Event()
-    event.add("uid", uid)
-    event.add("dtstamp", stamp)
-    event.add("summary", meeting.project)
-    event.add("location", f"irc: {slot.irc}" if slot.irc else (
-        f"matrix: {slot.matrix}" if slot.matrix else f"irc: #{slot.place}"))  # as yaml2ical
-    event.add("description", _description(meeting, slot))
-    event.add("dtstart", slot.start_at(first))
-    event.add("duration", dt.timedelta(minutes=slot.duration))
-    event.add("rrule", rrule)
-    if exdates:
-        event.add("exdate", [slot.start_at(d) for d in exdates])
-    if meeting.agenda_url:
-        event.add("url", meeting.agenda_url)
-    return event
+           rrule: dict[str, object], exdates: Sequence[dt.date]) -> CalendarEvent:
+    return CalendarEvent(
+        uid=uid, stamp=stamp, summary=meeting.project, start=slot.start_at(first),
+        duration=dt.timedelta(minutes=slot.duration),
+        description=_description(meeting, slot),
+        location=f"irc: {slot.irc}" if slot.irc else (
+            f"matrix: {slot.matrix}" if slot.matrix else f"irc: #{slot.place}"),  # as yaml2ical
+        url=meeting.agenda_url or None, rrule=rrule,
+        exdates=tuple(slot.start_at(d) for d in exdates))
 
 
 def meeting_events(meeting: Meeting, slot: Slot, *, until: dt.date, stamp: dt.datetime,
-                   domain: str = "govbot") -> list[icalendar.Event]:
+                   domain: str = "govbot") -> list[CalendarEvent]:
     """The events of one slot (none for an adhoc one: it has no dates)."""
     rec = slot.recurrence
     base = f"{meeting.key}-{slot.key}"
@@ -116,50 +115,80 @@ def meeting_events(meeting: Meeting, slot: Slot, *, until: dt.date, stamp: dt.da
 
 
 def deadline_event(deadline: Deadline, offsets: Iterable[dt.timedelta], *,
-                   stamp: dt.datetime, domain: str = "govbot") -> icalendar.Event:
-    event = icalendar.Event()
-    event.add("uid", f"deadline-{deadline.id}@{domain}")
-    event.add("dtstamp", stamp)
-    event.add("summary", deadline.title)
-    event.add("dtstart", deadline.at)
-    event.add("duration", dt.timedelta(0))
-    if deadline.channels:
-        event.add("location", "irc: " + " ".join(deadline.channels))
-    if deadline.url:
-        event.add("url", deadline.url)
-        event.add("description", deadline.url)
-    for offset in sorted(set(offsets), reverse=True):
-        if offset > dt.timedelta(0):
-            alarm = icalendar.Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", deadline.title)
-            alarm.add("trigger", -offset)
-            event.add_component(alarm)
-    return event
+                   stamp: dt.datetime, domain: str = "govbot") -> CalendarEvent:
+    return CalendarEvent(
+        uid=f"deadline-{deadline.id}@{domain}", stamp=stamp, summary=deadline.title,
+        start=deadline.at, duration=dt.timedelta(0),
+        location="irc: " + " ".join(deadline.channels) if deadline.channels else None,
+        url=deadline.url or None, description=deadline.url or None,
+        alarms=tuple(Alarm(deadline.title, -offset)
+                     for offset in sorted(set(offsets), reverse=True)
+                     if offset > dt.timedelta(0)))
+
+
+def calendar_events(schedules: Schedules, *, until: dt.date, stamp: dt.datetime,
+                    domain: str = "govbot") -> list[CalendarEvent]:
+    """Every meeting's and deadline's events, in the calendar's order."""
+    events = [event for meeting in sorted(schedules.meetings, key=lambda m: m.file)
+              for slot in meeting.slots
+              for event in meeting_events(meeting, slot, until=until, stamp=stamp,
+                                          domain=domain)]
+    settings: RemindersConfig = schedules.settings
+    events += [deadline_event(deadline, deadline.offsets or settings.deadline_offsets,
+                              stamp=stamp, domain=domain)
+               for deadline in sorted(schedules.deadlines, key=lambda d: (d.at, d.id))]
+    return events
 
 
 def build_calendar(schedules: Schedules, *, until: dt.date, stamp: dt.datetime,
-                   name: str = "Meetings and deadlines", domain: str = "govbot"
-                   ) -> icalendar.Calendar:
+                   name: str = NAME, domain: str = "govbot") -> icalendar.Calendar:
+    """The calendar as icalendar objects (what `calendar_bytes` writes, as data)."""
+    return _icalendar(calendar_events(schedules, until=until, stamp=stamp, domain=domain),
+                      name)
+
+
+def _icalendar(events: Iterable[CalendarEvent], name: str) -> icalendar.Calendar:
+    import icalendar
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", name)
-    for meeting in sorted(schedules.meetings, key=lambda m: m.file):
-        for slot in meeting.slots:
-            for event in meeting_events(meeting, slot, until=until, stamp=stamp,
-                                        domain=domain):
-                calendar.add_component(event)
-    settings: RemindersConfig = schedules.settings
-    for deadline in sorted(schedules.deadlines, key=lambda d: (d.at, d.id)):
-        calendar.add_component(deadline_event(
-            deadline, deadline.offsets or settings.deadline_offsets, stamp=stamp,
-            domain=domain))
+    for fields in events:
+        event = icalendar.Event()
+        event.add("uid", fields.uid)
+        event.add("dtstamp", fields.stamp)
+        event.add("summary", fields.summary)
+        if fields.location is not None:
+            event.add("location", fields.location)
+        if fields.description is not None:
+            event.add("description", fields.description)
+        event.add("dtstart", fields.start)
+        event.add("duration", fields.duration)
+        if fields.rrule is not None:
+            event.add("rrule", dict(fields.rrule))
+        if fields.exdates:
+            event.add("exdate", list(fields.exdates))
+        if fields.url is not None:
+            event.add("url", fields.url)
+        for alarm in fields.alarms:
+            component = icalendar.Alarm()
+            component.add("action", "DISPLAY")
+            component.add("description", alarm.description)
+            component.add("trigger", alarm.trigger)
+            event.add_component(component)
+        calendar.add_component(event)
     return calendar
 
 
 def calendar_bytes(schedules: Schedules, *, until: dt.date, stamp: dt.datetime) -> bytes:
-    data: bytes = build_calendar(schedules, until=until, stamp=stamp).to_ical()
+    """The calendar's .ics: icalendar's `to_ical()` of `build_calendar`, byte for byte,
+    written by ics.py (an event it would not write as icalendar does goes through
+    icalendar)."""
+    events = calendar_events(schedules, until=until, stamp=stamp)
+    if writable(events):
+        return ics_bytes(events, prodid=PRODID, name=NAME)
+    data: bytes = _icalendar(events, NAME).to_ical()
     return data
 
 

@@ -130,3 +130,74 @@ def test_ical_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert "meetings/weekly.yaml:1: required key 'description' is missing" in err
     assert not (tmp_path / "bad.ics").exists()
+
+
+def test_the_bytes_are_icalendars_own(schedules: Schedules) -> None:
+    # calendar_bytes folds the lines itself (fast); it must write what to_ical() writes.
+    built = build_calendar(schedules, until=UNTIL, stamp=STAMP)
+    assert calendar_bytes(schedules, until=UNTIL, stamp=STAMP) == built.to_ical()
+
+
+@pytest.mark.parametrize("text", [
+    "", "a" * 74, "a" * 75, "a" * 148, "a" * 149, "a" * 73 + "\\n" + "b" * 80,
+    "a" * 72 + "\\;" + "b" * 80, "^" * 200, "\\" * 200, "a" * 73 + "^^" + "c" * 75,
+    "DESCRIPTION:Réunion " + "é" * 60 + "\\n" + "x" * 90, "日本" * 50,
+])
+def test_lines_are_folded_as_icalendar_folds_them(text: str) -> None:
+    from icalendar.parser import Contentline
+
+    from govbot.plugins.reminders.ics import folded
+
+    line = Contentline(text)
+    assert folded(line) == line.to_ical()
+
+
+def test_the_writer_is_icalendar_byte_for_byte_on_awkward_events() -> None:
+    # ics.py writes what icalendar writes; here on text with every escape, line break,
+    # non-ASCII and long line, and every kind of rule, duration and alarm.
+    import random
+
+    from govbot.plugins.reminders.calendar import NAME, PRODID, _icalendar
+    from govbot.plugins.reminders.ics import Alarm, CalendarEvent, ics_bytes, writable
+
+    pick = random.Random(18)
+    parts = ["a", " ", ",", ";", "\\", "\\N", "\n", "\r\n", "\r", "é", "日本", "^", ":", '"',
+             "x" * 30, "https://x.org/?a=1&b=2"]
+
+    def text() -> str:
+        return "".join(pick.choice(parts) for _ in range(pick.randint(1, 40)))
+
+    events = []
+    for _ in range(300):
+        start = at(2026, 1, 1) + dt.timedelta(minutes=pick.randint(0, 10**6))
+        events.append(CalendarEvent(
+            uid=text() + "@govbot", stamp=start, summary=text(), start=start,
+            duration=pick.choice([dt.timedelta(0), dt.timedelta(minutes=pick.randint(1, 3000)),
+                                  dt.timedelta(seconds=pick.randint(1, 100000))]),
+            description=pick.choice([None, text()]), location=pick.choice([None, text()]),
+            url=pick.choice([None, "https://e.org/" + "p" * pick.randint(0, 90)]),
+            rrule=pick.choice([None, {"freq": "weekly"}, {"freq": "monthly", "byday": "2TU"},
+                               {"freq": "weekly", "interval": 2,
+                                "until": start + dt.timedelta(days=300)}]),
+            exdates=tuple(start + dt.timedelta(days=7 * k) for k in range(pick.randint(0, 12))),
+            alarms=tuple(Alarm(text(), -pick.choice([dt.timedelta(days=7), dt.timedelta(hours=1),
+                                                     dt.timedelta(seconds=3661)]))
+                         for _ in range(pick.randint(0, 2)))))
+    assert writable(events)
+    assert ics_bytes(events, prodid=PRODID, name=NAME) == _icalendar(events, NAME).to_ical()
+
+
+def test_govbot_ical_writes_without_importing_icalendar(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = make_repo(tmp_path / "repo", {"deadlines.yaml": DEADLINES})
+    shutil.copytree(DATA / "compare" / "meetings", root / "meetings")
+    out = tmp_path / "meetings.ics"
+    code = ("import sys; from govbot import cli; "
+            f"rc = cli.main(['ical', {str(root)!r}, {str(out)!r}]); "
+            "print(rc, 'icalendar' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.split()[-2:] == ["0", "False"]
+    assert icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")
