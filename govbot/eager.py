@@ -7,14 +7,13 @@ anything that suspends, and a timer per call costs more than the handler itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Generator, Sequence
-from typing import Any
+from collections.abc import Coroutine, Generator
+from typing import Any, TypeVar
 
-from govbot.actions import Action
+T = TypeVar("T")  # a handler's actions, or one action of a streaming handler
 
 
-async def eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
-                 ) -> Sequence[Action]:
+async def eager(coro: Coroutine[Any, Any, T], timeout: float) -> T:
     """Run a handler; apply the timeout only if it actually has to wait.
 
     Most handlers decide without awaiting anything that suspends. Arming a timer
@@ -25,13 +24,13 @@ async def eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
     try:
         waiting_on = coro.send(None)
     except StopIteration as done:
-        result: Sequence[Action] = done.value
+        result: T = done.value
         return result
     except BaseException:
         coro.close()
         raise
     async with asyncio.timeout(timeout):
-        rest: Sequence[Action] = await _Resumed(coro, waiting_on)
+        rest: T = await _Resumed(coro, waiting_on)
     return rest
 
 

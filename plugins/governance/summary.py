@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from govbot.gerrit.changes import ChangeInfo
+
 from .ballot import PeopleIndex
 from .change import ChangeState
 from .model import CategoryGuard, Rule, RulesConfig
@@ -116,7 +118,7 @@ def other_labels(verdict: Verdict, change: ChangeState, people: PeopleIndex,
     return out
 
 
-def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
+def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any] | ChangeInfo,
               rules: RulesConfig, people: PeopleIndex, *, now: datetime,
               fingerprint: str, message: str, ignore_labels: Sequence[str] = ()
               ) -> dict[str, Any]:
@@ -126,7 +128,7 @@ def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
     counted = [m for m in verdict.members if m.counted]
     return {
         "number": change.number, "project": change.project, "branch": change.branch,
-        "subject": str(info.get("subject") or ""), "patchset": change.patchset,
+        "subject": _subject(info), "patchset": change.patchset,
         "owner": {"name": people.name_of(owner_person) if owner_person
                   else change.owner.describe(),
                   "person": owner_person, "username": change.owner.username},
@@ -157,7 +159,8 @@ def summarize(verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
     }
 
 
-def digest(fingerprint: str, state: str, change: ChangeState, info: Mapping[str, Any]) -> str:
+def digest(fingerprint: str, state: str, change: ChangeState,
+           info: Mapping[str, Any] | ChangeInfo) -> str:
     """Changes when the summary would: the verdict's fingerprint covers its message (rule,
     reasons, counted votes, missing voters, times), the rest is what the page shows of the
     change (its votes on every label included).
@@ -166,9 +169,13 @@ def digest(fingerprint: str, state: str, change: ChangeState, info: Mapping[str,
                    for label, on_label in change.votes.items() for v in on_label)
     text = json.dumps([fingerprint, state, change.patchset, change.branch, change.topic,
                        change.wip, change.hashtags, change.files[:MAX_FILES],
-                       str(info.get("subject") or ""), change.owner.username,
+                       _subject(info), change.owner.username,
                        change.latest_revision_at.isoformat(), votes])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _subject(info: Mapping[str, Any] | ChangeInfo) -> str:
+    return info.subject if isinstance(info, ChangeInfo) else str(info.get("subject") or "")
 
 
 def with_history(summary: dict[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -63,7 +63,7 @@ async def test_reload_reads_pages_and_decides_as_from_one_query(world: World) ->
     async def votes(reader: object) -> list[tuple[str, str]]:
         ctx = PluginContext("governance", "test", daemon.config_holder.config,  # type: ignore[union-attr]
                             reader, MemoryState(), world.clock.now())  # type: ignore[arg-type]
-        actions = await GovernancePlugin().on_reload(ConfigReloaded("a", "b"), ctx)
+        actions = [a async for a in GovernancePlugin().on_reload(ConfigReloaded("a", "b"), ctx)]
         return sorted((a.change, a.fingerprint) for a in actions if isinstance(a, Vote))
 
     paged = OnePerPage(daemon.gerrit.rest)
