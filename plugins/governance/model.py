@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
@@ -79,8 +79,23 @@ def glob_regex(glob: str) -> re.Pattern[str]:
 @dataclass(frozen=True, slots=True)
 class GlobSet:
     globs: tuple[str, ...] = ()
+    # Every glob in one regex, so a path is one C call, not one per glob (re-evaluating
+    # thousands of changes matches each file against every rule's globs).
+    _any: re.Pattern[str] | None = field(default=None, init=False, repr=False,
+                                         compare=False)
+
+    def __post_init__(self) -> None:
+        if self.globs:
+            patterns = "|".join(f"(?:{glob_regex(g).pattern})" for g in self.globs)
+            try:
+                combined = re.compile(patterns)
+            except re.error:  # e.g. a regex glob with inline flags: match one by one
+                return
+            object.__setattr__(self, "_any", combined)
 
     def matches(self, path: str) -> bool:
+        if self._any is not None:
+            return self._any.fullmatch(path) is not None
         return any(glob_regex(g).fullmatch(path) for g in self.globs)
 
 
