@@ -15,10 +15,11 @@ links in Zuul's reports.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
+
+import msgspec
 
 from govbot.gerrit.changes import (
     AccountInfo,
@@ -54,8 +55,7 @@ def format_duration(span: timedelta) -> str:
     return " ".join(parts) or "no time"
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(msgspec.Struct, frozen=True):
     """A Gerrit account as REST shows it; any field may be missing."""
 
     account_id: int | None = None
@@ -85,8 +85,7 @@ class Account:
 _NOBODY = Account()
 
 
-@dataclass(frozen=True, slots=True)
-class Vote:
+class Vote(msgspec.Struct, frozen=True):
     """One current vote on one label."""
 
     account: Account
@@ -94,8 +93,7 @@ class Vote:
     date: datetime | None = None  # None only when Gerrit did not say
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(msgspec.Struct, frozen=True):
     """One change message (MESSAGES), as Gerrit stores it: "Patch Set 3: Verified-1" and
     then the comment."""
 
@@ -119,8 +117,7 @@ class Message:
                    format_gerrit_time(date) if date is not None else None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChangeState:
+class ChangeState(msgspec.Struct, frozen=True, kw_only=True):
     """One change: where it is, who owns it, what it touches, who voted what."""
 
     project: str
@@ -135,7 +132,8 @@ class ChangeState:
     status: str = "NEW"
     wip: bool = False
     files: tuple[str, ...] = ()  # current revision, no magic files; rename sources included
-    votes: Mapping[str, tuple[Vote, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    votes: Mapping[str, tuple[Vote, ...]] = msgspec.field(
+        default_factory=lambda: MappingProxyType({}))
     messages: tuple[Message, ...] = ()  # oldest first, every patch set
 
     @classmethod
