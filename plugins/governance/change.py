@@ -164,10 +164,15 @@ class ChangeState(msgspec.Struct, frozen=True, kw_only=True):
         created = _time(info.created) or _EPOCH
         # Without ALL_REVISIONS only the current revision is listed; the change's own
         # `created` is when patch set 1 was uploaded, so it is the first revision's time.
-        revision_times = [parse_gerrit_time(r.created) for r in revisions.values() if r.created]
+        revision_times: list[datetime] = []
+        latest: datetime | None = None
+        for revision in revisions.values():
+            if revision.created:
+                revision_times.append(parse_gerrit_time(revision.created))
+                if revision is current:
+                    latest = revision_times[-1]  # each time is parsed once
         first = min([created, *revision_times])
-        latest = (_time(current.created) if current is not None else None) \
-            or max([first, *revision_times])
+        latest = latest or max([first, *revision_times])
         patchset = (current.number if current is not None else None) \
             or info.current_revision_number or 1
         return cls.create(
@@ -176,7 +181,7 @@ class ChangeState(msgspec.Struct, frozen=True, kw_only=True):
             latest_revision_at=latest, hashtags=info.hashtags, topic=info.topic,
             status=info.status, wip=info.work_in_progress,
             files=_files(current.files) if current is not None else (),
-            votes=_votes(info.labels, fallback_date=_time(info.updated)),
+            votes=_votes(info.labels, fallback_date=info.updated),
             messages=[Message(Account.of(m.author), m.message, m.revision_number,
                               m.tag or None, m.date) for m in info.messages])
 
@@ -209,9 +214,10 @@ def _files(files: Mapping[str, FileInfo]) -> list[str]:
     return paths
 
 
-def _votes(labels: Mapping[str, LabelInfo], *, fallback_date: datetime | None
+def _votes(labels: Mapping[str, LabelInfo], *, fallback_date: str | None
            ) -> dict[str, list[Vote]]:
-    """DETAILED_LABELS' `all`: value 0 without a date is a reviewer who has not voted."""
+    """DETAILED_LABELS' `all`: value 0 without a date is a reviewer who has not voted;
+    a vote without a date takes `fallback_date` (the change's update, parsed if needed)."""
     out: dict[str, list[Vote]] = {}
     for label, info in labels.items():
         for entry in info.all:
@@ -220,5 +226,5 @@ def _votes(labels: Mapping[str, LabelInfo], *, fallback_date: datetime | None
                 continue
             out.setdefault(label, []).append(
                 Vote(Account(entry.account_id, entry.username or None, entry.email or None,
-                             entry.name or None), value, _time(date) or fallback_date))
+                             entry.name or None), value, _time(date or fallback_date)))
     return out

@@ -206,8 +206,8 @@ class GovernancePlugin(Plugin):
         reader = _ci_reader(ctx)
         verdict = evaluate(change, ctx.config, rules, ctx.now, people=self._people(ctx.config),
                            ci=_ci_defaults(reader))
-        errors = await self._proposal_errors(change, ctx, info)
         is_config = _is_config_change(change, ctx)
+        errors = await self._proposal_errors(change, ctx, info) if is_config else ()
         if verdict.state == UNGOVERNED and not is_config:
             return ()
         settings = ctx.settings_as(GovernanceSettings)
@@ -290,7 +290,8 @@ class GovernancePlugin(Plugin):
 
     async def _proposal_errors(self, change: ChangeState, ctx: PluginContext,
                                info: ChangeInfo) -> Sequence[str]:
-        if not _is_config_change(change, ctx) or ctx.proposals is None:
+        """Why the proposed tree of `change`, a change of the config repo, would not load."""
+        if ctx.proposals is None:
             return ()
         cached = self._proposals.get((change.number, change.patchset))
         if cached is not None:
