@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -293,6 +294,15 @@ class RulesConfig:
 
     rules: tuple[Rule, ...] = ()
     guards: tuple[CategoryGuard, ...] = ()
+    # Name -> the first rule of that name, for `rule()`: looked up twice per decision.
+    _by_name: Mapping[str, Rule] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, Rule] = {}
+        for rule in self.rules:
+            by_name.setdefault(rule.name, rule)
+        object.__setattr__(self, "_by_name", by_name)
 
     def rule(self, name: str) -> Rule | None:
-        return next((r for r in self.rules if r.name == name), None)
+        return self._by_name.get(name)
