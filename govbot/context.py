@@ -36,7 +36,10 @@ class TransientReadError(Exception):
 
 
 class ChangeReader(Protocol):
-    """Read-only Gerrit access. Results are Gerrit's REST JSON (ChangeInfo)."""
+    """Read-only Gerrit access. Results are Gerrit's REST JSON (ChangeInfo). For typed
+    changes read through `govbot.gerrit.changes` (`read_change`, `change_pages`): the
+    core's REST reader decodes them straight into structs, any other reader's JSON is
+    converted."""
 
     async def get_change(self, change: str) -> Mapping[str, Any] | None:
         """Return the change `project~number` with labels, revisions and messages."""

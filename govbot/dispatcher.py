@@ -37,8 +37,9 @@ import datetime as dt
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import AsyncGeneratorType
 from typing import Any
 
 import msgspec
@@ -48,6 +49,7 @@ from govbot.backoff import backoff
 from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
 from govbot.config.model import GovernanceConfig
 from govbot.context import MinutesLibrary, StatusReader
+from govbot.eager import eager as _eager
 from govbot.eager import resume as _resume
 from govbot.events import Event
 from govbot.plugin import (
@@ -498,22 +500,46 @@ class Dispatcher:
                     ctx: PluginContext, failure: list[bool] | None = None, *,
                     retry: bool = False) -> Sequence[Action]:
         """One handler call, isolated. A `TransientReadError` is raised to the caller
-        when it will `retry`, else it is a failure like any other."""
+        when it will `retry`, else it is a failure like any other.
+
+        A handler that is an async generator streams: each action it yields is reported
+        as it comes (memory bounded by what it holds, not by all it decides), and ()
+        is returned. The timeout then bounds its own time, not the reporting; a failure
+        midway is handled as a handler's, after the actions before it were reported."""
         stats = self.stats.plugins.get(plugin.name)
         if stats is None:  # the command router's built-ins
             stats = self.stats.plugins[plugin.name] = PluginStats()
         stats.calls += 1
         started = time.perf_counter()
+        stream: AsyncGenerator[Action, None] | None = None
+        left, reporting = self._timeout, 0.0
         try:
-            # Stepped here, not in a task: most handlers decide without waiting, and a
-            # timer (asyncio.timeout) is armed only for one that does (govbot.eager).
-            coro = handler(event, ctx)
-            try:
-                waiting_on = coro.send(None)
-            except StopIteration as done:
-                actions = done.value
+            call = handler(event, ctx)
+            if type(call) is not AsyncGeneratorType:
+                # Stepped here, not in a task: most handlers decide without waiting, and
+                # a timer (asyncio.timeout) is armed only for one that does (govbot.eager).
+                try:
+                    waiting_on = call.send(None)
+                except StopIteration as done:
+                    actions = done.value
+                else:
+                    actions = await _resume(call, waiting_on, self._timeout)
             else:
-                actions = await _resume(coro, waiting_on, self._timeout)
+                stream, actions = call, ()
+                while True:
+                    step = time.perf_counter()
+                    try:
+                        action = await _eager(stream.__anext__(), left)
+                    except StopAsyncIteration:
+                        break
+                    left -= time.perf_counter() - step
+                    stats.actions += 1
+                    step = time.perf_counter()
+                    await self._reporters.report(
+                        action if action.plugin and action.event_id
+                        else dataclasses.replace(action, plugin=action.plugin or plugin.name,
+                                                 event_id=action.event_id or ctx.event_id))
+                    reporting += time.perf_counter() - step
         except TimeoutError:
             stats.timeouts += 1
             log.error("event %s: plugin %s timed out after %.0f s",
@@ -538,7 +564,9 @@ class Dispatcher:
                 failure.append(False)
             return ()
         finally:
-            stats.seconds += time.perf_counter() - started
+            stats.seconds += time.perf_counter() - started - reporting
+            if stream is not None:
+                await stream.aclose()  # a reporter's failure left it suspended at a yield
         if not actions:
             return ()
         stats.actions += len(actions)

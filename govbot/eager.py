@@ -7,14 +7,13 @@ anything that suspends, and a timer per call costs more than the handler itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Generator, Sequence
-from typing import Any
+from collections.abc import Coroutine, Generator
+from typing import Any, TypeVar
 
-from govbot.actions import Action
+T = TypeVar("T")  # a handler's actions, or one action of a streaming handler
 
 
-async def eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
-                 ) -> Sequence[Action]:
+async def eager(coro: Coroutine[Any, Any, T], timeout: float) -> T:
     """Run a handler; apply the timeout only if it actually has to wait.
 
     Most handlers decide without awaiting anything that suspends. Arming a timer
@@ -25,7 +24,7 @@ async def eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
     try:
         waiting_on = coro.send(None)
     except StopIteration as done:
-        result: Sequence[Action] = done.value
+        result: T = done.value
         return result
     except BaseException:
         coro.close()
@@ -33,12 +32,11 @@ async def eager(coro: Coroutine[Any, Any, Sequence[Action]], timeout: float
     return await resume(coro, waiting_on, timeout)
 
 
-async def resume(coro: Coroutine[Any, Any, Sequence[Action]], waiting_on: Any,
-                 timeout: float) -> Sequence[Action]:
+async def resume(coro: Coroutine[Any, Any, T], waiting_on: Any, timeout: float) -> T:
     """The rest of a handler that was stepped once and yielded `waiting_on`, under
     `timeout` (for a caller that does the first step itself, as `eager` does)."""
     async with asyncio.timeout(timeout):
-        rest: Sequence[Action] = await _Resumed(coro, waiting_on)
+        rest: T = await _Resumed(coro, waiting_on)
     return rest
 
 

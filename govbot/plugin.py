@@ -10,7 +10,7 @@ state itself (it returns a `Remember` action for that). That purity is what make
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from govbot.actions import Action
@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from govbot.extensions import CliCommand, WebRoute
 
 
-Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]]]
+#: `async def` returning its actions, or an async generator yielding them one by one
+#: (the dispatcher reports each as it comes: for handlers deciding thousands of them).
+Handler = Callable[[Any, PluginContext], Awaitable[Sequence[Action]] | AsyncIterator[Action]]
 
 
 class Plugin:

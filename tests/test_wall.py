@@ -41,6 +41,8 @@ PLUGIN_API: dict[str, str] = {
     "govbot.actions": "the actions a plugin returns for the reporters to carry out",
     "govbot.events": "the events the core itself produces (config reloaded, wake-ups)",
     "govbot.gerrit.events": "typed Gerrit events, frozen data parsed once at the edge",
+    "govbot.gerrit.changes": "typed REST ChangeInfo, frozen data decoded once, and the "
+                             "typed reads over a ChangeReader",
     "govbot.irc.events": "typed IRC events, frozen data",
     "govbot.config": "the config model and the config-section API (schema, sections, "
                      "names, yamlpos): pure parsing of what the loader hands a plugin",

@@ -12,7 +12,9 @@ that decides what a failed attempt means.
 Answers are decoded as pygerrit2 did: JSON (`application/json`) without Gerrit's
 `)]}'` XSSI guard, anything else as text. With credentials every path goes under
 `/a/` with basic auth; without them, `~/.netrc` is asked for the host, as
-pygerrit2 did.
+pygerrit2 did. Changes are also read typed (`get_change_info`, `change_info_pages`):
+the answer's bytes decoded straight into `govbot.gerrit.changes.ChangeInfo` structs,
+no dicts built on the way (what the governance plugin reads).
 What is still failing after the retries is transient for the plugins
 (`govbot.context.TransientReadError`): `GerritServerError` (5xx) and `GerritUnavailable`
 are both, so the dispatcher retries the event later instead of reporting it as failed.
@@ -26,7 +28,7 @@ import json
 import logging
 import netrc
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -37,6 +39,7 @@ from yarl import URL
 
 from govbot.backoff import backoff
 from govbot.context import TransientReadError
+from govbot.gerrit.changes import ChangeInfo, ChangeInfoDecoder
 from govbot.stats import Histogram
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ CHANGE_OPTIONS = ("LABELS", "DETAILED_LABELS", "CURRENT_REVISION", "CURRENT_FILE
                   "MESSAGES", "DETAILED_ACCOUNTS")
 XSSI_PREFIX = b")]}'"
 _JSON_DECODER = msgspec.json.Decoder()
+_CHANGE_INFO = ChangeInfoDecoder()
 
 
 class GerritHttpError(Exception):
@@ -127,8 +131,10 @@ def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return pairs
 
 
-def _decode(content: bytes, content_type: str, charset: str | None) -> Any:
-    """pygerrit2's decoding: stripped; JSON without the XSSI guard, or text."""
+def _decode(content: bytes, content_type: str, charset: str | None,
+            decode: Callable[[bytes], Any] = _JSON_DECODER.decode) -> Any:
+    """pygerrit2's decoding: stripped; JSON without the XSSI guard, or text. `decode`
+    reads the JSON (a typed decoder builds structs straight from the bytes)."""
     content = content.strip()
     if content_type != "application/json":
         return content.decode(charset or "utf-8", errors="replace")
@@ -136,7 +142,7 @@ def _decode(content: bytes, content_type: str, charset: str | None) -> Any:
         return ""
     if content.startswith(XSSI_PREFIX):
         content = content[len(XSSI_PREFIX):]
-    return _JSON_DECODER.decode(content)
+    return decode(content)
 
 
 class GerritRest:
@@ -190,8 +196,8 @@ class GerritRest:
         await self.close()
 
     async def _attempt(self, method: str, endpoint: str, params: Mapping[str, Any] | None,
-                       body: Mapping[str, Any] | None, headers: Mapping[str, str] | None
-                       ) -> Any:
+                       body: Mapping[str, Any] | None, headers: Mapping[str, str] | None,
+                       decode: Callable[[bytes], Any]) -> Any:
         """One HTTP exchange; an error status is a GerritHttpError."""
         # encoded=True: the path is already quoted (change_path) and must stay so (%2F).
         url = URL(self._base + "/" + endpoint.lstrip("/"), encoded=True)
@@ -206,18 +212,20 @@ class GerritRest:
             if response.status >= 400:
                 text = content.decode(response.charset or "utf-8", errors="replace")
                 raise http_error(method.upper(), endpoint, response.status, text)
-            return _decode(content, response.content_type, response.charset)
+            return _decode(content, response.content_type, response.charset, decode)
 
     async def request(self, method: str, endpoint: str, *,
                       params: Mapping[str, Any] | None = None,
                       json: Mapping[str, Any] | None = None,
-                      headers: Mapping[str, str] | None = None) -> Any:
-        """One REST call with retries on 5xx, connection errors and timeouts."""
+                      headers: Mapping[str, str] | None = None,
+                      decode: Callable[[bytes], Any] = _JSON_DECODER.decode) -> Any:
+        """One REST call with retries on 5xx, connection errors and timeouts. `decode`
+        reads a JSON answer (without the guard); the default gives dicts and lists."""
         for attempt in range(self.retries + 1):
             self.calls += 1
             started = time.monotonic()
             try:
-                return await self._attempt(method, endpoint, params, json, headers)
+                return await self._attempt(method, endpoint, params, json, headers, decode)
             except Exception as exc:
                 failure = _failed_attempt(method, endpoint, exc)
                 if failure is None:
@@ -243,14 +251,22 @@ class GerritRest:
 
     # -- ChangeReader -------------------------------------------------------------
     async def get_change(self, change: str) -> Mapping[str, Any] | None:
+        found = await self._change(change, _JSON_DECODER.decode)
+        return found if isinstance(found, dict) else None
+
+    async def get_change_info(self, change: str) -> ChangeInfo | None:
+        """`get_change` decoded straight into a typed ChangeInfo (govbot.gerrit.changes)."""
+        found = await self._change(change, _CHANGE_INFO.change)
+        return found if isinstance(found, ChangeInfo) else None
+
+    async def _change(self, change: str, decode: Callable[[bytes], Any]) -> Any:
         try:
-            found = await self.get(f"/changes/{change_path(change)}",
-                                   params={"o": list(CHANGE_OPTIONS)})
+            return await self.request("get", f"/changes/{change_path(change)}",
+                                      params={"o": list(CHANGE_OPTIONS)}, decode=decode)
         except GerritHttpError as exc:
             if exc.status == 404:
                 return None
             raise
-        return found if isinstance(found, dict) else None
 
     async def query(self, query: str, *, limit: int | None = 500,
                     options: Sequence[str] | None = None,
@@ -268,19 +284,37 @@ class GerritRest:
                           ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
         """The changes of `query`, one page at a time as Gerrit answers them, so a
         reader of thousands of changes holds one page, not all of them."""
+        async for page in self._pages(query, limit, options, page_size,
+                                      _JSON_DECODER.decode):
+            yield page
+            if not page[-1].get("_more_changes"):
+                break
+
+    async def change_info_pages(self, query: str, *, limit: int | None = 500,
+                                options: Sequence[str] | None = None, page_size: int = 250
+                                ) -> AsyncIterator[Sequence[ChangeInfo]]:
+        """`query_pages` decoded straight into typed ChangeInfos: no dicts are built, and
+        what govbot does not read is skipped by the decoder."""
+        async for page in self._pages(query, limit, options, page_size, _CHANGE_INFO.page):
+            yield page
+            if not page[-1].more_changes:
+                break
+
+    async def _pages(self, query: str, limit: int | None, options: Sequence[str] | None,
+                     page_size: int, decode: Callable[[bytes], Any]
+                     ) -> AsyncIterator[list[Any]]:
+        """The non-empty pages of `query` as `decode` reads them; the caller stops at the
+        one Gerrit marks as the last (`_more_changes` absent on its last change)."""
         options = CHANGE_OPTIONS if options is None else options
         seen = 0
         while limit is None or seen < limit:
             size = page_size if limit is None else min(page_size, limit - seen)
             page = await self.get("/changes/", params={
-                "q": query, "o": list(options), "n": size, "S": seen})
+                "q": query, "o": list(options), "n": size, "S": seen}, decode=decode)
             if not isinstance(page, list) or not page:
                 break
             seen += len(page)
-            more = bool(page[-1].get("_more_changes"))
             yield page
-            if not more:
-                break
 
     async def file_content(self, change: str, revision: str, path: str) -> bytes | None:
         """`GET .../revisions/R/files/PATH/content`: Gerrit answers the bytes in base64."""

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
+
 from govbot.config.model import Body, Person
 
 from .change import Account, ChangeState, Vote
@@ -81,8 +83,7 @@ def format_value(value: int | None) -> str:
     return f"+{value}" if value > 0 else str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Ballot:
+class Ballot(msgspec.Struct, frozen=True):
     """One body's votes on one label, classified by the rule's yes/no values."""
 
     body: Body

@@ -2,7 +2,9 @@
 
 `ChangeState.from_change_info` reads Gerrit's REST ChangeInfo, fetched with
 `o=LABELS&o=DETAILED_LABELS&o=CURRENT_REVISION&o=CURRENT_FILES&o=MESSAGES
-&o=DETAILED_ACCOUNTS` (ALL_REVISIONS optional). `ChangeState.create` builds one
+&o=DETAILED_ACCOUNTS` (ALL_REVISIONS optional): the typed `govbot.gerrit.changes.ChangeInfo`
+the core's REST reader decodes, its times already parsed, or the JSON of a reader
+that hands Mappings (converted to one first). `ChangeState.create` builds one
 directly, for tests and for callers that already hold typed data.
 
 Only the current patch set's votes are read: they are what Gerrit would submit.
@@ -13,45 +15,26 @@ links in Zuul's reports.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
+
+import msgspec
+
+from govbot.gerrit.changes import (
+    AccountInfo,
+    ChangeInfo,
+    FileInfo,
+    LabelInfo,
+    change_info,
+    format_gerrit_time,
+    parse_gerrit_time,
+)
 
 __all__ = ["Account", "ChangeState", "Message", "Vote", "format_duration", "format_gerrit_time",
            "format_time", "parse_gerrit_time"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def parse_gerrit_time(text: str) -> datetime:
-    """Gerrit's 'YYYY-MM-DD HH:MM:SS.fffffffff' (UTC, nanoseconds) as an aware datetime.
-
-    Python keeps microseconds: the last three digits are dropped, never rounded up,
-    so a deadline computed from it is never later than Gerrit's own instant.
-    """
-    if len(text) == 29 and text[10] == " " and text[19] == ".":
-        # Gerrit's own shape: one C call on the digits down to microseconds (9x faster
-        # than the general path below; ~8 timestamps per change on re-evaluation).
-        try:
-            return datetime.fromisoformat(text[:26] + "+00:00")
-        except ValueError:
-            pass  # not a time after all: the general path says so
-    text = text.strip().replace("T", " ").removesuffix("Z")
-    main, _, fraction = text.partition(".")
-    # fromisoformat is C and ~20x faster than strptime: re-evaluating thousands of
-    # changes after a reload parses tens of thousands of timestamps.
-    moment = datetime.fromisoformat(main).replace(tzinfo=UTC)
-    if fraction:
-        digits = (fraction + "000000")[:6]
-        moment = moment.replace(microsecond=int(digits))
-    return moment
-
-
-def format_gerrit_time(moment: datetime) -> str:
-    """The inverse of `parse_gerrit_time` (for building ChangeInfo in tests)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond * 1000:09d}"
 
 
 def format_time(moment: datetime) -> str:
@@ -72,8 +55,7 @@ def format_duration(span: timedelta) -> str:
     return " ".join(parts) or "no time"
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(msgspec.Struct, frozen=True):
     """A Gerrit account as REST shows it; any field may be missing."""
 
     account_id: int | None = None
@@ -82,13 +64,12 @@ class Account:
     name: str | None = None
 
     @classmethod
-    def from_info(cls, info: Mapping[str, Any] | None) -> Account:
-        info = info or {}
-        raw_id = info.get("_account_id")
-        return cls(account_id=int(raw_id) if raw_id is not None else None,
-                   username=info.get("username") or None,
-                   email=info.get("email") or None,
-                   name=info.get("name") or None)
+    def of(cls, info: AccountInfo | None) -> Account:
+        """The account of a decoded AccountInfo (empty strings are not names)."""
+        if info is None:
+            return _NOBODY
+        return cls(info.account_id, info.username or None, info.email or None,
+                   info.name or None)
 
     def describe(self) -> str:
         """A name for messages about accounts no person in the config claims."""
@@ -101,8 +82,10 @@ class Account:
         return f"account {self.account_id}" if self.account_id is not None else "someone"
 
 
-@dataclass(frozen=True, slots=True)
-class Vote:
+_NOBODY = Account()
+
+
+class Vote(msgspec.Struct, frozen=True):
     """One current vote on one label."""
 
     account: Account
@@ -110,8 +93,7 @@ class Vote:
     date: datetime | None = None  # None only when Gerrit did not say
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(msgspec.Struct, frozen=True):
     """One change message (MESSAGES), as Gerrit stores it: "Patch Set 3: Verified-1" and
     then the comment."""
 
@@ -135,8 +117,7 @@ class Message:
                    format_gerrit_time(date) if date is not None else None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChangeState:
+class ChangeState(msgspec.Struct, frozen=True, kw_only=True):
     """One change: where it is, who owns it, what it touches, who voted what."""
 
     project: str
@@ -151,7 +132,8 @@ class ChangeState:
     status: str = "NEW"
     wip: bool = False
     files: tuple[str, ...] = ()  # current revision, no magic files; rename sources included
-    votes: Mapping[str, tuple[Vote, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    votes: Mapping[str, tuple[Vote, ...]] = msgspec.field(
+        default_factory=lambda: MappingProxyType({}))
     messages: tuple[Message, ...] = ()  # oldest first, every patch set
 
     @classmethod
@@ -173,30 +155,35 @@ class ChangeState:
             messages=tuple(messages))
 
     @classmethod
-    def from_change_info(cls, info: Mapping[str, Any]) -> ChangeState:
-        """Read a REST ChangeInfo (see the module docstring for the `o=` options)."""
-        revisions: Mapping[str, Any] = info.get("revisions") or {}
-        current_sha = info.get("current_revision")
-        current: Mapping[str, Any] = revisions.get(current_sha, {}) if current_sha else {}
-        created = _time(info.get("created")) or _EPOCH
+    def from_change_info(cls, info: Mapping[str, Any] | ChangeInfo) -> ChangeState:
+        """Read a REST ChangeInfo (see the module docstring for the `o=` options): typed,
+        as the core's REST reader decodes it, or the JSON of another reader."""
+        info = change_info(info)  # a ChangeInfo as it is; JSON converted
+        revisions = info.revisions
+        current = info.current
+        created = _time(info.created) or _EPOCH
         # Without ALL_REVISIONS only the current revision is listed; the change's own
         # `created` is when patch set 1 was uploaded, so it is the first revision's time.
-        revision_times = [t for t in (_time(r.get("created")) for r in revisions.values())
-                          if t is not None]
+        revision_times: list[datetime] = []
+        latest: datetime | None = None
+        for revision in revisions.values():
+            if revision.created:
+                revision_times.append(parse_gerrit_time(revision.created))
+                if revision is current:
+                    latest = revision_times[-1]  # each time is parsed once
         first = min([created, *revision_times])
-        latest = _time(current.get("created")) or max([first, *revision_times])
-        patchset = current.get("_number") or info.get("current_revision_number") or 1
-        updated = _time(info.get("updated"))
+        latest = latest or max([first, *revision_times])
+        patchset = (current.number if current is not None else None) \
+            or info.current_revision_number or 1
         return cls.create(
-            project=_project(info.get("project")), number=int(info.get("_number", 0)),
-            owner=Account.from_info(info.get("owner")), branch=str(info.get("branch", "")),
-            patchset=int(patchset), first_revision_at=first, latest_revision_at=latest,
-            hashtags=info.get("hashtags") or (), topic=info.get("topic"),
-            status=str(info.get("status", "NEW")),
-            wip=bool(info.get("work_in_progress", False)),
-            files=_files(current.get("files") or {}),
-            votes=_votes(info.get("labels") or {}, fallback_date=updated),
-            messages=_messages(info.get("messages") or ()))
+            project=info.project, number=info.number, owner=Account.of(info.owner),
+            branch=info.branch, patchset=patchset, first_revision_at=first,
+            latest_revision_at=latest, hashtags=info.hashtags, topic=info.topic,
+            status=info.status, wip=info.work_in_progress,
+            files=_files(current.files) if current is not None else (),
+            votes=_votes(info.labels, fallback_date=info.updated),
+            messages=[Message(Account.of(m.author), m.message, m.revision_number,
+                              m.tag or None, m.date) for m in info.messages])
 
     def votes_on(self, label: str) -> tuple[Vote, ...]:
         return self.votes.get(label, ())
@@ -206,26 +193,15 @@ class ChangeState:
         return self.status == "NEW"
 
 
-def _project(value: Any) -> str:
-    # Events-log output writes {"name": ...}; REST writes the string.
-    if isinstance(value, Mapping):
-        return str(value.get("name", ""))
-    return str(value or "")
-
-
 def _short_branch(branch: str) -> str:
     return branch.removeprefix("refs/heads/")
 
 
-def _time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value
-    return parse_gerrit_time(str(value))
+def _time(text: str | None) -> datetime | None:
+    return parse_gerrit_time(text) if text else None
 
 
-def _files(files: Mapping[str, Any]) -> list[str]:
+def _files(files: Mapping[str, FileInfo]) -> list[str]:
     """Touched paths: Gerrit's magic files ('/COMMIT_MSG', '/MERGE_LIST') are not files;
     a rename also touches where the file came from (moving the charter changes it)."""
     paths: list[str] = []
@@ -233,37 +209,22 @@ def _files(files: Mapping[str, Any]) -> list[str]:
         if path.startswith("/"):
             continue
         paths.append(path)
-        old = info.get("old_path") if isinstance(info, Mapping) else None
-        if old and info.get("status") == "R":
-            paths.append(old)
+        if info.old_path and info.status == "R":
+            paths.append(info.old_path)
     return paths
 
 
-def _votes(labels: Mapping[str, Any], *, fallback_date: datetime | None
+def _votes(labels: Mapping[str, LabelInfo], *, fallback_date: str | None
            ) -> dict[str, list[Vote]]:
-    """DETAILED_LABELS' `all`: value 0 without a date is a reviewer who has not voted."""
+    """DETAILED_LABELS' `all`: value 0 without a date is a reviewer who has not voted;
+    a vote without a date takes `fallback_date` (the change's update, parsed if needed)."""
     out: dict[str, list[Vote]] = {}
     for label, info in labels.items():
-        entries = info.get("all") if isinstance(info, Mapping) else None
-        for entry in entries or ():
-            value = entry.get("value")
-            date = _time(entry.get("date"))
-            if value is None or (int(value) == 0 and date is None):
+        for entry in info.all:
+            value, date = entry.value, entry.date
+            if value is None or (value == 0 and date is None):
                 continue
             out.setdefault(label, []).append(
-                Vote(Account.from_info(entry), int(value), date or fallback_date))
-    return out
-
-
-def _messages(messages: Iterable[Any]) -> list[Message]:
-    """MESSAGES, oldest first as Gerrit lists them; malformed entries are skipped."""
-    out: list[Message] = []
-    for entry in messages:
-        if not isinstance(entry, Mapping):
-            continue
-        number = entry.get("_revision_number")
-        out.append(Message(Account.from_info(entry.get("author")),
-                           str(entry.get("message") or ""),
-                           int(number) if number is not None else None,
-                           entry.get("tag") or None, entry.get("date") or None))
+                Vote(Account(entry.account_id, entry.username or None, entry.email or None,
+                             entry.name or None), value, _time(date or fallback_date)))
     return out

@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
@@ -79,8 +80,23 @@ def glob_regex(glob: str) -> re.Pattern[str]:
 @dataclass(frozen=True, slots=True)
 class GlobSet:
     globs: tuple[str, ...] = ()
+    # Every glob in one regex, so a path is one C call, not one per glob (re-evaluating
+    # thousands of changes matches each file against every rule's globs).
+    _any: re.Pattern[str] | None = field(default=None, init=False, repr=False,
+                                         compare=False)
+
+    def __post_init__(self) -> None:
+        if self.globs:
+            patterns = "|".join(f"(?:{glob_regex(g).pattern})" for g in self.globs)
+            try:
+                combined = re.compile(patterns)
+            except re.error:  # e.g. a regex glob with inline flags: match one by one
+                return
+            object.__setattr__(self, "_any", combined)
 
     def matches(self, path: str) -> bool:
+        if self._any is not None:
+            return self._any.fullmatch(path) is not None
         return any(glob_regex(g).fullmatch(path) for g in self.globs)
 
 
@@ -278,6 +294,15 @@ class RulesConfig:
 
     rules: tuple[Rule, ...] = ()
     guards: tuple[CategoryGuard, ...] = ()
+    # Name -> the first rule of that name, for `rule()`: looked up twice per decision.
+    _by_name: Mapping[str, Rule] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, Rule] = {}
+        for rule in self.rules:
+            by_name.setdefault(rule.name, rule)
+        object.__setattr__(self, "_by_name", by_name)
 
     def rule(self, name: str) -> Rule | None:
-        return next((r for r in self.rules if r.name == name), None)
+        return self._by_name.get(name)

@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
 
 from govbot.actions import Action, AddReviewers, ReloadConfig, Remember, Vote, WakeAt
 from govbot.config.model import GovernanceConfig
@@ -47,6 +46,7 @@ from govbot.config.sections import ConfigSection
 from govbot.events import ConfigReloaded, Wakeup
 from govbot.extensions import CliCommand, WebRoute
 from govbot.gerrit import events as ev
+from govbot.gerrit.changes import ChangeInfo, change_pages, read_change
 from govbot.offers import PendingVotes
 from govbot.plugin import Command, Handler, Plugin, PluginContext
 from govbot.zuul.model import CiReader, CiStatus
@@ -155,52 +155,59 @@ class GovernancePlugin(Plugin):
                                         f"{event.ref_update.new_rev[:12]}")]
         return ()
 
-    async def on_reload(self, event: ConfigReloaded, ctx: PluginContext) -> Sequence[Action]:
-        """A new config is in force: re-evaluate the open changes it could govern."""
+    async def on_reload(self, event: ConfigReloaded, ctx: PluginContext
+                        ) -> AsyncIterator[Action]:
+        """A new config is in force: re-evaluate the open changes it could govern.
+
+        A stream (an async generator): each change's actions are yielded as it is
+        decided and the dispatcher reports them as they come, so memory is bounded by
+        a page of changes, not by the thousands a reload reads."""
         rules = _rules(ctx.config)
         if rules is None:
-            return ()
-        actions: list[Action] = []
+            return
         # One read of the board rows: what is remembered of each change (so deciding an
         # unchanged one writes and reads nothing); rows of changes that closed while the
-        # bot was away are dropped once every page of open changes has been seen.
-        rows = dict(await ctx.state.items(ROW_PREFIX))
-        for key, row in rows.items():
+        # bot was away are dropped once every page of open changes has been seen. Only
+        # their numbers are kept meanwhile, not the rows.
+        stale: set[int] = set()
+        for key, row in await ctx.state.items(ROW_PREFIX):
+            number = int(key.removeprefix(ROW_PREFIX))
+            stale.add(number)
             if isinstance(row, dict):
-                self._remembered[int(key.removeprefix(ROW_PREFIX))] = row.get("digest")
-        open_numbers: set[int] = set()
-        async for page in _open_changes(ctx):
+                self._remembered[number] = row.get("digest")
+        count = 0
+        async for page in change_pages(ctx.gerrit, "status:open", limit=20_000):
             for info in page:
-                open_numbers.add(int(info.get("_number", 0)))
-                change = ChangeState.from_change_info(info)
-                if not any(rule.select.projects.matches(change.project)
+                stale.discard(info.number)
+                if not any(rule.select.projects.matches(info.project)
                            for rule in rules.rules):
                     continue
+                change = ChangeState.from_change_info(info)
                 # No live CI line here: one Zuul request per open change would turn a
                 # reload into thousands of calls, and the line never changes a vote.
-                actions += await self._decide(change, ctx, lane=f"change:{change.project}~"
-                                                                 f"{change.number}",
-                                              info=info, live_ci=False)
-        for key in rows:
-            number = int(key.removeprefix(ROW_PREFIX))
-            if number not in open_numbers:
-                actions += [Remember(key=key_of(number), value=None),
-                            Remember(key=key, value=None)]
-                self._remembered[number] = None
+                for action in await self._decide(change, ctx, lane=f"change:{change.project}~"
+                                                                   f"{change.number}",
+                                                 info=info, live_ci=False):
+                    count += 1
+                    yield action
+        for number in sorted(stale):
+            self._remembered[number] = None
+            count += 2
+            yield Remember(key=key_of(number), value=None)
+            yield Remember(key=row_key(number), value=None)
         log.info("config %s: re-evaluated open changes, %d action(s)",
-                 event.new_revision[:12], len(actions))
-        return actions
+                 event.new_revision[:12], count)
 
     # -- deciding -------------------------------------------------------------------
     async def judge(self, key: str, ctx: PluginContext, *, lane: str) -> Sequence[Action]:
-        info = await ctx.gerrit.get_change(key)
+        info = await read_change(ctx.gerrit, key)
         if info is None:
             return ()
         return await self._decide(ChangeState.from_change_info(info), ctx, lane=lane,
                                   info=info)
 
     async def _decide(self, change: ChangeState, ctx: PluginContext, *, lane: str,
-                      info: Mapping[str, Any], live_ci: bool = True) -> Sequence[Action]:
+                      info: ChangeInfo, live_ci: bool = True) -> Sequence[Action]:
         key = f"{change.project}~{change.number}"
         rules = _rules(ctx.config)
         if rules is None or change.status != "NEW":
@@ -208,8 +215,8 @@ class GovernancePlugin(Plugin):
         reader = _ci_reader(ctx)
         verdict = evaluate(change, ctx.config, rules, ctx.now, people=self._people(ctx.config),
                            ci=_ci_defaults(reader))
-        errors = await self._proposal_errors(change, ctx, info)
         is_config = _is_config_change(change, ctx)
+        errors = await self._proposal_errors(change, ctx, info) if is_config else ()
         if verdict.state == UNGOVERNED and not is_config:
             return ()
         settings = ctx.settings_as(GovernanceSettings)
@@ -257,7 +264,7 @@ class GovernancePlugin(Plugin):
                 actions.append(AddReviewers(change=key, reviewers=reviewers))
         return actions
 
-    async def _summary(self, verdict: Verdict, change: ChangeState, info: Mapping[str, Any],
+    async def _summary(self, verdict: Verdict, change: ChangeState, info: ChangeInfo,
                        rules: RulesConfig, ctx: PluginContext, *, state: str,
                        fingerprint: str, message: str) -> list[Action]:
         """A `Remember` of the change's summary for the web pages, when it changed."""
@@ -291,15 +298,16 @@ class GovernancePlugin(Plugin):
                 Remember(key=row_key(number), value=None)]
 
     async def _proposal_errors(self, change: ChangeState, ctx: PluginContext,
-                               info: Mapping[str, Any]) -> Sequence[str]:
-        if not _is_config_change(change, ctx) or ctx.proposals is None:
+                               info: ChangeInfo) -> Sequence[str]:
+        """Why the proposed tree of `change`, a change of the config repo, would not load."""
+        if ctx.proposals is None:
             return ()
         cached = self._proposals.get((change.number, change.patchset))
         if cached is not None:
             return cached  # a patch set's tree never changes: load it once
-        revision = (info.get("revisions") or {}).get(info.get("current_revision", ""), {})
-        ref = revision.get("ref") or (f"refs/changes/{change.number % 100:02d}/"
-                                      f"{change.number}/{change.patchset}")
+        revision = info.current
+        ref = (revision.ref if revision is not None else None) or (
+            f"refs/changes/{change.number % 100:02d}/{change.number}/{change.patchset}")
         try:
             errors = tuple(await ctx.proposals.check_ref(ref))
         except Exception as exc:  # a fetch failure must not pass the change silently
@@ -330,14 +338,6 @@ class GovernancePlugin(Plugin):
         if self._index is None or self._index[0] != id(config):
             self._index = (id(config), PeopleIndex.of(config.people))
         return self._index[1]
-
-
-async def _open_changes(ctx: PluginContext
-                        ) -> AsyncIterator[Sequence[Mapping[str, Any]]]:
-    """The open changes a reload re-evaluates, page by page: memory is bounded by a
-    page, not by thousands of changes."""
-    async for page in ctx.gerrit.query_pages("status:open", limit=20_000):
-        yield page
 
 
 def _ci_reader(ctx: PluginContext) -> CiReader | None:
@@ -377,9 +377,9 @@ def _is_config_change(change: ChangeState, ctx: PluginContext) -> bool:
 
 
 def _missing_usernames(verdict: Verdict, config: GovernanceConfig,
-                       info: Mapping[str, Any]) -> tuple[str, ...]:
-    present = {r.get("username") for r in (info.get("reviewers") or {}).get("REVIEWER", ())}
-    present.add((info.get("owner") or {}).get("username"))  # Gerrit never adds the owner
+                       info: ChangeInfo) -> tuple[str, ...]:
+    present = {r.username for r in info.reviewers.get("REVIEWER", ())}
+    present.add(info.owner.username)  # Gerrit never adds the owner
     names = []
     for voter in verdict.missing:
         person = config.people.get(voter.person) if voter.person else None

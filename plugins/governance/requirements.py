@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import assert_never
 
+import msgspec
+
 from govbot.config.model import Body, GovernanceConfig, Team
 from govbot.config.schema import did_you_mean
 from govbot.thresholds import Expr
@@ -44,8 +46,7 @@ from .verdict import BLOCKED, MET, PENDING, Reason, Voter
 __all__ = ["Outcome", "Scope", "evaluate_requirement"]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     status: str  # MET, PENDING or BLOCKED
     reasons: tuple[Reason, ...]
     earliest: datetime | None = None  # a time bound on being met (None: no time bound)

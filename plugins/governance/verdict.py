@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
+
 __all__ = [
     "BLOCKED", "MET", "PENDING", "READY", "STATES", "UNGOVERNED", "MemberRow", "OtherVote",
     "Reason", "Verdict", "Voter",
@@ -26,8 +28,7 @@ STATES = (READY, PENDING, BLOCKED, UNGOVERNED)
 MET = "met"  # a requirement's status; PENDING and BLOCKED are shared with verdict states
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(msgspec.Struct, frozen=True):
     """One human sentence about one requirement, with its status (met/pending/blocked).
     `depth` > 0 for the alternatives of an `any:` group."""
 
@@ -39,8 +40,7 @@ class Reason:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
-class MemberRow:
+class MemberRow(msgspec.Struct, frozen=True):
     """One member of a body whose votes the rule reads."""
 
     body: str  # body id
@@ -53,8 +53,7 @@ class MemberRow:
     why: str  # "yes", "no", "abstains", "no vote yet", "owner: not counted", ...
 
 
-@dataclass(frozen=True, slots=True)
-class OtherVote:
+class OtherVote(msgspec.Struct, frozen=True):
     """A vote on a label the rule reads, from someone whose vote it does not count."""
 
     who: str  # the person's name, or what Gerrit says about the account
@@ -64,8 +63,7 @@ class OtherVote:
     why: str
 
 
-@dataclass(frozen=True, slots=True)
-class Voter:
+class Voter(msgspec.Struct, frozen=True):
     """Someone whose vote is still needed."""
 
     person: str | None  # None: a role holder the config does not know (a PTL by email)
@@ -90,3 +88,5 @@ class Verdict:
     @property
     def ready(self) -> bool:
         return self.state == READY
+
+

@@ -63,7 +63,7 @@ async def test_reload_reads_pages_and_decides_as_from_one_query(world: World) ->
     async def votes(reader: object) -> list[tuple[str, str]]:
         ctx = PluginContext("governance", "test", daemon.config_holder.config,  # type: ignore[union-attr]
                             reader, MemoryState(), world.clock.now())  # type: ignore[arg-type]
-        actions = await GovernancePlugin().on_reload(ConfigReloaded("a", "b"), ctx)
+        actions = [a async for a in GovernancePlugin().on_reload(ConfigReloaded("a", "b"), ctx)]
         return sorted((a.change, a.fingerprint) for a in actions if isinstance(a, Vote))
 
     paged = OnePerPage(daemon.gerrit.rest)
@@ -71,3 +71,24 @@ async def test_reload_reads_pages_and_decides_as_from_one_query(world: World) ->
     assert len(by_page) >= 3 and paged.pages >= 3
     assert by_page == await votes(WholeQuery(daemon.gerrit.rest))
     assert by_page == await votes(daemon.gerrit.rest)
+
+
+async def test_reload_yields_each_change_before_reading_the_next_page(world: World) -> None:  # noqa: F811
+    for n in range(3):
+        await world.emu.create_change(GOV, "master", world.people["ada"], f"Goal {n}",
+                                      {f"resolutions/g{n}.rst": "x\n"},
+                                      hashtags=["formal-vote"])
+    daemon = world.daemon
+    assert daemon is not None and daemon.config_holder is not None
+    assert daemon.gerrit is not None
+    paged = OnePerPage(daemon.gerrit.rest)
+    ctx = PluginContext("governance", "test", daemon.config_holder.config, paged,  # type: ignore[arg-type]
+                        MemoryState(), world.clock.now())
+    pages_at_vote: list[int] = []
+    async for action in GovernancePlugin().on_reload(ConfigReloaded("a", "b"), ctx):
+        if isinstance(action, Vote):
+            pages_at_vote.append(paged.pages)
+    # A stream: each change's vote comes while its own page is the last one read, so
+    # what the reload holds is a page, whatever the number of open changes.
+    assert len(pages_at_vote) >= 3 and pages_at_vote == sorted(set(pages_at_vote))
+    assert pages_at_vote[0] == 1

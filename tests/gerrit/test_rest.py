@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from govbot.gerrit.rest import GerritHttpError, GerritRest, GerritUnavailable
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.rest import CHANGE_OPTIONS, GerritHttpError, GerritRest, GerritUnavailable
 
 
 @dataclass
@@ -157,3 +158,41 @@ async def test_query_pages_follow_more_changes_and_stop_at_the_limit(server: Ser
         found = await rest.query("status:open", limit=3, page_size=2)
     assert [c["_number"] for c in found] == [0, 1, 2]
     assert [r.query["n"] for r in server.seen[3:]] == ["2", "1"]
+
+
+async def test_typed_reads_decode_change_info_straight_from_the_answer(server: Server) -> None:
+    def page(start: int, count: int, more: bool) -> Callable[
+            [web.Request], Awaitable[web.StreamResponse]]:
+        async def answer(request: web.Request) -> web.StreamResponse:
+            changes: list[dict[str, object]] = [
+                {"_number": n, "project": "example/governance", "subject": f"Change {n}",
+                 "created": "2026-11-22 10:00:00.000000000", "ignored_field": [1, 2]}
+                for n in range(start, start + count)]
+            if more:
+                changes[-1]["_more_changes"] = True
+            return web.Response(text=")]}'\n" + json.dumps(changes),
+                                content_type="application/json")
+        return answer
+
+    async def one(request: web.Request) -> web.StreamResponse:
+        return web.Response(text=")]}'\n" + json.dumps(
+            {"_number": 7, "project": "example/governance",
+             "created": "2026-11-22 10:00:00.000000000"}), content_type="application/json")
+
+    async def missing(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=404, text="Not found")
+
+    server.answers = [page(0, 2, True), page(2, 1, False)]
+    async with GerritRest(server.url) as rest:
+        pages = [list(p) async for p in rest.change_info_pages("status:open", limit=None,
+                                                                 page_size=2)]
+        assert [[c.number for c in p] for p in pages] == [[0, 1], [2]]
+        assert all(isinstance(c, ChangeInfo) for p in pages for c in p)
+        assert pages[0][0].subject == "Change 0" and pages[0][0].key == "example/governance~0"
+        assert [r.query["S"] for r in server.seen] == ["0", "2"]
+        assert server.seen[0].query.getall("o") == list(CHANGE_OPTIONS)
+        server.answers = [one, missing]
+        found = await rest.get_change_info("example/governance~7")
+        assert found is not None and found.number == 7 and found.created_at is not None
+        assert server.seen[2].raw_path.startswith("/changes/example%2Fgovernance~7?")
+        assert await rest.get_change_info("example/governance~8") is None
