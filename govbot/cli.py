@@ -11,7 +11,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,8 +143,6 @@ def main(argv: Sequence[str] | None = None, *, plugins: Sequence[Plugin] | None 
 
 
 def _run_plugin_command(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int:
-    import asyncio
-
     from govbot.cli_context import CoreCliContext
     from govbot.extensions import CliError
 
@@ -152,6 +150,10 @@ def _run_plugin_command(args: argparse.Namespace, plugins: Sequence[Plugin] | No
     command: CliCommand = args.plugin_command[1]
     ctx = CoreCliContext(plugin, plugins={p.name: p for p in plugins or ()})
     try:
+        if command.loopless is not None and command.loopless(args):
+            return _run_without_loop(command.name, command.run(args, ctx))
+        import asyncio
+
         return asyncio.run(command.run(args, ctx))
     except CliError as exc:
         for line in str(exc).splitlines() or [""]:
@@ -159,6 +161,19 @@ def _run_plugin_command(args: argparse.Namespace, plugins: Sequence[Plugin] | No
         return exc.status
     finally:
         ctx.close()
+
+
+def _run_without_loop(name: str, coro: Coroutine[Any, Any, int]) -> int:
+    """A loop-less command's coroutine, run to its end by hand (see
+    `CliCommand.loopless`): it must finish without suspending."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        status: int = done.value
+        return status
+    coro.close()
+    raise RuntimeError(f"govbot {name}: declared loopless but waited on an event loop; "
+                       "drop `loopless` from its CliCommand")
 
 
 def _dispatch(args: argparse.Namespace, plugins: Sequence[Plugin] | None) -> int:

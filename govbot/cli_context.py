@@ -8,7 +8,7 @@ read-only, and actions carried out by the core's own reporters.
 
 from __future__ import annotations
 
-import asyncio
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -91,6 +91,8 @@ class CoreCliContext:
                                f"{_git_reason(exc)}") from None
             directory = repo.root
         layout = settings.governance.layout.as_layout() if settings is not None else None
+        import asyncio
+
         result = await asyncio.to_thread(load_config, Path(directory), sections, layout=layout)
         return GovernanceLoad(
             Path(directory), result.config, tuple(str(e) for e in result.errors),
@@ -120,7 +122,12 @@ class CoreCliContext:
             reporter = MinutesReporter(Path("."))
             directory = Path(action.directory) if action.directory else reporter.directory
             try:
-                written = await asyncio.to_thread(reporter.write, action)
+                if _in_a_loop():
+                    import asyncio
+
+                    written = await asyncio.to_thread(reporter.write, action)
+                else:  # a loop-less command (CliCommand.loopless): no loop to keep free
+                    written = reporter.write(action)
             except (UnsafePath, OSError) as exc:
                 raise CliError(str(exc)) from None
             return [str(directory / rel) for rel in written]
@@ -133,6 +140,19 @@ class CoreCliContext:
         missing = [n for n in wanted if n not in self._plugins]
         loaded = {p.name: p for p in load_plugins(missing)} if missing else {}
         return [self._plugins.get(n) or loaded[n] for n in wanted]
+
+
+def _in_a_loop() -> bool:
+    """Whether an event loop runs here; asyncio is not imported to find out (a
+    loop-less command's process never imports it)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _git_reason(exc: Exception) -> str:

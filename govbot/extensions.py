@@ -125,6 +125,12 @@ class CliCommand:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace, CliContext], Coroutine[Any, Any, int]]
     description: str | None = None  # the subcommand's --help text (default: `help`)
+    #: For a command that, with these arguments, never waits on anything (it reads and
+    #: writes local files): True runs `run` to its end without an event loop, so the
+    #: process does not import asyncio (50 ms of a short command's start). `run` must
+    #: then not await anything that suspends; if it does, the command fails with an
+    #: error naming it. The context's `carry_out` works either way.
+    loopless: Callable[[argparse.Namespace], bool] | None = None
 
 
 # -- the web server -------------------------------------------------------------------------

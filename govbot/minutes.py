@@ -33,7 +33,6 @@ after each failed try (it tells the channel once that the minutes are delayed).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -41,10 +40,18 @@ import tempfile
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from govbot.actions import Action, GitPublishing, MinutesFiles, WriteMinutes
 from govbot.backoff import backoff
 from govbot.events import MinutesFailed, MinutesWritten
+
+if TYPE_CHECKING:
+    import asyncio
+
+# asyncio is imported in the coroutines below, not here: `govbot minutes LOG` writes
+# with `write` alone and runs without an event loop (CliCommand.loopless), and
+# importing asyncio (and ssl with it) is 50 ms of that short process.
 
 __all__ = ["GitPublishing", "MinutesFiles", "MinutesReporter", "UnsafePath", "WriteMinutes",
            "safe_target"]
@@ -119,6 +126,8 @@ class MinutesReporter:
 
     async def aclose(self) -> None:
         """Stop retrying (at shutdown; the meeting's journal still has the minutes)."""
+        import asyncio
+
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -127,6 +136,8 @@ class MinutesReporter:
         return (str(action.directory or self.directory), frozenset(action.files))
 
     async def _try(self, action: WriteMinutes, attempt: int) -> None:
+        import asyncio
+
         try:
             paths = await asyncio.to_thread(self.write, action)
         except UnsafePath as exc:
@@ -159,6 +170,8 @@ class MinutesReporter:
             str(action.directory or self.directory), attempt, action.lane))
 
     async def _retry(self, action: WriteMinutes, attempt: int, delay: float) -> None:
+        import asyncio
+
         await asyncio.sleep(delay)
         slot = self._slot(action)
         if self._retries.get(slot) is asyncio.current_task():
@@ -181,6 +194,8 @@ class MinutesReporter:
         self._spawn(tell())
 
     def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        import asyncio
+
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -130,10 +130,12 @@ def test_help_does_not_import_the_plugins() -> None:
 
 
 #: What `govbot minutes LOG` (budget 0.4 s, whole process) must not import: the
-#: plugin API's runtime, the settings, the state store, the templates' engine, and
-#: importlib.metadata while no distribution declares a plugin (none in the test venv).
+#: plugin API's runtime, the settings, the state store, the templates' engine,
+#: importlib.metadata while no distribution declares a plugin (none in the test venv),
+#: and asyncio (it runs without a loop: CliCommand.loopless).
 NOT_FOR_MINUTES = ("govbot.plugin", "govbot.context", "govbot.settings", "govbot.state.store",
-                   "msgspec", "yaml", "sqlite3", "jinja2", "git", "importlib.metadata")
+                   "msgspec", "yaml", "sqlite3", "jinja2", "git", "importlib.metadata",
+                   "asyncio")
 
 
 def test_minutes_of_a_log_import_only_what_they_need(tmp_path: Path) -> None:
@@ -183,3 +185,32 @@ def test_the_core_commands_are_the_ones_plugins_may_not_take() -> None:
     parser = build_parser(())
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     assert set(sub.choices) == set(CORE_COMMANDS)
+
+
+def test_a_loopless_subcommand_runs_without_an_event_loop_and_may_carry_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    async def write(args: argparse.Namespace, ctx: CliContext) -> int:
+        action = WriteMinutes(meeting="m", files={"m.txt": "minutes\n"},
+                              directory=str(args.directory))
+        for written in await ctx.carry_out(action):
+            print(written)
+        return 3
+
+    command = CliCommand("write", "write a file", _people_arguments, write,
+                         loopless=lambda args: True)
+    assert run_cli("write", tmp_path, plugins=[People([command])]) == 3
+    assert capsys.readouterr().out == f"{tmp_path / 'm.txt'}\n"
+    assert (tmp_path / "m.txt").read_text() == "minutes\n"
+
+
+def test_a_loopless_subcommand_that_waits_fails_naming_itself(tmp_path: Path) -> None:
+    async def waits(args: argparse.Namespace, ctx: CliContext) -> int:
+        import asyncio
+
+        await asyncio.sleep(0)
+        return 0
+
+    command = CliCommand("waits", "waits on a loop", _people_arguments, waits,
+                         loopless=lambda args: True)
+    with pytest.raises(RuntimeError, match="govbot waits: declared loopless"):
+        run_cli("waits", tmp_path, plugins=[People([command])])

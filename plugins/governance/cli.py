@@ -25,8 +25,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from govbot.extensions import CliCommand, CliContext, CliError, GerritReadError
 
 
@@ -172,8 +170,10 @@ async def _run(args: argparse.Namespace, ctx: CliContext, *, status: bool) -> in
 def _as_json(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, msgspec.Struct):  # the verdict's rows (built in C: thousands a reload)
-        return {name: _as_json(getattr(value, name)) for name in value.__struct_fields__}
+    fields = getattr(type(value), "__struct_fields__", None)
+    if fields is not None:  # a msgspec struct (the verdict's rows): msgspec is not imported
+        # here, since every `govbot` start (--help) reads this module's COMMANDS
+        return {name: _as_json(getattr(value, name)) for name in fields}
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, list | tuple):

@@ -95,6 +95,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 COMMANDS = (
+    # From a file (no --state), nothing is awaited: the command runs without a loop.
     CliCommand("minutes", "re-render meeting minutes from a journal or a raw log (recovery)",
-               add_arguments, run),
+               add_arguments, run, loopless=lambda args: args.state is None),
 )
