@@ -33,44 +33,27 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import AsyncGeneratorType
 from typing import Any
 
-import msgspec
-
 from govbot.actions import Action
 from govbot.backoff import backoff
 from govbot.commands import CommandCall, CommandEvent, CommandRouter, Named
-from govbot.config.model import GovernanceConfig
-from govbot.context import MinutesLibrary, StatusReader
+from govbot.context_source import NO_SETTINGS as NO_SETTINGS
+from govbot.context_source import ContextSource as ContextSource
 from govbot.eager import eager as _eager
 from govbot.eager import resume as _resume
 from govbot.events import Event
-from govbot.plugin import (
-    ChangeReader,
-    IrcReader,
-    PluginContext,
-    PluginRegistry,
-    PluginSettings,
-    ProposalChecker,
-    StateReader,
-    TransientReadError,
-)
+from govbot.plugin import PluginContext, PluginRegistry, TransientReadError
 from govbot.reporters import ReporterSet
 from govbot.routing import Routes
-from govbot.zuul.model import CiReader
 
 log = logging.getLogger(__name__)
-
-#: A plugin's settings when the context source has none for it (replay, tests): the
-#: plugin reads its own defaults (`PluginContext.settings_as`).
-NO_SETTINGS = PluginSettings()
 
 
 @dataclass(slots=True)
@@ -110,60 +93,6 @@ class DispatchStats:
     parked: int = 0  # events parked after `retry_attempts` tries (counted each time)
     abandoned: int = 0  # events left pending in the inbox by a drain
     plugins: dict[str, PluginStats] = field(default_factory=dict)
-
-
-class ContextSource:
-    """Supplies what handlers may read; the daemon, replay and tests each build one.
-
-    `clock(event)` gives "now" for handling that event: the wall clock in the
-    daemon, the event's own time (or a fixed `--now`) in a deterministic replay.
-    `offers` (what plugins offer each other, `ctx.offer`) defaults to the registry's
-    of the dispatcher it is given to.
-    """
-
-    def __init__(
-        self,
-        *,
-        config: Callable[[], GovernanceConfig],
-        gerrit: ChangeReader,
-        state: Callable[[str], StateReader],
-        clock: Callable[[Event], dt.datetime],
-        settings: Mapping[str, msgspec.Struct] | None = None,
-        proposals: ProposalChecker | None = None,
-        irc: IrcReader | None = None,
-        ci: CiReader | None = None,
-        offers: Mapping[type, object] | None = None,
-        bot_nick: str = "govbot",
-        public_url: str = "",
-        minutes: MinutesLibrary | None = None,
-        status: StatusReader | None = None,
-    ) -> None:
-        self.config = config
-        self.gerrit = gerrit
-        self.state = state
-        self.clock = clock
-        self.settings = settings or {}
-        self.proposals = proposals
-        self.irc = irc
-        self.ci = ci
-        #: What plugins offer each other; None: the dispatcher fills in its registry's.
-        self.offers = offers
-        self.bot_nick = bot_nick
-        self.public_url = public_url.rstrip("/")
-        self.minutes = minutes
-        self.status = status
-        self._states: dict[str, StateReader] = {}
-
-    def context(self, plugin: str, event_id: str, now: dt.datetime,
-                config: GovernanceConfig) -> PluginContext:
-        state = self._states.get(plugin)
-        if state is None:
-            state = self._states[plugin] = self.state(plugin)
-        return PluginContext(plugin, event_id, config, self.gerrit, state, now,
-                             self.settings.get(plugin, NO_SETTINGS), self.proposals, self.irc,
-                             self.ci, self.offers or {}, bot_nick=self.bot_nick,
-                             public_url=self.public_url, minutes=self.minutes,
-                             status=self.status)
 
 
 class Dispatcher:
