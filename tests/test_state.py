@@ -117,3 +117,19 @@ async def test_a_corrupt_database_is_named_with_sqlite_s_words(tmp_path: Path) -
     text = str(refused.value)
     assert text.startswith(f"{path}: ") and "file is not a database (SQLite)" in text
     assert "govbot state backup" in text and "\n" not in text
+
+
+async def test_inbox_accept_checks_and_appends_in_one_call(tmp_path: Path) -> None:
+    async with StateStore(tmp_path / "s.db") as store:
+        first = await store.inbox_append([("a", "stream", b"{1}")])
+        seqs = await store.inbox_accept([
+            ("a2", ("a2", "a"), "webhook", b"{1'}"),  # known under an alias: a duplicate
+            ("b", ("b", "b+1"), "stream", b"{2}"),
+            ("b+1", ("b+1", "b"), "events-log", b"{2'}"),  # a copy of b in the same batch
+            ("c", ("c",), "stream", b"{3}"),
+        ])
+        assert seqs[0] is None and seqs[2] is None
+        assert seqs[1] is not None and seqs[3] is not None and seqs[1] > first[0]
+        assert [(i.event_id, i.source) for i in await store.inbox_pending()] == [
+            ("a", "stream"), ("b", "stream"), ("c", "stream")]
+        assert await store.inbox_accept([("c", ("c",), "stream", b"{3}")]) == [None]

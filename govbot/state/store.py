@@ -285,17 +285,32 @@ class StateStore:
             return seqs
         return await self.call(append)
 
+    async def inbox_accept(self, items: Sequence[tuple[str, Sequence[str], str, bytes]]
+                           ) -> list[int | None]:
+        """Check and append in one hand-off to the state thread (one transaction):
+        each (event_id, aliases, source, payload) is appended unless the inbox, or an
+        earlier item of the batch, holds one of its aliases. Returns each item's seq,
+        None for a duplicate."""
+        def accept(db: sqlite3.Connection) -> list[int | None]:
+            now = time.time()
+            seqs: list[int | None] = []
+            with _transaction(db):
+                known = _known(db, sorted({a for _, aliases, _, _ in items for a in aliases}))
+                for event_id, aliases, source, payload in items:
+                    if any(alias in known for alias in aliases):
+                        seqs.append(None)
+                        continue
+                    known.update(aliases)  # later copies in this batch are duplicates
+                    cur = db.execute(
+                        "INSERT INTO inbox (event_id, source, payload, received_at) "
+                        "VALUES (?, ?, ?, ?)", (event_id, source, payload, now))
+                    seqs.append(int(cur.lastrowid or 0))
+            return seqs
+        return await self.call(accept)
+
     async def inbox_known(self, event_ids: Sequence[str]) -> set[str]:
         """Which of these event ids the inbox already holds (done or not)."""
-        def known(db: sqlite3.Connection) -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(event_ids), 500):  # SQLite's variable limit
-                chunk = event_ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in db.execute(
-                    f"SELECT event_id FROM inbox WHERE event_id IN ({marks})", chunk))
-            return found
-        return await self.call(known)
+        return await self.call(lambda db: _known(db, event_ids))
 
     async def inbox_pending(self, limit: int = 10_000, *,
                             parked_only: bool = False) -> list[InboxItem]:
@@ -450,6 +465,17 @@ class _transaction:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+
+
+def _known(db: sqlite3.Connection, event_ids: Sequence[str]) -> set[str]:
+    """Which of these event ids the inbox holds (on the state thread)."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 500):  # SQLite's variable limit
+        chunk = event_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in db.execute(
+            f"SELECT event_id FROM inbox WHERE event_id IN ({marks})", chunk))
+    return found
 
 
 def _statements(script: str) -> list[str]:
