@@ -133,3 +133,37 @@ async def test_inbox_accept_checks_and_appends_in_one_call(tmp_path: Path) -> No
         assert [(i.event_id, i.source) for i in await store.inbox_pending()] == [
             ("a", "stream"), ("b", "stream"), ("c", "stream")]
         assert await store.inbox_accept([("c", ("c",), "stream", b"{3}")]) == [None]
+
+
+async def test_posted_claim_writes_pending_once_and_put_soon_runs_in_order(
+        tmp_path: Path) -> None:
+    import threading
+
+    from govbot.state.posted import Posted, PostedStore
+
+    path = tmp_path / "s.db"
+    async with StateStore(path) as store:
+        posted = PostedStore(store)
+        assert await posted.claim("p~1", 1, "g", "fp1", "{}") == (None, True)
+        assert await posted.get("p~1", 1, "g") == Posted("fp1", "{}", "pending")
+        # The same decision again: the row is returned, nothing written.
+        assert await posted.claim("p~1", 1, "g", "fp1", "{}") == (
+            Posted("fp1", "{}", "pending"), False)
+        # Not waited for, and the loop is not woken when it is done; a later call sees it.
+        posted.put_soon("p~1", 1, "g", "fp1", "{}", "posted")
+        assert await posted.get("p~1", 1, "g") == Posted("fp1", "{}", "posted")
+        # A new decision on the same patch set claims the row again.
+        assert await posted.claim("p~1", 1, "g", "fp2", "{}") == (
+            Posted("fp1", "{}", "posted"), True)
+        # A write that fails on the thread is logged there, never raised at the caller.
+        failed = threading.Event()
+
+        def broken(db: sqlite3.Connection) -> None:
+            failed.set()
+            raise sqlite3.OperationalError("disk I/O error")
+        store.submit(broken, what="a test row")
+        await store.call(lambda db: None)
+        assert failed.is_set()
+    posted.put_soon("p~1", 1, "g", "fp2", "{}", "posted")  # closed: as a crash before it
+    async with StateStore(path) as store:  # after the restart, `pending` is what is left
+        assert await PostedStore(store).get("p~1", 1, "g") == Posted("fp2", "{}", "pending")

@@ -247,6 +247,23 @@ class StateStore:
         """
         return await self._run(lambda: fn(self.db), patience=patience)
 
+    def submit(self, fn: Callable[[sqlite3.Connection], object], *, what: str) -> None:
+        """Run `fn(connection)` on the state thread without waiting for it: no hand-off
+        back, so the event loop is not woken when it is done. Only for a write whose
+        loss a crash already covers (the Gerrit reporter's `posted` mark after its
+        `pending` one). Calls handed over later run after it (one thread, in order),
+        so they see it. A failure (a lock held past `busy_timeout`) is logged, not retried."""
+        def run() -> None:
+            try:
+                fn(self.db)
+            except Exception as exc:  # on the state thread: nobody to raise to
+                log.warning("state %s: %s not written (%s: %s)", self.path, what,
+                            type(exc).__name__, exc)
+        try:
+            self._executor.submit(run)
+        except RuntimeError:  # the store is closing: as a crash just before the write
+            log.warning("state %s: %s not written (the store is closed)", self.path, what)
+
     async def backup(self, target: Path | str) -> None:
         """A consistent copy of the database in `target`, with SQLite's backup API (safe
         while a daemon writes to it): written beside it and renamed into place."""
