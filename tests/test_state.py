@@ -149,21 +149,20 @@ async def test_posted_claim_writes_pending_once_and_put_soon_runs_in_order(
         # The same decision again: the row is returned, nothing written.
         assert await posted.claim("p~1", 1, "g", "fp1", "{}") == (
             Posted("fp1", "{}", "pending"), False)
-        # Not waited for, and the loop is not woken when it is done; a later call sees it.
+        # Not waited for, and no hand-off of its own: the next call writes it first.
         posted.put_soon("p~1", 1, "g", "fp1", "{}", "posted")
         assert await posted.get("p~1", 1, "g") == Posted("fp1", "{}", "posted")
         # A new decision on the same patch set claims the row again.
         assert await posted.claim("p~1", 1, "g", "fp2", "{}") == (
             Posted("fp1", "{}", "posted"), True)
-        # A write that fails on the thread is logged there, never raised at the caller.
+        # A write that fails on the thread is logged there, never raised at a caller.
         failed = threading.Event()
 
         def broken(db: sqlite3.Connection) -> None:
             failed.set()
             raise sqlite3.OperationalError("disk I/O error")
-        store.submit(broken, what="a test row")
-        await store.call(lambda db: None)
-        assert failed.is_set()
-    posted.put_soon("p~1", 1, "g", "fp2", "{}", "posted")  # closed: as a crash before it
-    async with StateStore(path) as store:  # after the restart, `pending` is what is left
-        assert await PostedStore(store).get("p~1", 1, "g") == Posted("fp2", "{}", "pending")
+        store.write_later(broken, what="a test row")
+        assert await store.schema_version() == len(MIGRATIONS) and failed.is_set()
+        posted.put_soon("p~1", 1, "g", "fp2", "{}", "posted")  # written by the close
+    async with StateStore(path) as store:
+        assert await PostedStore(store).get("p~1", 1, "g") == Posted("fp2", "{}", "posted")

@@ -161,8 +161,9 @@ class GerritReporter:
                           vote.change, exc)
             return
         if result is not None:
-            # Not waited for: lost in a crash, `pending` stays, and the next decision
-            # finds the message landed. Written before the event's done mark (in order).
+            # Not waited for, written with the next hand-off to the state thread (at the
+            # latest with the event's done mark): lost in a crash, `pending` stays, and
+            # the next decision finds the message landed.
             self._posted.put_soon(vote.change, vote.patchset, vote.plugin, fingerprint,
                                   labels, "posted")
             self.posted += 1

@@ -54,11 +54,12 @@ class PostedStore:
 
     def put_soon(self, change: str, patchset: int, plugin: str, fingerprint: str,
                  labels: str, status: str) -> None:
-        """`put` without waiting for it (`StateStore.submit`): for `posted`, whose loss
-        leaves `pending`, which a later decision checks against the change's messages."""
+        """`put` with the next hand-off to the state thread, not waited for
+        (`StateStore.write_later`): for `posted`, whose loss leaves `pending`, which a
+        later decision checks against the change's messages."""
         row = (change, patchset, plugin, fingerprint, labels, status, time.time())
-        self._store.submit(lambda db: _upsert(db, row),
-                           what=f"the {status} mark of {change} patch set {patchset}")
+        self._store.write_later(lambda db: _upsert(db, row),
+                                what=f"the {status} mark of {change} patch set {patchset}")
 
 
 def _upsert(db: sqlite3.Connection, row: tuple[object, ...]) -> None:

@@ -17,6 +17,7 @@ restore it (`StateError`); `backup()` copies it consistently with SQLite's backu
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import sqlite3
@@ -92,6 +93,7 @@ class StateStore:
         self.read_only = read_only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govbot-state")
         self._db: sqlite3.Connection | None = None
+        self._later: list[tuple[Callable[[sqlite3.Connection], object], str]] = []
         # SQLite's own wait blocks the state thread (uncancellable): kept short, the
         # longer waits are ours, on the event loop.
         self._busy_timeout_ms = int(busy_timeout * 1000)
@@ -124,9 +126,14 @@ class StateStore:
         loop = asyncio.get_running_loop()
         failures = 0
         started = 0.0
+        writes, self._later = self._later, []
         while True:
             try:
-                result = await loop.run_in_executor(self._executor, fn, *args)
+                if writes:  # run once, before the first attempt (each write on its own)
+                    attempt, writes = functools.partial(self._then, writes, fn, *args), []
+                    result = await loop.run_in_executor(self._executor, attempt)
+                else:
+                    result = await loop.run_in_executor(self._executor, fn, *args)
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
@@ -247,22 +254,25 @@ class StateStore:
         """
         return await self._run(lambda: fn(self.db), patience=patience)
 
-    def submit(self, fn: Callable[[sqlite3.Connection], object], *, what: str) -> None:
-        """Run `fn(connection)` on the state thread without waiting for it: no hand-off
-        back, so the event loop is not woken when it is done. Only for a write whose
+    def write_later(self, fn: Callable[[sqlite3.Connection], object], *, what: str) -> None:
+        """Run `fn(connection)` on the state thread first thing in the next hand-off
+        (any call: the inbox's done marks come within their flush interval, `close()`
+        at the latest), so that neither thread is woken for it. Only for a write whose
         loss a crash already covers (the Gerrit reporter's `posted` mark after its
-        `pending` one). Calls handed over later run after it (one thread, in order),
-        so they see it. A failure (a lock held past `busy_timeout`) is logged, not retried."""
-        def run() -> None:
+        `pending` one). Calls made later see it. A failure (a lock held past
+        `busy_timeout`) is logged, not retried."""
+        self._later.append((fn, what))
+
+    def _then(self, writes: list[tuple[Callable[[sqlite3.Connection], object], str]],
+              fn: Callable[..., T], *args: Any) -> T:
+        """On the state thread: the writes handed over by `write_later`, then `fn`."""
+        for write, what in writes:
             try:
-                fn(self.db)
-            except Exception as exc:  # on the state thread: nobody to raise to
+                write(self.db)
+            except Exception as exc:  # nobody to raise to: the caller did not wait
                 log.warning("state %s: %s not written (%s: %s)", self.path, what,
                             type(exc).__name__, exc)
-        try:
-            self._executor.submit(run)
-        except RuntimeError:  # the store is closing: as a crash just before the write
-            log.warning("state %s: %s not written (the store is closed)", self.path, what)
+        return fn(*args)
 
     async def backup(self, target: Path | str) -> None:
         """A consistent copy of the database in `target`, with SQLite's backup API (safe
