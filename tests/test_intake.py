@@ -137,3 +137,34 @@ async def test_a_line_no_plugin_wants_is_neither_stored_nor_handled(tmp_path: Pa
         stats = intake.parsers()["stream"].stats
         assert stats.unwanted == 2 and sum(stats.parsed.values()) == 1
         assert intake.duplicates == 0  # never compared: not even decoded
+
+
+async def test_the_flusher_sleeps_while_idle_and_marks_done_soon_after_an_event(
+        tmp_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def quiet() -> bool:
+        """Whether nothing is timed on the loop (after the ready callbacks ran)."""
+        for _ in range(20):
+            await asyncio.sleep(0)
+        return not loop._scheduled  # the only way to see the loop's timers
+
+    async with StateStore(tmp_path / "s.db") as store:
+        dispatcher, recorder = make_dispatcher([Count()])
+        intake = Intake(store, dispatcher, flush_interval=0.05)
+        async with asyncio.TaskGroup() as group:
+            flusher = group.create_task(intake.run())
+            assert await quiet()  # an idle bot is never woken to flush nothing
+            runner = group.create_task(dispatcher.run())
+            await intake.accept("stream", [line(sample_event("change-merged"))])
+            await dispatcher.join()
+            assert [i.event_id for i in await store.inbox_pending()] != []
+            async with asyncio.timeout(10):  # flushed within the interval of the mark
+                for _ in range(1000):  # the database is the condition: polled
+                    if not await store.inbox_pending():
+                        break
+                    await asyncio.sleep(0.01)
+            assert await quiet()  # and asleep again
+            runner.cancel()
+            flusher.cancel()
+        assert len(recorder.actions) == 1

@@ -117,3 +117,52 @@ async def test_a_corrupt_database_is_named_with_sqlite_s_words(tmp_path: Path) -
     text = str(refused.value)
     assert text.startswith(f"{path}: ") and "file is not a database (SQLite)" in text
     assert "govbot state backup" in text and "\n" not in text
+
+
+async def test_inbox_accept_checks_and_appends_in_one_call(tmp_path: Path) -> None:
+    async with StateStore(tmp_path / "s.db") as store:
+        first = await store.inbox_append([("a", "stream", b"{1}")])
+        seqs = await store.inbox_accept([
+            ("a2", ("a2", "a"), "webhook", b"{1'}"),  # known under an alias: a duplicate
+            ("b", ("b", "b+1"), "stream", b"{2}"),
+            ("b+1", ("b+1", "b"), "events-log", b"{2'}"),  # a copy of b in the same batch
+            ("c", ("c",), "stream", b"{3}"),
+        ])
+        assert seqs[0] is None and seqs[2] is None
+        assert seqs[1] is not None and seqs[3] is not None and seqs[1] > first[0]
+        assert [(i.event_id, i.source) for i in await store.inbox_pending()] == [
+            ("a", "stream"), ("b", "stream"), ("c", "stream")]
+        assert await store.inbox_accept([("c", ("c",), "stream", b"{3}")]) == [None]
+
+
+async def test_posted_claim_writes_pending_once_and_put_soon_runs_in_order(
+        tmp_path: Path) -> None:
+    import threading
+
+    from govbot.state.posted import Posted, PostedStore
+
+    path = tmp_path / "s.db"
+    async with StateStore(path) as store:
+        posted = PostedStore(store)
+        assert await posted.claim("p~1", 1, "g", "fp1", "{}") == (None, True)
+        assert await posted.get("p~1", 1, "g") == Posted("fp1", "{}", "pending")
+        # The same decision again: the row is returned, nothing written.
+        assert await posted.claim("p~1", 1, "g", "fp1", "{}") == (
+            Posted("fp1", "{}", "pending"), False)
+        # Not waited for, and no hand-off of its own: the next call writes it first.
+        posted.put_soon("p~1", 1, "g", "fp1", "{}", "posted")
+        assert await posted.get("p~1", 1, "g") == Posted("fp1", "{}", "posted")
+        # A new decision on the same patch set claims the row again.
+        assert await posted.claim("p~1", 1, "g", "fp2", "{}") == (
+            Posted("fp1", "{}", "posted"), True)
+        # A write that fails on the thread is logged there, never raised at a caller.
+        failed = threading.Event()
+
+        def broken(db: sqlite3.Connection) -> None:
+            failed.set()
+            raise sqlite3.OperationalError("disk I/O error")
+        store.write_later(broken, what="a test row")
+        assert await store.schema_version() == len(MIGRATIONS) and failed.is_set()
+        posted.put_soon("p~1", 1, "g", "fp2", "{}", "posted")  # written by the close
+    async with StateStore(path) as store:
+        assert await PostedStore(store).get("p~1", 1, "g") == Posted("fp2", "{}", "posted")

@@ -6,7 +6,9 @@
   fingerprint is never posted twice (replays, duplicated events, restarts).
 - Exactly once across a crash: the row is written as `pending` before the POST
   and `posted` after it. A `pending` row found later means a run died between
-  the two; the change's messages tell whether the POST had landed.
+  the two; the change's messages tell whether the POST had landed. So the
+  `posted` mark is not waited for, and when the change's head is known, reading
+  the row and writing `pending` is one hand-off to the state thread.
 - 5xx and unreachable Gerrit: the error is raised as transient; the dispatcher
   retries the event with backoff (a storm delays a vote, never loses it; past the
   retries the event is parked, and on shutdown it stays in the inbox).
@@ -81,7 +83,15 @@ class GerritReporter:
     async def _vote(self, vote: Vote) -> None:
         fingerprint = vote.fingerprint or _fingerprint(vote)
         labels = json.dumps(vote.labels, sort_keys=True)
-        row = await self._posted.get(vote.change, vote.patchset, vote.plugin)
+        head = self._index.get(vote.change) if self._index is not None else None
+        if head is not None and head.open and head.patchset == vote.patchset:
+            # The vote goes on unless already decided: read the row and write `pending`
+            # in one hand-off to the state thread (each is a wake-up of both threads).
+            row, claimed = await self._posted.claim(vote.change, vote.patchset,
+                                                    vote.plugin, fingerprint, labels)
+        else:
+            row, claimed = await self._posted.get(vote.change, vote.patchset,
+                                                  vote.plugin), False
         if row is not None and row.fingerprint == fingerprint:
             if row.status != "pending":
                 self.skipped += 1
@@ -91,7 +101,6 @@ class GerritReporter:
                                        labels, "posted")
                 self.skipped += 1
                 return
-        head = self._index.get(vote.change) if self._index is not None else None
         if head is None:
             info = await self._persist(lambda: self._rest.get(
                 f"/changes/{change_path(vote.change)}", params={"o": "CURRENT_REVISION"}),
@@ -123,8 +132,9 @@ class GerritReporter:
         }
         if vote.labels:
             body["labels"] = dict(vote.labels)
-        await self._posted.put(vote.change, vote.patchset, vote.plugin, fingerprint, labels,
-                               "pending")
+        if not claimed:
+            await self._posted.put(vote.change, vote.patchset, vote.plugin, fingerprint,
+                                   labels, "pending")
         try:
             result = await self._persist(lambda: self._rest.review(vote.change, revision, body),
                                          what=f"post on {vote.change}", raise_http=True)
@@ -151,8 +161,11 @@ class GerritReporter:
                           vote.change, exc)
             return
         if result is not None:
-            await self._posted.put(vote.change, vote.patchset, vote.plugin, fingerprint,
-                                   labels, "posted")
+            # Not waited for, written with the next hand-off to the state thread (at the
+            # latest with the event's done mark): lost in a crash, `pending` stays, and
+            # the next decision finds the message landed.
+            self._posted.put_soon(vote.change, vote.patchset, vote.plugin, fingerprint,
+                                  labels, "posted")
             self.posted += 1
             arrived = self.arrivals.get(vote.event_id)
             if arrived is not None:

@@ -17,6 +17,7 @@ restore it (`StateError`); `backup()` copies it consistently with SQLite's backu
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import sqlite3
@@ -92,6 +93,7 @@ class StateStore:
         self.read_only = read_only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govbot-state")
         self._db: sqlite3.Connection | None = None
+        self._later: list[tuple[Callable[[sqlite3.Connection], object], str]] = []
         # SQLite's own wait blocks the state thread (uncancellable): kept short, the
         # longer waits are ours, on the event loop.
         self._busy_timeout_ms = int(busy_timeout * 1000)
@@ -124,9 +126,14 @@ class StateStore:
         loop = asyncio.get_running_loop()
         failures = 0
         started = 0.0
+        writes, self._later = self._later, []
         while True:
             try:
-                result = await loop.run_in_executor(self._executor, fn, *args)
+                if writes:  # run once, before the first attempt (each write on its own)
+                    attempt, writes = functools.partial(self._then, writes, fn, *args), []
+                    result = await loop.run_in_executor(self._executor, attempt)
+                else:
+                    result = await loop.run_in_executor(self._executor, fn, *args)
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
@@ -247,6 +254,26 @@ class StateStore:
         """
         return await self._run(lambda: fn(self.db), patience=patience)
 
+    def write_later(self, fn: Callable[[sqlite3.Connection], object], *, what: str) -> None:
+        """Run `fn(connection)` on the state thread first thing in the next hand-off
+        (any call: the inbox's done marks come within their flush interval, `close()`
+        at the latest), so that neither thread is woken for it. Only for a write whose
+        loss a crash already covers (the Gerrit reporter's `posted` mark after its
+        `pending` one). Calls made later see it. A failure (a lock held past
+        `busy_timeout`) is logged, not retried."""
+        self._later.append((fn, what))
+
+    def _then(self, writes: list[tuple[Callable[[sqlite3.Connection], object], str]],
+              fn: Callable[..., T], *args: Any) -> T:
+        """On the state thread: the writes handed over by `write_later`, then `fn`."""
+        for write, what in writes:
+            try:
+                write(self.db)
+            except Exception as exc:  # nobody to raise to: the caller did not wait
+                log.warning("state %s: %s not written (%s: %s)", self.path, what,
+                            type(exc).__name__, exc)
+        return fn(*args)
+
     async def backup(self, target: Path | str) -> None:
         """A consistent copy of the database in `target`, with SQLite's backup API (safe
         while a daemon writes to it): written beside it and renamed into place."""
@@ -285,17 +312,32 @@ class StateStore:
             return seqs
         return await self.call(append)
 
+    async def inbox_accept(self, items: Sequence[tuple[str, Sequence[str], str, bytes]]
+                           ) -> list[int | None]:
+        """Check and append in one hand-off to the state thread (one transaction):
+        each (event_id, aliases, source, payload) is appended unless the inbox, or an
+        earlier item of the batch, holds one of its aliases. Returns each item's seq,
+        None for a duplicate."""
+        def accept(db: sqlite3.Connection) -> list[int | None]:
+            now = time.time()
+            seqs: list[int | None] = []
+            with _transaction(db):
+                known = _known(db, sorted({a for _, aliases, _, _ in items for a in aliases}))
+                for event_id, aliases, source, payload in items:
+                    if any(alias in known for alias in aliases):
+                        seqs.append(None)
+                        continue
+                    known.update(aliases)  # later copies in this batch are duplicates
+                    cur = db.execute(
+                        "INSERT INTO inbox (event_id, source, payload, received_at) "
+                        "VALUES (?, ?, ?, ?)", (event_id, source, payload, now))
+                    seqs.append(int(cur.lastrowid or 0))
+            return seqs
+        return await self.call(accept)
+
     async def inbox_known(self, event_ids: Sequence[str]) -> set[str]:
         """Which of these event ids the inbox already holds (done or not)."""
-        def known(db: sqlite3.Connection) -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(event_ids), 500):  # SQLite's variable limit
-                chunk = event_ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in db.execute(
-                    f"SELECT event_id FROM inbox WHERE event_id IN ({marks})", chunk))
-            return found
-        return await self.call(known)
+        return await self.call(lambda db: _known(db, event_ids))
 
     async def inbox_pending(self, limit: int = 10_000, *,
                             parked_only: bool = False) -> list[InboxItem]:
@@ -450,6 +492,17 @@ class _transaction:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+
+
+def _known(db: sqlite3.Connection, event_ids: Sequence[str]) -> set[str]:
+    """Which of these event ids the inbox holds (on the state thread)."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 500):  # SQLite's variable limit
+        chunk = event_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in db.execute(
+            f"SELECT event_id FROM inbox WHERE event_id IN ({marks})", chunk))
+    return found
 
 
 def _statements(script: str) -> list[str]:
