@@ -91,6 +91,11 @@ BENCHES = (
     Bench("`schedules.py`: 50 irc-meetings files, a year of occurrences",
           ("schedules.py",), ("schedules.py", "--files", "10"),
           (r"in ([\d.]+ ms)",), "≤ 0.1 s"),
+    Bench("`web.py`: the board page with 500 / 5,000 / 20,000 open changes",
+          ("web.py",), ("web.py", "--changes", "5000", "--meetings", "20", "--lines", "50"),
+          (r"board,\s+5,000 open changes:\s+([\d.]+ ms)",
+           r"indexed in [\d.]+ s \(([\d,]+ lines/s)\)"),
+          "5,000 < 300 ms"),
 )
 
 

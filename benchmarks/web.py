@@ -36,7 +36,7 @@ from govbot.plugin_loader import load_plugins
 from govbot.plugins.governance.ballot import PeopleIndex
 from govbot.plugins.governance.change import Account, ChangeState, Vote
 from govbot.plugins.governance.evaluate import evaluate
-from govbot.plugins.governance.message import render
+from govbot.plugins.governance.message import fingerprint, render
 from govbot.plugins.governance.model import RulesConfig
 from govbot.plugins.governance.summary import board_row, dumps, key_of, row_key, summarize
 from govbot.plugins.governance.web.routes import board_page, changes_api
@@ -78,7 +78,7 @@ def summaries(config: Any, count: int) -> list[tuple[dict[str, Any], dict[str, A
         verdict = evaluate(change, config, rules, NOW, people=index)
         message = render(verdict)
         distinct.append(summarize(verdict, change, {"subject": f"Change {i} " + "x" * 40},
-                                  rules, index, now=NOW, fingerprint=verdict.fingerprint(message),
+                                  rules, index, now=NOW, fingerprint=fingerprint(verdict, message),
                                   message=message))
     out = []
     for n in range(1, count + 1):
