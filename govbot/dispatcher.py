@@ -464,10 +464,7 @@ class Dispatcher:
                     left -= time.perf_counter() - step
                     stats.actions += 1
                     step = time.perf_counter()
-                    await self._reporters.report(
-                        action if action.plugin and action.event_id
-                        else dataclasses.replace(action, plugin=action.plugin or plugin.name,
-                                                 event_id=action.event_id or ctx.event_id))
+                    await self._reporters.report(_stamped(action, plugin.name, ctx.event_id))
                     reporting += time.perf_counter() - step
         except TimeoutError:
             stats.timeouts += 1
@@ -499,12 +496,15 @@ class Dispatcher:
         if not actions:
             return ()
         stats.actions += len(actions)
-        return [
-            a if a.plugin and a.event_id
-            else dataclasses.replace(a, plugin=a.plugin or plugin.name,
-                                     event_id=a.event_id or ctx.event_id)
-            for a in actions
-        ]
+        return [_stamped(a, plugin.name, ctx.event_id) for a in actions]
+
+
+def _stamped(action: Action, plugin: str, event_id: str) -> Action:
+    """The action with the plugin and event that produced it, unless it names them."""
+    if action.plugin and action.event_id:
+        return action
+    return dataclasses.replace(action, plugin=action.plugin or plugin,
+                               event_id=action.event_id or event_id)
 
 
 def _what(event: Any) -> str:
