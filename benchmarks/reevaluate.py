@@ -9,6 +9,8 @@ paged query through govbot's REST client (aiohttp on the loop), one evaluation
 per change, one vote action each, taken one by one as the plugin yields them (what
 the dispatcher does: each action is reported and let go). Prints the wall time, the
 REST calls made, and the peak memory traced (a second run: tracing slows it).
+The stand-in Gerrit runs in a process of its own, so the peak RSS printed is the
+bot's side alone (taken after the untraced run).
 Run: `python benchmarks/reevaluate.py [--changes N]`.
 """
 
@@ -84,8 +86,11 @@ def synthetic_changes(count: int, now: dt.datetime, seed: int = 7) -> list[dict[
     return changes
 
 
-async def serve(changes: list[dict[str, Any]]) -> tuple[web.AppRunner, str, list[int]]:
-    calls: list[int] = []
+async def serve(count: int, now: dt.datetime) -> None:
+    """The stand-in Gerrit (run as `--serve N` in its own process): prints its URL, then
+    answers paged queries until stdin closes. Apart from the bot's process so that the
+    bot's peak RSS is its own, not the served changes'."""
+    changes = synthetic_changes(count, now)
 
     async def query(request: web.Request) -> web.Response:
         limit = int(request.query.get("n", "500"))
@@ -93,9 +98,6 @@ async def serve(changes: list[dict[str, Any]]) -> tuple[web.AppRunner, str, list
         page = changes[start:start + limit]
         if start + limit < len(changes) and page:
             page[-1] = {**page[-1], "_more_changes": True}
-        calls.append(len(page))
-        # msgspec, not json.dumps: the server shares the process, and Gerrit's own
-        # encoding is not the bot's time (json.dumps was a tenth of the timed run).
         return web.Response(body=b")]}'\n" + msgspec.json.encode(page),
                             content_type="application/json")
 
@@ -106,7 +108,19 @@ async def serve(changes: list[dict[str, Any]]) -> tuple[web.AppRunner, str, list
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}", calls
+    print(f"http://127.0.0.1:{port}", flush=True)
+    await asyncio.to_thread(sys.stdin.read)  # until the parent closes it
+    await runner.cleanup()
+
+
+class Counting(GerritRest):
+    """The bot's REST client, counting the pages it was given."""
+
+    pages = 0
+
+    async def get(self, endpoint: str, **kwargs: Any) -> Any:
+        self.pages += endpoint == "/changes/"
+        return await super().get(endpoint, **kwargs)
 
 
 async def consume(plugin: GovernancePlugin, ctx: PluginContext) -> int:
@@ -124,33 +138,46 @@ async def run(count: int) -> None:
     sections = PluginRegistry(load_plugins(["governance"])).config_sections()
     config = load_config(ROOT / "etc" / "governance", sections).config
     assert config is not None
-    changes = synthetic_changes(count, now)
-    runner, url, calls = await serve(changes)
-    rest = GerritRest(url, username="govbot", password="secret")
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve", str(count), stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
     try:
-        ctx = PluginContext("governance", "bench", config, rest, MemoryState(), now)
-        started = time.perf_counter()
-        votes = await consume(plugin, ctx)
-        elapsed = time.perf_counter() - started
-        pages = len(calls)
-        tracemalloc.start()  # a second run, traced: tracing slows it several times
-        await consume(GovernancePlugin(), ctx)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        url = (await asyncio.wait_for(server.stdout.readline(), 120)).decode().strip()
+        if not url.startswith("http://"):
+            raise SystemExit(f"reevaluate.py: the stand-in Gerrit did not start ({url!r})")
+        rest = Counting(url, username="govbot", password="secret")
+        try:
+            ctx = PluginContext("governance", "bench", config, rest, MemoryState(), now)
+            started = time.perf_counter()
+            votes = await consume(plugin, ctx)
+            elapsed = time.perf_counter() - started
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            pages = rest.pages
+            tracemalloc.start()  # a second run, traced: tracing slows it several times
+            await consume(GovernancePlugin(), ctx)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        finally:
+            await rest.close()
     finally:
-        await rest.close()
-        await runner.cleanup()
+        server.stdin.close()
+        await asyncio.wait_for(server.wait(), 30)
     print(f"{count} open changes re-evaluated after a config reload in {elapsed:.2f} s "
           f"({pages} paged REST queries, {votes} votes decided)")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak traced memory of the re-evaluation: {peak / 1e6:.1f} MB; peak RSS of the "
-          f"process (the served changes included) {rss:.0f} MB; {load()}")
+          f"bot's process {rss:.0f} MB (the stand-in Gerrit runs in another); {load()}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--changes", type=int, default=5000)
-    asyncio.run(run(ap.parse_args().changes))
+    ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve is not None:
+        asyncio.run(serve(args.serve, dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)))
+    else:
+        asyncio.run(run(args.changes))
     return 0
 
 
