@@ -129,8 +129,10 @@ async def settled(pid: int, *, window: float = 0.25, quiet: float = 0.002,
         before = now
 
 
-async def measure(rate: float, seconds: float, changes: int) -> tuple[list[float], BotCpu]:
-    """Latencies of every vote, and the bot's CPU seconds (start-up, idle, the run)."""
+async def measure(rate: float, seconds: float, changes: int
+                  ) -> tuple[list[tuple[float, float]], BotCpu]:
+    """(seconds into the run its event was sent, latency) of every vote, and the bot's
+    CPU seconds (start-up, idle, the run)."""
     from govbot.testing.gerrit import GerritEmulator, Grant
     from govbot.testing.gerrit.model import code_review_label, verified_label
 
@@ -178,7 +180,7 @@ async def measure(rate: float, seconds: float, changes: int) -> tuple[list[float
                 before = sample(proc.pid)
                 emitted: dict[str, float] = {}
                 total = int(rate * seconds)
-                start = time.perf_counter()
+                start, first = time.perf_counter(), time.time()
                 for i in range(total):
                     slot = start + i / rate
                     delay = slot - time.perf_counter()
@@ -194,8 +196,8 @@ async def measure(rate: float, seconds: float, changes: int) -> tuple[list[float
                 await emu.wait_for(lambda: len(posts()) >= total, timeout=60)
                 cpu = BotCpu(startup, Sample(idle.cpu / took, round(idle.wakeups / took)),
                              sample(proc.pid) - before)
-                return [c.time - emitted[c.body["message"].removeprefix("seen ")]
-                        for c in posts()], cpu
+                return [(emitted[text] - first, c.time - emitted[text]) for c in posts()
+                        for text in [c.body["message"].removeprefix("seen ")]], cpu
             finally:
                 proc.send_signal(2)
                 await proc.wait()
@@ -217,14 +219,18 @@ def main() -> int:
     with busy_core(args.busy):
         found, cpu = asyncio.run(measure(args.rate, args.seconds, args.changes))
         loaded = load()
-    latencies = sorted(found)
-    ms = [x * 1000 for x in latencies]
+    ms = sorted(latency * 1000 for _, latency in found)
     q = statistics.quantiles(ms, n=100)
     print(f"{len(ms)} events at {args.rate:.0f}/s over {args.seconds:.0f} s, "
           f"bot in its own process, SSH stream + REST vote on loopback"
           f"{', one core kept busy' if args.busy else ''}; {loaded}")
     print(f"latency event -> vote POST: p50 {q[49]:.1f} ms, p90 {q[89]:.1f} ms, "
           f"p99 {q[98]:.1f} ms, max {ms[-1]:.1f} ms")
+    # When they came says what they were: evenly spaced is something periodic in the
+    # bot (a checkpoint, a timer); the first one is a cold path; the rest the machine.
+    slowest = sorted(sorted(found, key=lambda f: f[1])[-6:])
+    print("slowest votes (s into the run: ms): "
+          + ", ".join(f"{at:.2f}: {latency * 1000:.1f}" for at, latency in slowest))
     # Start-up (imports, config, connecting; here also compiling every module, as
     # PYTHONDONTWRITEBYTECODE may be set) is measured apart, never charged to events.
     n = len(ms)

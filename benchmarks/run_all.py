@@ -120,8 +120,10 @@ def run(bench: Bench, quick: bool) -> tuple[str, str, float]:
                          f"({match['range']}), {match['rate']} ev/s")
         else:
             found.append(" ".join(g for g in match.groups() if g))
-    loads = re.findall(r"load ([\d.]+) [\d.]+ [\d.]+", done.stdout)
-    return "; ".join(found), loads[-1] if loads else load().split()[1], seconds
+    loads = re.findall(r"load ([\d.]+) [\d.]+ [\d.]+ on \d+ cores(?:, steal ([\d.]+%))?",
+                       done.stdout)
+    loaded, steal = loads[-1] if loads else (load().split()[1], "")
+    return "; ".join(found), f"{loaded}, steal {steal}" if steal else loaded, seconds
 
 
 def main() -> int:
@@ -139,7 +141,7 @@ def main() -> int:
         rows.append((bench.what, figure, bench.budget, loaded))
     print(f"\nbenchmarks of {start:%Y-%m-%d %H:%M} UTC, {load()} at the end"
           f"{' (quick inputs)' if args.quick else ''}\n")
-    print("| benchmark | figure | budget | load (1 min) |\n|---|---|---|---|")
+    print("| benchmark | figure | budget | load (1 min), host steal |\n|---|---|---|---|")
     for what, figure, budget, loaded in rows:
         print(f"| {what} | {figure} | {budget} | {loaded} |")
     return 0

@@ -65,6 +65,7 @@ class Intake:
         self._parked: dict[int, str] = {}  # inbox seq -> event id, parked in this run
         self._unpark_poll = unpark_poll
         self._polled = time.monotonic()
+        EventParser.prepare()  # the first event must not wait for the decoders
 
     def _own(self, event: Event) -> bool:
         """Our own votes come back as events: never worth storing or handling."""

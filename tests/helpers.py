@@ -1,8 +1,11 @@
-"""Small shared builders for core tests (no I/O)."""
+"""Small shared builders for core tests, and waiting on a condition."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 from govbot.config.model import EMPTY_CONFIG, GovernanceConfig
@@ -19,3 +22,17 @@ def make_dispatcher(plugins: list[Plugin], *, config: GovernanceConfig = EMPTY_C
     contexts = ContextSource(config=lambda: config, gerrit=NoGerrit(),
                              state=lambda plugin: MemoryState(), clock=lambda e: FIXED_NOW)
     return Dispatcher(PluginRegistry(plugins), ReporterSet([recorder]), contexts, **kw), recorder
+
+
+async def eventually(predicate: Callable[[], object], timeout: float = 5.0,
+                     what: str = "condition", logs: Callable[[], str] = lambda: "",
+                     every: float = 0.01) -> None:
+    """Poll `predicate` every `every` seconds until it holds; fail after `timeout` seconds
+    naming `what` (and `logs()`, for what a failure needs to be understood)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            extra = logs()
+            raise AssertionError(f"{what} did not hold within {timeout:.1f} s"
+                                 + (f"\n{extra}" if extra else ""))
+        await asyncio.sleep(every)

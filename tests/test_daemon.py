@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ import aiohttp
 import pytest
 
 from govbot.actions import Action, Say
-from govbot.daemon import Daemon
+from govbot.daemon import Daemon, _freeze_startup
 from govbot.gerrit import events as ev
 from govbot.plugin import Plugin, PluginContext
 from govbot.settings import parse_settings
@@ -211,3 +212,22 @@ async def test_the_web_server_serves_the_meeting_calendar(tmp_path: Path,
                 assert resp.status == 404
         daemon.stop()
         assert await asyncio.wait_for(runner, 10) == 0
+
+
+async def test_govbot_run_freezes_what_start_up_left_once_the_daemon_runs() -> None:
+    """`govbot run`'s entry point collects and freezes start-up's objects once the daemon
+    has started, so that no full collection of them lands on one of the first events."""
+    class Starting:
+        started = asyncio.Event()
+
+    assert gc.get_freeze_count() == 0
+    daemon = Starting()
+    task = asyncio.create_task(_freeze_startup(daemon))  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0)
+        assert not task.done() and gc.get_freeze_count() == 0  # not before it runs
+        daemon.started.set()
+        await asyncio.wait_for(task, 10)
+        assert gc.get_freeze_count() > 1000  # modules, functions, this test's objects
+    finally:
+        gc.unfreeze()  # the rest of the suite runs with the collector as usual

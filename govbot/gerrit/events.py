@@ -19,6 +19,7 @@ accepts the variations real servers send:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -144,6 +145,15 @@ class _Where(msgspec.Struct):
     ref_update: _RefWhere | None = msgspec.field(default=None, name="refUpdate")
 
 
+@functools.cache
+def _decoders() -> tuple[msgspec.json.Decoder[Event], msgspec.json.Decoder[_TypeOnly],
+                         msgspec.json.Decoder[_Where]]:
+    """The decoders every parser shares, built once per process: building the one of
+    every event class takes about 6 ms, which the first event of each source paid
+    (msgspec's decoders are thread-safe and hold no state)."""
+    # strict=False: "12" decodes as 12, which is how older Gerrit sends numbers.
+    return (msgspec.json.Decoder(GerritEvent, strict=False), msgspec.json.Decoder(_TypeOnly),
+            msgspec.json.Decoder(_Where))
 
 
 _CHANGE, _REF, _OTHER = "change", "ref", "other"
@@ -186,12 +196,15 @@ class EventParser:
     """
 
     def __init__(self, *, drop_noise: bool = True) -> None:
-        # strict=False: "12" decodes as 12, which is how older Gerrit sends numbers.
-        self._decoder = msgspec.json.Decoder(GerritEvent, strict=False)
-        self._type_decoder = msgspec.json.Decoder(_TypeOnly)
-        self._where_decoder = msgspec.json.Decoder(_Where)
+        self._decoder, self._type_decoder, self._where_decoder = _decoders()
         self.drop_noise = drop_noise
         self.stats = ParseStats()
+
+    @staticmethod
+    def prepare() -> None:
+        """Build the shared decoders now (the daemon's intake does at start, so that its
+        first event does not wait for them)."""
+        _decoders()
 
     def parse(self, line: bytes | str) -> Parsed | None:
         """Return the typed event, or None for unknown, malformed or noise lines."""

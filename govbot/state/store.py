@@ -32,6 +32,7 @@ import msgspec
 
 from govbot.backoff import backoff
 from govbot.context import TransientReadError
+from govbot.state.checkpoint import FALLBACK_PAGES, Checkpointer
 from govbot.state.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -88,11 +89,15 @@ class StateStore:
 
     def __init__(self, path: Path | str, *, read_only: bool = False,
                  busy_timeout: float = 1.0, busy_min_delay: float = 0.05,
-                 busy_max_delay: float = 2.0) -> None:
+                 busy_max_delay: float = 2.0, checkpoint_interval: float = 1.0) -> None:
         self.path = str(path)
         self.read_only = read_only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govbot-state")
         self._db: sqlite3.Connection | None = None
+        #: WAL checkpoints off the state thread (None: in memory, read-only, not open).
+        self.checkpointer: Checkpointer | None = None
+        self._checkpoint_interval = checkpoint_interval
+        self._changes = 0  # the connection's total_changes after the last call
         self._later: list[tuple[Callable[[sqlite3.Connection], object], str]] = []
         # SQLite's own wait blocks the state thread (uncancellable): kept short, the
         # longer waits are ours, on the event loop.
@@ -131,9 +136,11 @@ class StateStore:
             try:
                 if writes:  # run once, before the first attempt (each write on its own)
                     attempt, writes = functools.partial(self._then, writes, fn, *args), []
-                    result = await loop.run_in_executor(self._executor, attempt)
+                    result = await loop.run_in_executor(self._executor, self._on_thread,
+                                                        attempt)
                 else:
-                    result = await loop.run_in_executor(self._executor, fn, *args)
+                    result = await loop.run_in_executor(self._executor, self._on_thread,
+                                                        functools.partial(fn, *args))
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
@@ -164,6 +171,16 @@ class StateStore:
         return self._busy_since is not None
 
     # -- runs on the state thread -------------------------------------------------
+    def _on_thread(self, fn: Callable[[], T]) -> T:
+        """`fn()`, then tell the checkpoint thread if it wrote anything."""
+        try:
+            return fn()
+        finally:
+            db, checkpointer = self._db, self.checkpointer
+            if db is not None and checkpointer is not None and db.total_changes != self._changes:
+                self._changes = db.total_changes
+                checkpointer.wrote()
+
     def _open(self) -> None:
         if self.read_only:
             self._open_read_only()
@@ -179,6 +196,8 @@ class StateStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             self._migrate(db)
+            if self.path != ":memory:":
+                db.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
         except sqlite3.DatabaseError as exc:
             db.close()
             if is_busy(exc):
@@ -188,6 +207,9 @@ class StateStore:
             db.close()
             raise
         self._db = db
+        if self.path != ":memory:":
+            self.checkpointer = Checkpointer(self.path, interval=self._checkpoint_interval)
+            self.checkpointer.start()
 
     def _unusable(self, exc: sqlite3.DatabaseError) -> str:
         """One line for the operator: where, SQLite's own words, how to restore."""
@@ -215,7 +237,10 @@ class StateStore:
 
     def _close(self) -> None:
         assert self._db is not None
-        self._db.close()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
+        self._db.close()  # when it is the last connection, SQLite checkpoints the log away
         self._db = None
 
     def _migrate(self, db: sqlite3.Connection) -> None:

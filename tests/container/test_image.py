@@ -9,7 +9,6 @@ meetings plugin runs with `trust_nicks: true`. Every wait has a deadline.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -30,6 +29,7 @@ from govbot.testing.container import build_args, docker
 from govbot.testing.gerrit import Account, GerritEmulator
 from govbot.testing.ircd import IrcTestClient, NgircdServer, require_binaries
 from govbot.testing.world import BOT_GROUP, governed_project, populate
+from tests.helpers import eventually as poll
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
@@ -64,13 +64,13 @@ def free_port() -> int:
         return port
 
 
+
+
+
 async def eventually(predicate: Callable[[], object], timeout: float, what: str,
                      logs: Callable[[], str] = lambda: "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s\n{logs()}")
-        await asyncio.sleep(0.1)
+    """`tests.helpers.eventually` every 0.1 s: some predicates here ask docker."""
+    await poll(predicate, timeout, what, logs, every=0.1)
 
 
 class Container:

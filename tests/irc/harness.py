@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from govbot.irc.service import IrcService, IrcTuning
 from govbot.plugin import MemoryState, NoGerrit, Plugin, PluginRegistry
 from govbot.reporters import RecordingReporter, ReporterSet
 from govbot.settings import IrcRate, IrcSettings
+from tests.helpers import eventually as eventually  # the IRC tests' import of it
 
 #: Fast reconnects and keepalive for tests; production defaults are in IrcTuning.
 FAST = IrcTuning(connect_timeout=5, registration_timeout=10, reconnect_min=0.2,
@@ -34,14 +34,6 @@ def settings(host: str, port: int | None = None, **kw: Any) -> IrcSettings:
     return IrcSettings(host=host, **kw)
 
 
-async def eventually(predicate: Callable[[], bool], timeout: float = 5.0,
-                     what: str = "condition") -> None:
-    """Poll `predicate` every 10 ms until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what} did not hold within {timeout:.1f} s")
-        await asyncio.sleep(0.01)
 
 
 @dataclass

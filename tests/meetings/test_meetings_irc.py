@@ -15,8 +15,7 @@ import re
 import signal
 import sqlite3
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from govbot.plugins.meetings.plugin import MeetingsPlugin
 from govbot.testing.gerrit import FakeClock, GerritEmulator
 from govbot.testing.ircd import IrcTestClient, NgircdServer, require_binaries
 from tests.gerrit.harness import PROJECT, ROOT, governance_repo, make_world, review_posts
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.irc
 CHANNEL = "#example-tc"
@@ -41,12 +41,6 @@ def meetings_settings(port: int) -> str:
             "      channels: {default: {topic: always}}\n")
 
 
-async def eventually(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 def journal_texts(db: Path) -> list[str]:

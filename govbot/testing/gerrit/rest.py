@@ -51,7 +51,7 @@ class RestCall:
     account: str | None
     body: Any
     status: int
-    time: float
+    time: float  # when it had arrived (its body read), before any delay or handling
 
 
 @dataclass
@@ -111,6 +111,7 @@ class GerritRestServer:
                 body = json.loads(text) if text else None
             except ValueError:
                 body = text
+        arrived = self.core.clock()  # the whole request is in; the rest is the server's time
         request[BODY_KEY] = body
         if self.faults.rest_delay:
             # A delay that stop() can cut short, so teardown never waits for a slow answer.
@@ -126,7 +127,7 @@ class GerritRestServer:
             method=request.method, path=request.path,
             query={k: request.query.getall(k) for k in request.query},
             account=request.get(ACCOUNT_KEY), body=body, status=response.status,
-            time=self.core.clock()))
+            time=arrived))
         self.core.bus.notify()
         return response
 
