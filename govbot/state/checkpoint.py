@@ -3,8 +3,8 @@
 In WAL mode SQLite copies the log back into the database ("checkpoints") from the
 connection whose commit made the log pass `wal_autocheckpoint` pages, inside that
 commit, with an fsync. On the state thread that is the event in hand waiting for
-it: at 50 events/s one event in about 140 paid 5-10 ms for it (benchmarks/latency.py
-found the slow votes 2.8 s apart). Here a second connection, on its own thread,
+it: at 50 events/s one vote in about 140 came 7-11 ms late (benchmarks/latency.py
+found its slowest votes 2.8 s apart). Here a second connection, on its own thread,
 runs PASSIVE checkpoints: they never wait for a lock and never block the writer, and
 the sqlite3 module lets go of the GIL while SQLite works.
 
