@@ -477,7 +477,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 async def _freeze_startup(daemon: Daemon) -> None:
     """Once the daemon runs: collect, then freeze what start-up left (modules, config,
     plugins) out of the cyclic collector's reach. Otherwise the first full collection
-    comes with one of the first events and scans all of it: 30-40 ms on one vote
+    comes with one of the first events and scans all of it: 38-54 ms on one vote
     (benchmarks/latency.py). A process-wide step, so done here, by `govbot run`'s own
     entry point, not by `Daemon.run` (a test process runs many daemons)."""
     await daemon.started.wait()

@@ -185,7 +185,8 @@ class StateStore:
         if self.read_only:
             self._open_read_only()
             return
-        if self.path != ":memory:":
+        on_disk = self.path != ":memory:"
+        if on_disk:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -196,7 +197,7 @@ class StateStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             self._migrate(db)
-            if self.path != ":memory:":
+            if on_disk:
                 db.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
         except sqlite3.DatabaseError as exc:
             db.close()
@@ -207,7 +208,7 @@ class StateStore:
             db.close()
             raise
         self._db = db
-        if self.path != ":memory:":
+        if on_disk:
             self.checkpointer = Checkpointer(self.path, interval=self._checkpoint_interval)
             self.checkpointer.start()
 
@@ -330,10 +331,7 @@ class StateStore:
             seqs = []
             with _transaction(db):
                 for event_id, source, payload in items:
-                    cur = db.execute(
-                        "INSERT INTO inbox (event_id, source, payload, received_at) "
-                        "VALUES (?, ?, ?, ?)", (event_id, source, payload, now))
-                    seqs.append(int(cur.lastrowid or 0))
+                    seqs.append(_inbox_insert(db, event_id, source, payload, now))
             return seqs
         return await self.call(append)
 
@@ -353,10 +351,7 @@ class StateStore:
                         seqs.append(None)
                         continue
                     known.update(aliases)  # later copies in this batch are duplicates
-                    cur = db.execute(
-                        "INSERT INTO inbox (event_id, source, payload, received_at) "
-                        "VALUES (?, ?, ?, ?)", (event_id, source, payload, now))
-                    seqs.append(int(cur.lastrowid or 0))
+                    seqs.append(_inbox_insert(db, event_id, source, payload, now))
             return seqs
         return await self.call(accept)
 
@@ -517,6 +512,14 @@ class _transaction:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+
+
+def _inbox_insert(db: sqlite3.Connection, event_id: str, source: str, payload: bytes,
+                  received_at: float) -> int:
+    """One inbox row; its seq."""
+    cur = db.execute("INSERT INTO inbox (event_id, source, payload, received_at) "
+                     "VALUES (?, ?, ?, ?)", (event_id, source, payload, received_at))
+    return int(cur.lastrowid or 0)
 
 
 def _known(db: sqlite3.Connection, event_ids: Sequence[str]) -> set[str]:
